@@ -1,0 +1,115 @@
+"""The ASGI application: `uvicorn app:app`, or `marketplace serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from tortoise import connections
+from tortoise.contrib.starlette import RegisterTortoise
+
+from models import tortoise_config
+from models.scheduler import run_due
+from realtime.broadcast import create_broadcast
+from realtime.publish import publish_all
+from schema import build_schema
+from schema.http import GraphQLView
+from schema.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from schema.requestlog import configure_logging
+from settings import Settings, get_settings
+
+logger = logging.getLogger("marketplace")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), 2)
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = f"unavailable: {type(error).__name__}"
+    try:
+        await asyncio.wait_for(request.app.state.broadcast.ping(), 2)
+        checks["broadcast"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        checks["broadcast"] = f"unavailable: {type(error).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
+                        status_code=200 if ready else 503)
+
+
+async def run_scheduler(broadcast: Any, interval_seconds: float) -> None:
+    """The time-based rules (offer expiry, milestone auto-release), in every process."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            await publish_all(broadcast, await run_due())
+        except Exception:  # noqa: BLE001 - a failed round is retried at the next tick
+            logger.exception("scheduled rules failed")
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """`manage_database=False` lets tests share one Tortoise context across many apps."""
+    settings = settings or get_settings()
+    view = GraphQLView(build_schema(), allowed_origins=settings.allowed_origins,
+                       init_timeout=settings.connection_init_timeout_seconds,
+                       max_subscriptions=settings.max_subscriptions_per_connection)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        broadcast = create_broadcast(settings.broadcast_url)
+        app.state.broadcast = broadcast
+        if not manage_database:
+            async with broadcast:
+                yield
+            return
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            async with broadcast:
+                scheduler = asyncio.create_task(
+                    run_scheduler(broadcast, settings.scheduler_interval_seconds))
+                try:
+                    yield
+                finally:
+                    scheduler.cancel()
+                    await asyncio.gather(scheduler, return_exceptions=True)
+
+    return Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+
+
+_app: Starlette | None = None
+
+
+def __getattr__(name: str) -> Starlette:
+    """`app:app` for uvicorn, built on first use so importing this module has no side effects."""
+    global _app
+    if name != "app":
+        raise AttributeError(name)
+    if _app is None:
+        settings = get_settings()
+        configure_logging(settings.log_level, json=settings.log_json)
+        _app = create_app(settings)
+    return _app

@@ -1,0 +1,1 @@
+"""Identity: password hashing, tokens, request authentication, permissions and visibility policies."""

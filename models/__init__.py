@@ -1,0 +1,28 @@
+"""The domain: tables, pure rules and transactional actions. Imports nothing above it."""
+
+MODEL_MODULES = [
+    "models.users.orm",
+    "models.profiles.orm",
+    "models.jobs.orm",
+    "models.proposals.orm",
+    "models.notifications.orm",
+    "models.interviews.orm",
+    "models.contracts.orm",
+    "models.payments.orm",
+    "models.reviews.orm",
+]
+
+
+def tortoise_config(db_url: str) -> dict:
+    return {
+        "connections": {"default": db_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }

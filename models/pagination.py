@@ -1,0 +1,233 @@
+"""Keyset pagination in the database: `WHERE (k1, k2) > (v1, v2) ORDER BY k1, k2 LIMIT n+1`.
+
+Never OFFSET, never slicing a Python list, so page 50 costs what page 1 costs. Sort keys must be
+non-null columns whose last key is unique (the primary key), so every row has one position.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import orjson
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from models.errors import ValidationFailed
+
+RowT = TypeVar("RowT", bound=Model)
+
+DEFAULT_KEYS = ("created_at", "id")
+
+
+class InvalidPageRequest(ValidationFailed):
+    pass
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def validated(self, *, default_size: int, max_size: int) -> PageRequest:
+        if self.first is not None and self.last is not None:
+            raise InvalidPageRequest("Pass `first` or `last`, not both")
+        for name, size in (("first", self.first), ("last", self.last)):
+            if size is not None and not 1 <= size <= max_size:
+                raise InvalidPageRequest(f"`{name}` must be between 1 and {max_size}",
+                                         field=[name])
+        if self.first is None and self.last is None:
+            return PageRequest(first=default_size, after=self.after, before=self.before)
+        return self
+
+
+@dataclass(frozen=True)
+class Page(Generic[RowT]):
+    rows: list[RowT]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _encode_value(value: Any) -> list[Any]:
+    if isinstance(value, datetime):
+        return ["d", value.isoformat()]
+    if isinstance(value, UUID):
+        return ["u", str(value)]
+    if isinstance(value, float):
+        # A computed key (search relevance); JSON keeps the float's exact value.
+        return ["f", value]
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"cannot put {type(value).__name__} in a cursor")
+    return ["i" if isinstance(value, int) else "s", value]
+
+
+def _decode_value(tagged: Any) -> Any:
+    kind, raw = tagged
+    if kind == "d":
+        return datetime.fromisoformat(raw)
+    if kind == "u":
+        return UUID(raw)
+    if kind == "i" and isinstance(raw, int):
+        return raw
+    if kind == "s" and isinstance(raw, str):
+        return raw
+    if kind == "f" and isinstance(raw, (int, float)) and math.isfinite(raw):
+        return float(raw)
+    raise ValueError(kind)
+
+
+def encode_cursor(row: Model, keys: Sequence[str]) -> str:
+    return cursor_of(*(getattr(row, key) for key in keys))
+
+
+def cursor_of(*values: Any) -> str:
+    """The cursor of a position given by its key values (a stream's sequence number, say)."""
+    payload = orjson.dumps([_encode_value(value) for value in values])
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: Sequence[str], *, field: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = [_decode_value(item) for item in
+                  orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))]
+    except (ValueError, TypeError, binascii.Error, UnicodeError, orjson.JSONDecodeError) as error:
+        raise InvalidPageRequest("Invalid cursor", field=[field]) from error
+    if len(values) != len(keys):
+        raise InvalidPageRequest("Invalid cursor", field=[field])
+    return values
+
+
+def _fits(column: Any, value: Any) -> bool:
+    expected = getattr(column, "field_type", None)
+    if expected is None:
+        return True
+    if not isinstance(value, expected):
+        return False
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # ours always carry their offset
+            return False
+        try:  # and an offset that moves the instant past year 1 or 9999 cannot be stored
+            value.astimezone(UTC)
+        except OverflowError:
+            return False
+        return True
+    if isinstance(value, int):
+        bounds = getattr(column, "constraints", {})
+        return bounds.get("ge", -(2 ** 63)) <= value <= bounds.get("le", 2 ** 63 - 1)
+    if isinstance(value, str):
+        return "\x00" not in value and len(value) <= (getattr(column, "max_length", None)
+                                                      or len(value))
+    return True
+
+
+def _check_cursor_values(model: type[Model], keys: Sequence[str], values: Sequence[Any], *,
+                         field: str) -> None:
+    """A cursor comes from the client: a value that does not fit its column is refused here,
+    not by the database (a UUID column given "x", a 64-bit one given 2**70)."""
+    for key, value in zip(keys, values, strict=True):
+        if not _fits(model._meta.fields_map.get(key), value):
+            raise InvalidPageRequest("Invalid cursor", field=[field])
+
+
+def _beyond(keys: Sequence[str], values: Sequence[Any], *, greater: bool) -> Q:
+    """Rows strictly after (greater=True) or before the position `values` in `keys` order."""
+    operator = "gt" if greater else "lt"
+    alternatives = []
+    for index, key in enumerate(keys):
+        equal = {k: v for k, v in zip(keys[:index], values[:index], strict=True)}
+        alternatives.append(Q(**equal, **{f"{key}__{operator}": values[index]}))
+    # Implied by the alternatives, but a bare OR hides the range from the planner: with the
+    # leading key bounded, a deep page seeks in the index instead of scanning from its start.
+    leading_bound = Q(**{f"{keys[0]}__{operator}e": values[0]})
+    return leading_bound & Q(*alternatives, join_type="OR")
+
+
+async def paginate(queryset: QuerySet[RowT], request: PageRequest, *,
+                   keys: Sequence[str] = DEFAULT_KEYS, descending: bool = False,
+                   default_size: int = 20, max_size: int = 100) -> Page[RowT]:
+    request = request.validated(default_size=default_size, max_size=max_size)
+    forward = request.first is not None
+    # In a descending list "after" means smaller keys.
+    if request.after is not None:
+        after = decode_cursor(request.after, keys, field="after")
+        _check_cursor_values(queryset.model, keys, after, field="after")
+        queryset = queryset.filter(_beyond(keys, after, greater=not descending))
+    if request.before is not None:
+        before = decode_cursor(request.before, keys, field="before")
+        _check_cursor_values(queryset.model, keys, before, field="before")
+        queryset = queryset.filter(_beyond(keys, before, greater=descending))
+    ascending_in_query = forward != descending
+    size = request.first if forward else request.last
+    assert size is not None
+    ordering = [key if ascending_in_query else f"-{key}" for key in keys]
+    rows = list(await queryset.order_by(*ordering).limit(size + 1))
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    return Page(
+        rows=rows,
+        cursors=[encode_cursor(row, keys) for row in rows],
+        has_next_page=has_more if forward else request.before is not None,
+        has_previous_page=request.after is not None if forward else has_more,
+    )
+
+
+def condition_filter(condition: str) -> tuple[str, Any]:
+    """The ORM filter of one of first_pages' SQL conditions (`col = 'v'` or `col IS NOT NULL`),
+    so a page fetched by cursor applies exactly what the batched first page does."""
+    column, _, rest = condition.partition(" ")
+    if rest == "IS NOT NULL":
+        return f"{column}__isnull", False
+    return column, rest.removeprefix("= ").strip("'")
+
+
+async def first_pages(model: type[RowT], parent_column: str, parent_ids: Sequence[UUID],
+                      request: PageRequest, *, keys: Sequence[str] = DEFAULT_KEYS,
+                      descending: bool = False, conditions: Sequence[str] = ()
+                      ) -> dict[UUID, Page[RowT]]:
+    """The first (or last) page of rows for each of many parents, in one query.
+
+    Nested connections (every contract's `events(first: 10)`) would otherwise cost a query per
+    parent. A window function numbers each parent's rows in page order; only cursor-less
+    requests come here, since a cursor pages within one parent.
+    """
+    assert request.after is None and request.before is None
+    forward = request.last is None
+    size = request.first if forward else request.last
+    assert size is not None
+    direction = "ASC" if forward != descending else "DESC"
+    order = ", ".join(f'"{key}" {direction}' for key in keys)
+    # The ids are UUIDs we parsed ourselves, so their text can hold no quote.
+    ids = ", ".join(f"'{UUID(str(parent_id))}'" for parent_id in parent_ids)
+    table = model._meta.db_table
+    # `conditions` are SQL written in our code, never built from client input.
+    extra = "".join(f" AND {condition}" for condition in conditions)
+    sql = (f'SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "{parent_column}" '
+           f'ORDER BY {order}) AS page_position FROM "{table}" '
+           f'WHERE "{parent_column}" IN ({ids}){extra}) AS ranked '
+           f"WHERE page_position <= {int(size) + 1} ORDER BY page_position")
+    grouped: dict[UUID, list[RowT]] = {UUID(str(parent_id)): [] for parent_id in parent_ids}
+    for row in await model.raw(sql) if parent_ids else []:
+        grouped[UUID(str(getattr(row, parent_column)))].append(row)
+    pages = {}
+    for parent_id, rows in grouped.items():
+        has_more = len(rows) > size
+        rows = rows[:size]
+        if not forward:
+            rows.reverse()
+        pages[parent_id] = Page(rows=rows, cursors=[encode_cursor(row, keys) for row in rows],
+                                has_next_page=has_more if forward else False,
+                                has_previous_page=False if forward else has_more)
+    return pages

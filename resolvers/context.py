@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from models.users.orm import User
+from resolvers.loaders import Loaders
+
+
+@dataclass
+class Context:
+    """Per HTTP request, or per websocket connection (Strawberry builds it once per socket)."""
+
+    request: Request | WebSocket
+    response: Any
+    request_id: str
+    client_address: str
+    user: User | None = None
+    token: str | None = None
+    # Strawberry stores the websocket's connection_init payload here.
+    connection_params: dict[str, Any] | None = None
+    loaders: Loaders = field(default_factory=Loaders)
+
+    @property
+    def broadcast(self) -> Any:
+        return self.request.app.state.broadcast
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,41 @@
+"""The GraphQL schema: shape only. `build_schema()` composes it with its guards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from settings import get_settings
+
+
+class MarketplaceSchema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        # Expected errors are the client's business; unexpected ones are logged by
+        # MaskUnexpectedErrors with the request id, so Strawberry's own logging would repeat them.
+        return None
+
+
+def build_schema() -> strawberry.Schema:
+    from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
+    from schema.mutation import Mutation
+    from schema.query import Query
+    from schema.subscription import Subscription
+    from schema.types import ALL_TYPES
+
+    settings = get_settings()
+    return MarketplaceSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=ALL_TYPES,
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            QueryCostLimiter,
+            RefuseNulCharacters,
+            MaskUnexpectedErrors,
+        ],
+    )

@@ -1,0 +1,191 @@
+"""Conventions shared by every domain: Node and global IDs, keyset connections, user errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import strawberry
+from graphql import GraphQLError
+from tortoise.queryset import QuerySet
+
+from models.errors import DomainError, ErrorCode
+from models.pagination import Page, PageRequest, condition_filter, paginate
+from settings import get_settings
+
+NodeT = TypeVar("NodeT")
+
+
+class PublicError(GraphQLError):
+    """An error meant for the client: shown as is, with `extensions.code`."""
+
+    def __init__(self, message: str, code: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+# ---------------------------------------------------------------- global IDs
+
+def encode_global_id(type_name: str, pk: UUID) -> strawberry.ID:
+    raw = f"{type_name}:{pk}".encode()
+    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def parse_global_id(global_id: str) -> tuple[str, UUID] | None:
+    """(type name, primary key) of a global ID, or None when it is not one of ours."""
+    if not isinstance(global_id, str) or len(global_id) > 200:
+        return None
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition(":")
+        return type_name, UUID(pk)
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+
+
+def decode_id(global_id: str, expected: type | str, *, field: Sequence[str]) -> UUID:
+    """The primary key behind a global ID of the expected type; NOT_FOUND for anything else."""
+    expected_name = expected if isinstance(expected, str) else expected.__name__
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] != expected_name:
+        raise DomainError(f"No {expected_name} with this ID", field=field,
+                          code=ErrorCode.NOT_FOUND)
+    return parsed[1]
+
+
+@strawberry.interface(description="An object with a global ID; `node(id:)` finds it.")
+class Node:
+    id: strawberry.ID
+
+
+# ---------------------------------------------------------------- user errors
+
+UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
+
+
+@strawberry.enum
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.type
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='Path to the input field at fault, e.g. ["input", "milestones", "1", "amount"].')
+    message: str
+    code: UserErrorCode
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> UserError:
+        return cls(field=error.field, message=error.message, code=error.code)
+
+
+# ---------------------------------------------------------------- connections
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    unpaginated: strawberry.Private[QuerySet[Any]]
+    # For nested connections: the count of every parent in one query.
+    batched_count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="A separate COUNT, run only when selected.")
+    async def total_count(self) -> int:
+        if self.batched_count is not None:
+            return await self.batched_count()
+        return await self.unpaginated.count()
+
+
+def page_request(first: int | None, after: str | None, last: int | None,
+                 before: str | None) -> PageRequest:
+    return PageRequest(first=first, after=after, last=last, before=before)
+
+
+def _connection(page: Page[Any], convert: Callable[[Any], NodeT], queryset: QuerySet[Any],
+                batched_count: Callable[[], Awaitable[int]] | None = None
+                ) -> Connection[NodeT]:
+    edges = [Edge(cursor=cursor, node=convert(row))
+             for cursor, row in zip(page.cursors, page.rows, strict=True)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        unpaginated=queryset,
+        batched_count=batched_count,
+    )
+
+
+async def nested_connection(info: Any, model: type[Any], parent_column: str, parent_id: Any,
+                            request: PageRequest, convert: Callable[[Any], NodeT], *,
+                            keys: Sequence[str] = ("created_at", "id"),
+                            descending: bool = False,
+                            conditions: tuple[str, ...] = ()) -> Connection[NodeT]:
+    """A connection under each of many parents (a contract's events, an interview's messages)
+    that costs one query for all parents, not one per parent."""
+    settings = get_settings()
+    try:
+        request = request.validated(default_size=settings.default_page_size,
+                                    max_size=settings.max_page_size)
+    except DomainError as error:
+        raise PublicError(error.message, "BAD_USER_INPUT") from error
+    queryset = model.filter(**{parent_column: parent_id})
+    if conditions:
+        queryset = queryset.filter(**{name: value for name, value in map(condition_filter,
+                                                                         conditions)})
+    if request.after is not None or request.before is not None:
+        return await build_connection(queryset, request, convert, keys=keys,
+                                      descending=descending)
+    loaders = info.context.loaders
+    page = await loaders.page_per_parent(model, parent_column, tuple(keys), descending,
+                                         request, conditions).load(parent_id)
+    counter = loaders.count_per_parent(model, parent_column, conditions)
+    return _connection(page, convert, queryset, lambda: counter.load(parent_id))
+
+
+async def build_connection(queryset: QuerySet[Any], request: PageRequest,
+                           convert: Callable[[Any], NodeT], *, keys: Sequence[str] | None = None,
+                           descending: bool = False) -> Connection[NodeT]:
+    """One page of `queryset`, paginated in the database, as a GraphQL connection."""
+    settings = get_settings()
+    try:
+        page: Page[Any] = await paginate(
+            queryset, request, keys=keys or ("created_at", "id"), descending=descending,
+            default_size=settings.default_page_size, max_size=settings.max_page_size)
+    except DomainError as error:
+        raise PublicError(error.message, "BAD_USER_INPUT") from error
+    return _connection(page, convert, queryset)
+
+
+def provided_fields(data: object) -> dict[str, Any]:
+    """The input's fields the client actually sent (UNSET ones left out), by Python name."""
+    return {name: value for name, value in vars(data).items() if value is not strawberry.UNSET}
+
+
+NodeResolver = Callable[[Any, UUID], Awaitable[Any]]

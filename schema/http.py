@@ -1,0 +1,193 @@
+"""GraphQL over HTTP as the spec draft has it, and the websocket handshake's authentication.
+
+Beyond stock Strawberry:
+- `application/graphql-response+json` when the client accepts it, with 4xx and no `data` for
+  request errors (unparsable or invalid documents, variables that do not coerce);
+  `application/json` (legacy clients) keeps 200 for every well-formed request.
+- A mutation over GET is 405 with `Allow: POST`.
+- Bodies are decoded by orjson: invalid UTF-8 or absurd nesting is a 400 (a websocket 4400),
+  never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import NonJsonMessageReceived
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
+
+from auth.backend import authenticate, token_from_connection_params
+from auth.tokens import bearer_token
+from resolvers.context import Context
+from schema.requestlog import request_id_var
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+LEGACY_JSON = "application/json"
+
+
+def _accepts(accept_header: str) -> str | None:
+    """The media type to answer with, by the client's Accept header (None: nothing we speak)."""
+    if not accept_header.strip():
+        return LEGACY_JSON
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_header.split(",")):
+        media_type, *params = [piece.strip() for piece in part.split(";")]
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, position, media_type.lower()))
+    for _, _, media_type in sorted(ranked):
+        if media_type == GRAPHQL_RESPONSE_JSON:
+            return GRAPHQL_RESPONSE_JSON
+        if media_type in (LEGACY_JSON, "application/*", "*/*"):
+            return LEGACY_JSON
+    return None
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """No execution happened: the document or the variables were refused."""
+    return result.data is None and bool(result.errors) and all(
+        error.path is None for error in result.errors or [])
+
+
+class MutationOverGet(Exception):
+    pass
+
+
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    """Every graphql-transport-ws message is a JSON object. Strawberry indexes any other JSON
+    value (`[]`, `42`, `"x"`) as one, crashes and drops the socket without a close frame;
+    here it is an invalid message, closed with 4400 like unparsable JSON."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False
+                        ) -> AsyncGenerator[object, None]:
+        async for message in super().iter_json(ignore_parsing_errors=ignore_parsing_errors):
+            if isinstance(message, dict):
+                yield message
+            elif not ignore_parsing_errors:
+                raise NonJsonMessageReceived
+
+
+class GraphQLView(GraphQL[Context, None]):
+    websocket_adapter_class = WebSocketAdapter
+
+    def __init__(self, schema: Any, *, allowed_origins: list[str], init_timeout: float,
+                 max_subscriptions: int) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=init_timeout),
+            max_subscriptions_per_connection=max_subscriptions,
+            allowed_origins=allowed_origins,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except MutationOverGet:
+            response = PlainTextResponse("Mutations must be sent with POST", status_code=405,
+                                         headers={"Allow": "POST"})
+        except HTTPException as error:
+            response = PlainTextResponse(error.reason, status_code=error.status_code)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        # A POST body (bytes; GET's `variables` arrive as str and Strawberry checks them) must
+        # be an object, or a list for batches: Strawberry reads `"x"`, `42` or `null` as an
+        # object and crashes with a 500.
+        if isinstance(data, bytes) and not isinstance(parsed, (dict, list)):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return parsed
+
+    def encode_json(self, data: object) -> str:
+        # str, not bytes: Strawberry sends bytes over a websocket as a binary frame, which
+        # graphql-transport-ws clients refuse; every message must be a text frame.
+        return orjson.dumps(data).decode()
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise MutationOverGet from error
+            raise
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        client = request.client
+        context = Context(request=request, response=response,
+                          request_id=request_id_var.get(),
+                          client_address=client.host if client else "unknown")
+        if isinstance(request, Request):
+            media_type = _accepts(request.headers.get("accept", ""))
+            if media_type is None and not self.should_render_graphql_ide(
+                    self.request_adapter_class(request)):
+                raise HTTPException(406, f"Accept {GRAPHQL_RESPONSE_JSON} or {LEGACY_JSON}")
+            response.media_type = media_type or LEGACY_JSON
+            context.token = bearer_token(request.headers.get("authorization"))
+            context.user = await authenticate(context.token)
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        token = token_from_connection_params(context.connection_params)
+        user = await authenticate(token)
+        if token is not None and user is None:
+            # A token that was sent but is unknown, expired or revoked: refuse the socket (4403).
+            raise ConnectionRejectionError({"reason": "invalid token"})
+        context.token, context.user = token, user
+        return UNSET
+
+    async def process_result(self, request: Request, result: ExecutionResult
+                             ) -> GraphQLHTTPResponse:
+        response: GraphQLHTTPResponse = {}
+        if not is_request_error(result):
+            response["data"] = result.data
+        else:
+            sub_response = request.state.sub_response
+            if sub_response.media_type == GRAPHQL_RESPONSE_JSON:
+                sub_response.status_code = 400
+        if result.errors:
+            response["errors"] = [error.formatted for error in result.errors]
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
+
+    async def get_sub_response(self, request: Request) -> Response:
+        sub_response = await super().get_sub_response(request)
+        request.state.sub_response = sub_response
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media_type = sub_response.media_type or LEGACY_JSON
+        response.headers["content-type"] = (
+            f"{media_type}; charset=utf-8" if media_type == GRAPHQL_RESPONSE_JSON else media_type)
+        return response

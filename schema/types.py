@@ -1,0 +1,15 @@
+"""Types reachable only through interfaces (`node`), listed so the schema includes them."""
+
+from schema.contracts import Contract, ContractEvent, Dispute, Milestone, TimeEntry
+from schema.interviews import Interview, Message
+from schema.jobs import Invitation, Job
+from schema.notifications import Notification
+from schema.payments import Transaction
+from schema.proposals import Proposal
+from schema.reviews import Review
+from schema.profiles import ClientProfile, FreelancerProfile, PortfolioItem, Skill
+from schema.users import User
+
+ALL_TYPES = [User, Skill, FreelancerProfile, ClientProfile, PortfolioItem, Job, Invitation,
+             Proposal, Notification, Interview, Message, Contract, Milestone,
+             ContractEvent, Dispute, TimeEntry, Transaction, Review]

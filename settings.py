@@ -1,0 +1,62 @@
+"""Runtime configuration, read from environment variables.
+
+With nothing set the server runs embedded: SQLite in a local file and in-process pub/sub.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite://./marketplace.db"
+    broadcast_url: str = "memory://"
+    # Comma-separated: ALLOWED_ORIGINS=https://app.example.com,https://admin.example.com
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    currency: str = "USD"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    token_ttl_hours: int = 24 * 30
+    # "fast" trades hash strength for speed; only the test suite sets it.
+    password_hashing: str = "secure"
+    login_window_seconds: int = 15 * 60
+    login_max_failures_per_email: int = 5
+    login_max_failures_per_address: int = 20
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_body_bytes: int = 1024 * 1024
+    max_page_size: int = 100
+    default_page_size: int = 20
+    max_query_nodes: int = 50_000
+    max_subscriptions_per_connection: int = 100
+    connection_init_timeout_seconds: float = 5.0
+
+    scheduler_interval_seconds: float = 30.0
+
+    freelancer_fee_rate: Decimal = Decimal("0.10")
+    client_fee_rate: Decimal = Decimal("0.05")
+    connect_price: Decimal = Decimal("0.15")
+    monthly_free_connects: int = 10
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
