@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.base import Entity, utc_now
+
+
+class BudgetType(StrEnum):
+    FIXED = "FIXED"
+    HOURLY = "HOURLY"
+
+
+class ExperienceLevel(StrEnum):
+    ENTRY = "ENTRY"
+    INTERMEDIATE = "INTERMEDIATE"
+    EXPERT = "EXPERT"
+
+
+class JobVisibility(StrEnum):
+    PUBLIC = "PUBLIC"
+    INVITE_ONLY = "INVITE_ONLY"
+
+
+class JobStatus(StrEnum):
+    DRAFT = "DRAFT"
+    OPEN = "OPEN"
+    FILLED = "FILLED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+
+
+class Job(Entity):
+    client = fields.ForeignKeyField("models.ClientProfile", related_name="jobs",
+                                    on_delete=fields.CASCADE)
+    title = fields.CharField(max_length=150)
+    description = fields.TextField()
+    budget_type = fields.CharEnumField(BudgetType, max_length=8)
+    budget_cents = fields.BigIntField(null=True)
+    hourly_rate_min_cents = fields.BigIntField(null=True)
+    hourly_rate_max_cents = fields.BigIntField(null=True)
+    # What BUDGET ordering and min/maxBudget compare: the fixed budget, or a week (40 h) at the
+    # top hourly rate. Never null, so it can be a keyset column.
+    budget_sort_cents = fields.BigIntField(db_index=True)
+    deadline = fields.DateField(null=True)
+    experience_level = fields.CharEnumField(ExperienceLevel, max_length=16)
+    visibility = fields.CharEnumField(JobVisibility, max_length=16, default=JobVisibility.PUBLIC)
+    status = fields.CharEnumField(JobStatus, max_length=16, db_index=True)
+    connects_required = fields.IntField()
+    proposal_count = fields.IntField(default=0)
+    # The words full-text search sees: title, skill names and description.
+    skill_names = fields.TextField(default="")
+    updated_at = fields.DatetimeField(default=utc_now)
+    published_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "jobs"
+        indexes = (("status", "created_at", "id"), ("client_id", "created_at"))
+
+
+class JobSkill(Model):
+    id = fields.BigIntField(primary_key=True)
+    job = fields.ForeignKeyField("models.Job", related_name="skill_links",
+                                 on_delete=fields.CASCADE)
+    skill = fields.ForeignKeyField("models.Skill", related_name="job_links",
+                                   on_delete=fields.CASCADE)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "job_skills"
+        unique_together = (("job", "skill"),)
+
+
+class Invitation(Entity):
+    job = fields.ForeignKeyField("models.Job", related_name="invitations",
+                                 on_delete=fields.CASCADE)
+    freelancer = fields.ForeignKeyField("models.FreelancerProfile", related_name="invitations",
+                                        on_delete=fields.CASCADE)
+    message = fields.TextField()
+    status = fields.CharEnumField(InvitationStatus, max_length=16,
+                                  default=InvitationStatus.PENDING)
+    responded_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invitations"
+        unique_together = (("job", "freelancer"),)

@@ -1,0 +1,102 @@
+"""Which jobs a viewer may list, filtered and ordered in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.queryset import QuerySet
+
+from models.actors import Actor
+from models.errors import ValidationFailed
+from models.jobs import search_index
+from models.jobs.orm import (
+    BudgetType,
+    ExperienceLevel,
+    Invitation,
+    Job,
+    JobSkill,
+    JobStatus,
+    JobVisibility,
+)
+from models.money import to_cents
+from models.profiles.catalog import slugify
+
+MAX_QUERY_LENGTH = 200
+
+
+class JobOrderField(StrEnum):
+    CREATED_AT = "CREATED_AT"
+    BUDGET = "BUDGET"
+    RELEVANCE = "RELEVANCE"
+
+
+@dataclass(frozen=True)
+class JobSearch:
+    query: str | None = None
+    skills: Sequence[str] | None = None
+    budget_type: BudgetType | None = None
+    min_budget: Decimal | None = None
+    max_budget: Decimal | None = None
+    experience_level: ExperienceLevel | None = None
+    status: JobStatus | None = None
+    client_id: object | None = None
+
+
+@dataclass(frozen=True)
+class JobListing:
+    queryset: QuerySet[Job]
+    keys: tuple[str, ...]
+    descending: bool
+
+
+def visible_jobs(actor: Actor | None) -> QuerySet[Job]:
+    """Jobs the actor may see: public non-drafts, their own jobs, and invite-only jobs they
+    were invited to."""
+    visible = Q(visibility=JobVisibility.PUBLIC) & ~Q(status=JobStatus.DRAFT)
+    if actor is not None and actor.client_profile_id is not None:
+        visible |= Q(client_id=actor.client_profile_id)
+    if actor is not None and actor.freelancer_profile_id is not None:
+        invited = Subquery(Invitation.filter(freelancer_id=actor.freelancer_profile_id)
+                           .values("job_id"))
+        visible |= Q(id__in=invited) & ~Q(status=JobStatus.DRAFT)
+    return Job.filter(visible)
+
+
+def search_jobs(actor: Actor | None, search: JobSearch, order: JobOrderField | None,
+                descending: bool = True) -> JobListing:
+    queryset = visible_jobs(actor).filter(status=search.status or JobStatus.OPEN)
+    terms: list[str] = []
+    if search.query is not None:
+        if len(search.query) > MAX_QUERY_LENGTH:
+            raise ValidationFailed(f"Search text is limited to {MAX_QUERY_LENGTH} characters",
+                                   field=["filter", "query"])
+        terms = search_index.search_terms(search.query)
+        if terms:
+            queryset = search_index.only_matching(queryset, terms)
+    if search.skills:
+        slugs = [slugify(name) for name in search.skills[:50]]
+        queryset = queryset.filter(
+            id__in=Subquery(JobSkill.filter(skill__slug__in=slugs).values("job_id")))
+    if search.budget_type is not None:
+        queryset = queryset.filter(budget_type=search.budget_type)
+    for name, bound, operator in (("minBudget", search.min_budget, "gte"),
+                                  ("maxBudget", search.max_budget, "lte")):
+        if bound is not None:
+            if not bound.is_finite() or bound < 0:
+                raise ValidationFailed("Budget bounds must be non-negative numbers",
+                                       field=["filter", name])
+            queryset = queryset.filter(**{f"budget_sort_cents__{operator}": to_cents(bound)})
+    if search.experience_level is not None:
+        queryset = queryset.filter(experience_level=search.experience_level)
+    if search.client_id is not None:
+        queryset = queryset.filter(client_id=search.client_id)
+    if order == JobOrderField.BUDGET:
+        return JobListing(queryset, ("budget_sort_cents", "created_at", "id"), descending)
+    if order == JobOrderField.RELEVANCE and terms:
+        ranked = queryset.annotate(relevance=RawSQL(search_index.rank_sql(terms)))
+        return JobListing(ranked, ("relevance", "created_at", "id"), descending)
+    return JobListing(queryset, ("created_at", "id"), descending)

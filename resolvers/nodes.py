@@ -1,0 +1,97 @@
+"""`node(id:)` and `nodes(ids:)`: every Node type registers how to load one, with its visibility."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from resolvers.context import Info
+from resolvers.contracts import queries as contracts
+from resolvers.reviews.resolvers import visible_review
+from resolvers.interviews.resolvers import visible_interview, visible_message
+from resolvers.jobs.visibility import visible_invitation, visible_job, visible_proposal
+from schema.core import Node, PublicError, parse_global_id
+from schema.contracts import Contract, ContractEvent, Dispute, Milestone, TimeEntry
+from schema.interviews import Interview, Message
+from schema.jobs import Invitation, Job
+from schema.notifications import Notification
+from schema.payments import Transaction
+from schema.proposals import Proposal
+from schema.reviews import Review
+from schema.profiles import ClientProfile, FreelancerProfile, PortfolioItem, Skill
+from schema.users import User
+
+MAX_NODES = 100
+
+Loader = Callable[[Info, UUID], Awaitable[Any]]
+
+
+def _via(loader_name: str, convert: Callable[[Any], Any]) -> Loader:
+    async def load(info: Info, pk: UUID) -> Any:
+        row = await getattr(info.context.loaders, loader_name).load(pk)
+        return convert(row) if row is not None else None
+
+    return load
+
+
+def _visible(find: Callable[[Info, UUID], Awaitable[Any]], convert: Callable[[Any], Any]
+             ) -> Loader:
+    async def load(info: Info, pk: UUID) -> Any:
+        row = await find(info, pk)
+        return convert(row) if row is not None else None
+
+    return load
+
+
+async def _own_notification(info: Info, pk: UUID) -> Any:
+    row = await info.context.loaders.notification.load(pk)
+    user = info.context.user
+    return row if row is not None and user is not None and row.user_id == user.id else None
+
+
+NODE_LOADERS: dict[str, Loader] = {
+    "Job": _visible(visible_job, Job.from_row),
+    "Proposal": _visible(visible_proposal, Proposal.from_row),
+    "Invitation": _visible(visible_invitation, Invitation.from_row),
+    "Notification": _visible(_own_notification, Notification.from_row),
+    "Interview": _visible(visible_interview, Interview.from_row),
+    "Message": _visible(visible_message, Message.from_row),
+    "Contract": _visible(contracts.visible_contract, Contract.from_row),
+    "Milestone": _visible(contracts.visible_milestone, Milestone.from_row),
+    "Dispute": _visible(contracts.visible_dispute, Dispute.from_row),
+    "ContractEvent": _visible(contracts.visible_contract_event, ContractEvent.from_row),
+    "TimeEntry": _visible(contracts.visible_time_entry, TimeEntry.from_row),
+    "Transaction": _visible(contracts.visible_transaction, Transaction.from_row),
+    "Review": _visible(visible_review, Review.from_row),
+    "User": _via("user", User.from_row),
+    "Skill": _via("skill", Skill.from_row),
+    "FreelancerProfile": _via("freelancer_profile", FreelancerProfile.from_row),
+    "ClientProfile": _via("client_profile", ClientProfile.from_row),
+    "PortfolioItem": _via("portfolio_item", PortfolioItem.from_row),
+}
+
+
+def register_node(type_name: str, loader: Loader) -> None:
+    NODE_LOADERS[type_name] = loader
+
+
+async def resolve_node(info: Info, id: strawberry.ID) -> Node | None:
+    parsed = parse_global_id(id)
+    if parsed is None or parsed[0] not in NODE_LOADERS:
+        return None
+    type_name, pk = parsed
+    return await NODE_LOADERS[type_name](info, pk)
+
+
+async def node(info: Info, id: strawberry.ID) -> Node | None:
+    return await resolve_node(info, id)
+
+
+async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    if len(ids) > MAX_NODES:
+        raise PublicError(f"At most {MAX_NODES} ids at once", "BAD_USER_INPUT")
+    return list(await asyncio.gather(*(resolve_node(info, id) for id in ids)))

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from models.proposals import actions
+from resolvers.actors import signed_in_actor
+from resolvers.context import Info
+from resolvers.errors import attempt
+from resolvers.publish import publish
+from schema.core import decode_id
+from schema.proposals import (
+    DeclineProposalInput,
+    Proposal,
+    ProposalIdInput,
+    ProposalPayload,
+    SubmitProposalInput,
+)
+
+
+def _payload(row, errors) -> ProposalPayload:  # type: ignore[no-untyped-def]
+    return ProposalPayload(proposal=Proposal.from_row(row) if row else None, user_errors=errors)
+
+
+async def submit_proposal(info: Info, input: SubmitProposalInput) -> ProposalPayload:
+    async def run():  # type: ignore[no-untyped-def]
+        job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
+        return await actions.submit_proposal(
+            await signed_in_actor(info), job_id, cover_letter=input.cover_letter,
+            bid_amount=input.bid_amount, estimated_duration_days=input.estimated_duration_days)
+
+    result, errors = await attempt(run())
+    if result is None:
+        return _payload(None, errors)
+    proposal, events = result
+    await publish(info, events)
+    return _payload(proposal, [])
+
+
+def _move(action):  # type: ignore[no-untyped-def]
+    async def resolve(info: Info, input: ProposalIdInput) -> ProposalPayload:
+        async def run():  # type: ignore[no-untyped-def]
+            proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
+            return await action(await signed_in_actor(info), proposal_id)
+
+        return _payload(*await attempt(run()))
+
+    return resolve
+
+
+withdraw_proposal = _move(actions.withdraw_proposal)
+shortlist_proposal = _move(actions.shortlist_proposal)
+
+
+async def decline_proposal(info: Info, input: DeclineProposalInput) -> ProposalPayload:
+    async def run():  # type: ignore[no-untyped-def]
+        proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
+        return await actions.decline_proposal(await signed_in_actor(info), proposal_id,
+                                              input.reason)
+
+    return _payload(*await attempt(run()))
