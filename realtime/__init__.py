@@ -1,0 +1,1 @@
+"""Pub/sub between server processes. GraphQL-agnostic."""

@@ -1,0 +1,125 @@
+"""Replay-then-live streams: no gap, no duplicate, whatever pub/sub drops.
+
+Redis pub/sub delivers at most once, and nothing at all while a process is disconnected.
+The rows are in the database with increasing sequence numbers, so a stream:
+1. subscribes first (so nothing published from now on can slip past),
+2. replays the rows after its cursor from the database,
+3. goes live, dropping anything at or below what it already delivered,
+4. after a backend reconnect (a RESYNC event), checks that it may still run (a control event
+   that ends it, such as a token's revocation, may have been lost with the connection), then
+   replays again from its last cursor.
+An event published out of order (two processes racing) arrives late rather than never: the
+stream remembers which recent cursors it delivered instead of only the highest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import orjson
+from broadcaster import Event
+
+from realtime.broadcast import RESYNC, Broadcaster
+
+Envelope = dict[str, Any]
+Fetch = Callable[[int | None], Awaitable[list[Envelope]]]
+RECENT = 1024
+
+
+class StreamClosed(Exception):
+    """A control event ended the stream (for example, the token was revoked)."""
+
+
+async def replay_then_live(
+        broadcast: Broadcaster, channels: Sequence[str], *, after: int | None,
+        fetch_after: Fetch, latest: Callable[[], Awaitable[int]],
+        accept: Callable[[Envelope], bool] = lambda envelope: True,
+        closes: Callable[[Envelope], bool] = lambda envelope: False,
+        still_allowed: Callable[[], Awaitable[bool]] | None = None,
+) -> AsyncIterator[Envelope]:
+    """Envelopes (dicts with an integer "cursor") in cursor order, from `after` (or from now).
+
+    `fetch_after(cursor)` reads stored envelopes after a cursor, oldest first; `latest()` is the
+    newest stored cursor; `accept` filters live events (visibility); `closes` marks a control
+    event that ends the stream; `still_allowed()`, asked after every reconnect, ends the stream
+    when it says no.
+    """
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    subscribed = asyncio.Event()
+
+    async def listen() -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            subscribers = [await stack.enter_async_context(broadcast.subscribe(channel))
+                           for channel in channels]
+            subscribed.set()
+
+            async def forward(subscriber: Any) -> None:
+                async for event in subscriber:
+                    queue.put_nowait(event)
+
+            await asyncio.gather(*(forward(subscriber) for subscriber in subscribers))
+
+    listener = asyncio.create_task(listen())
+    try:
+        waiting = asyncio.ensure_future(subscribed.wait())
+        await asyncio.wait({waiting, listener}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if listener.done():
+            listener.result()  # a failed subscribe raises here
+            return
+        position = after if after is not None else await latest()
+        floor = position
+        delivered: deque[int] = deque(maxlen=RECENT)
+        seen: set[int] = set()
+
+        def fresh(envelope: Envelope) -> bool:
+            cursor = int(envelope["cursor"])
+            return cursor > oldest_remembered() and cursor not in seen
+
+        def record(cursor: int) -> None:
+            nonlocal position
+            if len(delivered) == RECENT:
+                seen.discard(delivered[0])
+            delivered.append(cursor)
+            seen.add(cursor)
+            position = max(position, cursor)
+
+        def oldest_remembered() -> int:
+            return delivered[0] if len(delivered) == RECENT else floor
+
+        async def replay(start: int) -> AsyncIterator[Envelope]:
+            # Page through the stored rows until a page comes back empty.
+            cursor = start
+            while rows := await fetch_after(cursor):
+                for envelope in rows:
+                    if fresh(envelope):
+                        record(int(envelope["cursor"]))
+                        yield envelope
+                cursor = int(rows[-1]["cursor"])
+
+        async for envelope in replay(position):
+            yield envelope
+        while True:
+            event = await queue.get()
+            if event.message == RESYNC:
+                if still_allowed is not None and not await still_allowed():
+                    return
+                # Whatever was published while the backend was away, including late rows
+                # below the highest delivered cursor.
+                async for envelope in replay(oldest_remembered()):
+                    yield envelope
+                continue
+            envelope = orjson.loads(event.message)
+            if closes(envelope):
+                return
+            if "cursor" not in envelope or not accept(envelope) or not fresh(envelope):
+                continue
+            record(int(envelope["cursor"]))
+            yield envelope
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from tortoise.expressions import Q
+
+from models.interviews import actions
+from models.interviews.orm import Interview as InterviewRow
+from models.interviews.orm import Message as MessageRow
+from models.notifications.actions import notification_event
+from models.notifications.orm import Notification as NotificationRow
+from realtime import channels
+from realtime.stream import replay_then_live
+from resolvers.actors import signed_in_actor
+from resolvers.context import Info
+from resolvers.errors import attempt
+from resolvers.loaders import Loaders
+from resolvers.publish import publish
+from resolvers.streams import (
+    REPLAY_PAGE,
+    after_cursor,
+    revokes,
+    signed_in_now,
+    token_still_valid,
+)
+from schema.core import (
+    Connection,
+    PublicError,
+    build_connection,
+    decode_id,
+    page_request,
+    parse_global_id,
+)
+from schema.interviews import (
+    Interview,
+    InterviewPayload,
+    MarkInterviewReadInput,
+    Message,
+    MessagePayload,
+    SendMessageInput,
+    StartInterviewInput,
+)
+from schema.notifications import Notification
+
+async def visible_interview(info: Info, pk: UUID) -> InterviewRow | None:
+    row = await info.context.loaders.interview.load(pk)
+    user = info.context.user
+    if row is None or user is None or user.id not in (row.client_id,  # type: ignore[attr-defined]
+                                                      row.freelancer_id):  # type: ignore[attr-defined]
+        return None
+    return row
+
+
+async def visible_message(info: Info, public_id: UUID) -> MessageRow | None:
+    row = await info.context.loaders.message.load(public_id)
+    if row is None or await visible_interview(info, row.interview_id) is None:  # type: ignore[attr-defined]
+        return None
+    return row
+
+
+async def start_interview(info: Info, input: StartInterviewInput) -> InterviewPayload:
+    async def run():  # type: ignore[no-untyped-def]
+        proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
+        return await actions.start_interview(await signed_in_actor(info), proposal_id,
+                                             input.message)
+
+    result, errors = await attempt(run())
+    if result is None:
+        return InterviewPayload(interview=None, user_errors=errors)
+    interview, events = result
+    await publish(info, events)
+    return InterviewPayload(interview=Interview.from_row(interview), user_errors=[])
+
+
+async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
+    async def run():  # type: ignore[no-untyped-def]
+        interview_id = decode_id(input.interview_id, "Interview",
+                                 field=["input", "interviewId"])
+        return await actions.send_message(await signed_in_actor(info), interview_id, input.body)
+
+    result, errors = await attempt(run())
+    if result is None:
+        return MessagePayload(message=None, user_errors=errors)
+    message, events = result
+    await publish(info, events)
+    return MessagePayload(message=Message.from_row(message), user_errors=[])
+
+
+async def mark_interview_read(info: Info, input: MarkInterviewReadInput) -> InterviewPayload:
+    async def run():  # type: ignore[no-untyped-def]
+        interview_id = decode_id(input.interview_id, "Interview",
+                                 field=["input", "interviewId"])
+        return await actions.mark_read(await signed_in_actor(info), interview_id)
+
+    row, errors = await attempt(run())
+    return InterviewPayload(interview=Interview.from_row(row) if row else None,
+                            user_errors=errors)
+
+
+async def viewer_interviews(info: Info, first: int | None = None, after: str | None = None,
+                            last: int | None = None, before: str | None = None
+                            ) -> Connection[Interview]:
+    user = info.context.user
+    assert user is not None
+    queryset = InterviewRow.filter(Q(client_id=user.id) | Q(freelancer_id=user.id))
+    return await build_connection(queryset, page_request(first, after, last, before),
+                                  Interview.from_row, descending=True)
+
+
+# ---------------------------------------------------------------- subscriptions
+
+def _message_envelope(row: MessageRow) -> dict[str, Any]:
+    return actions.message_event(row).payload
+
+
+async def message_added(info: Info, interview_id: strawberry.ID, after: str | None = None
+                        ) -> AsyncGenerator[Message, None]:
+    user = await signed_in_now(info)
+    parsed = parse_global_id(interview_id)
+    interview = await visible_interview(info, parsed[1]) if parsed and parsed[0] == "Interview" \
+        else None
+    if interview is None:
+        raise PublicError("No Interview with this ID", "NOT_FOUND")
+    after_seq = after_cursor(after)
+
+    async def fetch_after(cursor: int | None) -> list[dict[str, Any]]:
+        rows = await actions.messages_after(interview.id, cursor, limit=REPLAY_PAGE)
+        return [_message_envelope(row) for row in rows]
+
+    async def latest() -> int:
+        row = await MessageRow.filter(interview_id=interview.id).order_by("-seq").first()
+        return row.seq if row else 0
+
+    stream = replay_then_live(
+        info.context.broadcast, [channels.interview(interview.id), channels.user(user.id)],
+        after=after_seq, fetch_after=fetch_after, latest=latest,
+        accept=lambda envelope: envelope.get("type") == "message", closes=revokes(info),
+        still_allowed=token_still_valid(info))
+    # aclosing: when the subscription ends, the stream leaves its channels now, not whenever
+    # the garbage collector finalizes it.
+    async with aclosing(stream):
+        async for envelope in stream:
+            # Loaders per event: a connection-lifetime cache would serve stale rows.
+            info.context.loaders = Loaders()
+            yield Message.from_envelope(envelope)
+
+
+async def notification_added(info: Info, after: str | None = None
+                             ) -> AsyncGenerator[Notification, None]:
+    user = await signed_in_now(info)
+    after_seq = after_cursor(after)
+
+    async def fetch_after(cursor: int | None) -> list[dict[str, Any]]:
+        query = NotificationRow.filter(user_id=user.id)
+        if cursor is not None:
+            query = query.filter(seq__gt=cursor)
+        rows = await query.order_by("seq").limit(REPLAY_PAGE)
+        return [notification_event(row).payload for row in rows]
+
+    async def latest() -> int:
+        row = await NotificationRow.filter(user_id=user.id).order_by("-seq").first()
+        return row.seq if row else 0
+
+    stream = replay_then_live(
+        info.context.broadcast, [channels.user(user.id)], after=after_seq,
+        fetch_after=fetch_after, latest=latest,
+        accept=lambda envelope: envelope.get("type") == "notification", closes=revokes(info),
+        still_allowed=token_still_valid(info))
+    async with aclosing(stream):
+        async for envelope in stream:
+            info.context.loaders = Loaders()
+            yield Notification.from_envelope(envelope)

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from models.interviews import orm
+from models.interviews.orm import Message as MessageRow
+from models.pagination import cursor_of
+from resolvers.context import Info
+from schema.core import Connection, Node, UserError, encode_global_id, nested_connection
+from schema.core import page_request
+from schema.jobs import Job
+from schema.proposals import Proposal
+from schema.users import User
+
+InterviewStatus = strawberry.enum(orm.InterviewStatus, name="InterviewStatus")
+
+STREAM_KEYS = ("seq",)
+
+
+@strawberry.type
+class Message(Node):
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    cursor: str = strawberry.field(description=(
+        "The cursor of this message within its interview, for `messageAdded(after:)`."))
+    interview_id: strawberry.Private[UUID]
+    sender_id: strawberry.Private[UUID]
+
+    @classmethod
+    def from_row(cls, row: orm.Message) -> Message:
+        return cls(id=encode_global_id("Message", row.public_id), body=row.body,
+                   created_at=row.created_at, cursor=cursor_of(row.seq),
+                   interview_id=row.interview_id,  # type: ignore[attr-defined]
+                   sender_id=row.sender_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_envelope(cls, envelope: dict[str, Any]) -> Message:
+        """Built from the published event alone: no database read per subscriber."""
+        return cls(id=encode_global_id("Message", UUID(envelope["id"])), body=envelope["body"],
+                   created_at=datetime.fromisoformat(envelope["created_at"]),
+                   cursor=cursor_of(int(envelope["cursor"])),
+                   interview_id=UUID(envelope["interview_id"]),
+                   sender_id=UUID(envelope["sender_id"]))
+
+    @strawberry.field
+    async def interview(self, info: Info) -> Interview:
+        return Interview.from_row(await info.context.loaders.interview.load(self.interview_id))
+
+    @strawberry.field
+    async def sender(self, info: Info) -> User:
+        return User.from_row(await info.context.loaders.user.load(self.sender_id))
+
+
+@strawberry.type(description=(
+    "A conversation between a job's client and one freelancer; it carries on into the "
+    "contract."))
+class Interview(Node):
+    id: strawberry.ID
+    status: InterviewStatus
+    created_at: datetime
+    pk: strawberry.Private[UUID]
+    job_id: strawberry.Private[UUID]
+    proposal_id: strawberry.Private[UUID | None]
+    client_id: strawberry.Private[UUID]
+    freelancer_id: strawberry.Private[UUID]
+    last_message_seq: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: orm.Interview) -> Interview:
+        return cls(id=encode_global_id("Interview", row.id),
+                   status=orm.InterviewStatus(row.status), created_at=row.created_at, pk=row.id,
+                   job_id=row.job_id, proposal_id=row.proposal_id,  # type: ignore[attr-defined]
+                   client_id=row.client_id,  # type: ignore[attr-defined]
+                   freelancer_id=row.freelancer_id,  # type: ignore[attr-defined]
+                   last_message_seq=row.last_message_seq)
+
+    @strawberry.field
+    async def job(self, info: Info) -> Job:
+        return Job.from_row(await info.context.loaders.job.load(self.job_id))
+
+    @strawberry.field
+    async def proposal(self, info: Info) -> Proposal | None:
+        if self.proposal_id is None:
+            return None
+        row = await info.context.loaders.proposal.load(self.proposal_id)
+        return Proposal.from_row(row) if row else None
+
+    @strawberry.field
+    async def client(self, info: Info) -> User:
+        return User.from_row(await info.context.loaders.user.load(self.client_id))
+
+    @strawberry.field
+    async def freelancer(self, info: Info) -> User:
+        return User.from_row(await info.context.loaders.user.load(self.freelancer_id))
+
+    @strawberry.field(description="Oldest first; `last: 20` gives the newest page.")
+    async def messages(self, info: Info, first: int | None = None, after: str | None = None,
+                       last: int | None = None, before: str | None = None
+                       ) -> Connection[Message]:
+        return await nested_connection(info, MessageRow, "interview_id", self.pk,
+                                       page_request(first, after, last, before),
+                                       Message.from_row, keys=STREAM_KEYS)
+
+    @strawberry.field
+    async def last_message(self, info: Info) -> Message | None:
+        if self.last_message_seq is None:
+            return None
+        row = await info.context.loaders.message_by_seq.load(self.last_message_seq)
+        return Message.from_row(row) if row else None
+
+    @strawberry.field(description="Messages from the other party that the viewer has not read.")
+    async def unread_count(self, info: Info) -> int:
+        user = info.context.user
+        if user is None:
+            return 0
+        return await info.context.loaders.unread_messages(user.id).load(self.pk)
+
+
+@strawberry.input
+class StartInterviewInput:
+    proposal_id: strawberry.ID
+    message: str | None = None
+
+
+@strawberry.type
+class InterviewPayload:
+    interview: Interview | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class SendMessageInput:
+    interview_id: strawberry.ID
+    body: str
+
+
+@strawberry.type
+class MessagePayload:
+    message: Message | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class MarkInterviewReadInput:
+    interview_id: strawberry.ID
