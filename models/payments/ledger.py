@@ -1,0 +1,54 @@
+"""The double-entry ledger's rules, pure: no database here.
+
+Invariants (tests check them after every money test and in a property-based test):
+1. Every journal entry's postings sum to zero; so do all postings together.
+2. No wallet and no escrow account is ever below zero (the platform's fee account only grows;
+   the EXTERNAL account is the outside world and goes negative as money comes in).
+3. Each account's cached balance equals the sum of its postings.
+4. A contract's escrow balance = funded − released − refunded, from its milestone and
+   timesheet movements.
+5. A milestone is released or refunded at most once: the entry's unique key says so to the
+   database, not just to the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from models.money import round_cents, to_cents
+
+
+@dataclass(frozen=True)
+class Line:
+    account_key: str
+    amount_cents: int
+
+
+def balanced(lines: list[Line]) -> bool:
+    return sum(line.amount_cents for line in lines) == 0 and all(
+        line.amount_cents != 0 for line in lines)
+
+
+def fee_cents(amount_cents: int, rate: Decimal) -> int:
+    """A fee on an amount, half-up to the cent, once per entry."""
+    return to_cents(round_cents(Decimal(amount_cents) / 100 * rate))
+
+
+def wallet_key(user_id: object) -> str:
+    return f"wallet:{user_id}"
+
+
+def escrow_key(contract_id: object) -> str:
+    return f"escrow:{contract_id}"
+
+
+PLATFORM_KEY = "platform:fees"
+EXTERNAL_KEY = "external:world"
+
+# Accounts that must never go below zero.
+NON_NEGATIVE_PREFIXES = ("wallet:", "escrow:")
+
+
+def must_stay_non_negative(account_key: str) -> bool:
+    return account_key.startswith(NON_NEGATIVE_PREFIXES)

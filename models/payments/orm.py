@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import uuid4
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.base import utc_now
+
+
+class AccountKind(StrEnum):
+    WALLET = "WALLET"
+    ESCROW = "ESCROW"
+    PLATFORM = "PLATFORM"
+    EXTERNAL = "EXTERNAL"
+
+
+class TransactionKind(StrEnum):
+    DEPOSIT = "DEPOSIT"
+    WITHDRAWAL = "WITHDRAWAL"
+    ESCROW_FUND = "ESCROW_FUND"
+    ESCROW_RELEASE = "ESCROW_RELEASE"
+    ESCROW_REFUND = "ESCROW_REFUND"
+    SERVICE_FEE = "SERVICE_FEE"
+    HOURLY_PAYMENT = "HOURLY_PAYMENT"
+    CONNECTS_PURCHASE = "CONNECTS_PURCHASE"
+
+
+class Account(Model):
+    """A ledger account: a user's wallet, a contract's escrow, the platform's fee revenue, or
+    the outside world. `balance_cents` caches the sum of its postings."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=80, unique=True)
+    kind = fields.CharEnumField(AccountKind, max_length=16)
+    user = fields.ForeignKeyField("models.User", related_name="accounts", null=True,
+                                  on_delete=fields.RESTRICT)
+    contract = fields.ForeignKeyField("models.Contract", related_name="accounts", null=True,
+                                      on_delete=fields.RESTRICT)
+    balance_cents = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(default=utc_now)
+
+    class Meta:
+        table = "accounts"
+
+
+class JournalEntry(Model):
+    """One money movement. Its postings sum to zero. `unique_key` makes a movement that must
+    happen once (a milestone's release, say) impossible to record twice."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharEnumField(TransactionKind, max_length=24)
+    unique_key = fields.CharField(max_length=120, unique=True, null=True)
+    contract = fields.ForeignKeyField("models.Contract", related_name="journal_entries",
+                                      null=True, on_delete=fields.RESTRICT)
+    milestone = fields.ForeignKeyField("models.Milestone", related_name="journal_entries",
+                                       null=True, on_delete=fields.RESTRICT)
+    memo = fields.CharField(max_length=200, default="")
+    provider_reference = fields.CharField(max_length=80, null=True)
+    created_at = fields.DatetimeField(default=utc_now)
+
+    class Meta:
+        table = "journal_entries"
+
+
+class Posting(Model):
+    """One line of an entry: a signed amount on one account, and that account's balance after."""
+
+    id = fields.BigIntField(primary_key=True)
+    public_id = fields.UUIDField(unique=True, default=uuid4)
+    entry = fields.ForeignKeyField("models.JournalEntry", related_name="postings",
+                                   on_delete=fields.RESTRICT)
+    account = fields.ForeignKeyField("models.Account", related_name="postings",
+                                     on_delete=fields.RESTRICT)
+    amount_cents = fields.BigIntField()
+    balance_after_cents = fields.BigIntField()
+    created_at = fields.DatetimeField(default=utc_now)
+
+    class Meta:
+        table = "postings"
+        indexes = (("account_id", "id"),)
+
+
+class IdempotencyRecord(Model):
+    """The first result of a money-moving request made with an idempotency key."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="idempotency_records",
+                                  on_delete=fields.CASCADE)
+    key = fields.CharField(max_length=100)
+    operation = fields.CharField(max_length=60)
+    result_id = fields.CharField(max_length=60, null=True)
+    created_at = fields.DatetimeField(default=utc_now)
+
+    class Meta:
+        table = "idempotency_records"
+        unique_together = (("user", "key"),)

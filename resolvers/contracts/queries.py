@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+import strawberry
+from broadcaster import Event
+from tortoise.expressions import Q
+
+from auth.policies import contract_party
+from models.contracts.events import contract_channel, event_envelope
+from models.contracts.orm import Contract as ContractRow
+from models.contracts.orm import ContractEvent as ContractEventRow
+from models.contracts.orm import ContractStatus as ContractStatusValue
+from models.errors import DomainError
+from models.money import from_cents, parse_amount
+from models.payments.ledger import fee_cents
+from realtime import channels
+from realtime.broadcast import RESYNC
+from realtime.stream import replay_then_live
+from resolvers.actors import viewer_actor
+from resolvers.context import Info
+from resolvers.loaders import Loaders
+from resolvers.streams import REPLAY_PAGE, after_cursor, revokes, signed_in_now, token_still_valid
+from schema.contracts import Contract, ContractEvent, ContractStatus, Milestone
+from schema.core import Connection, PublicError, build_connection, page_request, parse_global_id
+from schema.payments import FeeQuote
+from settings import get_settings
+
+
+async def visible_contract(info: Info, pk: UUID) -> ContractRow | None:
+    row = await info.context.loaders.contract.load(pk)
+    if row is None or contract_party(await viewer_actor(info), row) is None:
+        return None
+    return row
+
+
+async def _through_contract(info: Info, row: Any) -> Any:
+    if row is None or await visible_contract(info, row.contract_id) is None:
+        return None
+    return row
+
+
+async def visible_milestone(info: Info, pk: UUID) -> Any:
+    return await _through_contract(info, await info.context.loaders.milestone.load(pk))
+
+
+async def visible_dispute(info: Info, pk: UUID) -> Any:
+    return await _through_contract(info, await info.context.loaders.dispute.load(pk))
+
+
+async def visible_contract_event(info: Info, pk: UUID) -> Any:
+    return await _through_contract(info, await info.context.loaders.contract_event.load(pk))
+
+
+async def visible_time_entry(info: Info, pk: UUID) -> Any:
+    return await _through_contract(info, await info.context.loaders.time_entry.load(pk))
+
+
+async def visible_transaction(info: Info, pk: UUID) -> Any:
+    """A ledger line is its wallet owner's alone."""
+    row = await info.context.loaders.posting.load(pk)
+    user = info.context.user
+    if row is None or user is None or row.account.user_id != user.id:  # type: ignore[attr-defined]
+        return None
+    return row
+
+
+async def viewer_contracts(info: Info, first: int | None = None, after: str | None = None,
+                           last: int | None = None, before: str | None = None,
+                           status: ContractStatus | None = None) -> Connection[Contract]:
+    user = info.context.user
+    assert user is not None
+    queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
+    if status is not None:
+        queryset = queryset.filter(status=ContractStatusValue(status))
+    return await build_connection(queryset, page_request(first, after, last, before),
+                                  Contract.from_row, descending=True)
+
+
+def fee_quote(amount: Decimal) -> FeeQuote:
+    try:
+        cents = parse_amount(amount, field=["amount"])
+    except DomainError as error:
+        raise PublicError(error.message, "BAD_USER_INPUT") from error
+    settings = get_settings()
+    client_fee = fee_cents(cents, settings.client_fee_rate)
+    freelancer_fee = fee_cents(cents, settings.freelancer_fee_rate)
+    return FeeQuote(amount=from_cents(cents), client_fee=from_cents(client_fee),
+                    client_pays=from_cents(cents + client_fee),
+                    freelancer_fee=from_cents(freelancer_fee),
+                    freelancer_receives=from_cents(cents - freelancer_fee))
+
+
+# ---------------------------------------------------------------- subscriptions
+
+async def _contract_for_subscription(info: Info, contract_id: strawberry.ID | None
+                                     ) -> ContractRow | None:
+    if contract_id is None:
+        return None
+    parsed = parse_global_id(contract_id)
+    row = await visible_contract(info, parsed[1]) if parsed and parsed[0] == "Contract" else None
+    if row is None:
+        raise PublicError("No Contract with this ID", "NOT_FOUND")
+    return row
+
+
+async def contract_updated(info: Info, contract_id: strawberry.ID | None = None,
+                           after: str | None = None) -> AsyncGenerator[ContractEvent, None]:
+    user = await signed_in_now(info)
+    contract = await _contract_for_subscription(info, contract_id)
+    after_seq = after_cursor(after)
+
+    def mine() -> Any:
+        if contract is not None:
+            return ContractEventRow.filter(contract_id=contract.id)
+        return ContractEventRow.filter(Q(contract__client_user_id=user.id)
+                                       | Q(contract__freelancer_user_id=user.id))
+
+    async def fetch_after(cursor: int | None) -> list[dict[str, Any]]:
+        query = mine()
+        if cursor is not None:
+            query = query.filter(seq__gt=cursor)
+        return [event_envelope(row) for row in await query.order_by("seq").limit(REPLAY_PAGE)]
+
+    async def latest() -> int:
+        row = await mine().order_by("-seq").first()
+        return row.seq if row else 0
+
+    # One contract: its own channel; all of them: the viewer's channel, where every contract
+    # event of theirs is also published (contracts made later included).
+    channel = contract_channel(contract.id) if contract else channels.user(user.id)
+    stream = replay_then_live(
+        info.context.broadcast, [channel] if contract is None else [channel,
+                                                                    channels.user(user.id)],
+        after=after_seq, fetch_after=fetch_after, latest=latest,
+        accept=lambda envelope: envelope.get("type") == "contract_event" and (
+            contract is None or envelope.get("contract_id") == str(contract.id)),
+        closes=revokes(info), still_allowed=token_still_valid(info))
+    # aclosing: when the subscription ends, the stream leaves its channels now, not whenever
+    # the garbage collector finalizes it.
+    async with aclosing(stream):
+        async for envelope in stream:
+            info.context.loaders = Loaders()
+            yield ContractEvent.from_envelope(envelope)
+
+
+async def milestone_updated(info: Info, contract_id: strawberry.ID | None = None
+                            ) -> AsyncGenerator[Milestone, None]:
+    """Live only: each milestone as it is after each change."""
+    user = await signed_in_now(info)
+    contract = await _contract_for_subscription(info, contract_id)
+    user_channel = channels.user(user.id)
+    channel = contract_channel(contract.id) if contract else user_channel
+    closes = revokes(info)
+    still_allowed = token_still_valid(info)
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    async with contextlib.AsyncExitStack() as stack:
+        for name in {channel, user_channel}:
+            subscriber = await stack.enter_async_context(info.context.broadcast.subscribe(name))
+            stack.push_async_callback(_cancelled, asyncio.create_task(_pump(subscriber, queue)))
+        while True:
+            event = await queue.get()
+            if event.message == RESYNC:
+                # Nothing to replay for a live-only stream, but a revocation published while
+                # the backend was away is lost: ask the database instead.
+                if not await still_allowed():
+                    return
+                continue
+            envelope = orjson.loads(event.message)
+            if closes(envelope):
+                return
+            # Milestones arrive on the contract's channel and on the parties' own channels;
+            # take them from the one this stream is about.
+            if envelope.get("type") != "milestone" or event.channel != channel:
+                continue
+            info.context.loaders = Loaders()
+            yield Milestone.from_envelope(envelope)
+
+
+async def _pump(subscriber: Any, queue: asyncio.Queue[Event]) -> None:
+    async for event in subscriber:
+        queue.put_nowait(event)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
