@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import nodes
+from resolvers.contracts import queries as contracts
+from resolvers.jobs import queries as jobs
+from resolvers.profiles import queries as profiles
+from resolvers.users import queries as users
+from schema.core import Connection, Node
+from schema.jobs import Job
+from schema.payments import FeeQuote
+from schema.profiles import FreelancerProfile, Skill
+from schema.viewer import Viewer
+
+
+@strawberry.type
+class Query:
+    node: Node | None = strawberry.field(resolver=nodes.node)
+    nodes: list[Node | None] = strawberry.field(resolver=nodes.nodes)
+    viewer: Viewer | None = strawberry.field(resolver=users.viewer,
+                                             description="Null when not signed in.")
+    job: Job | None = strawberry.field(resolver=jobs.job)
+    jobs: Connection[Job] = strawberry.field(resolver=jobs.jobs)
+    freelancers: Connection[FreelancerProfile] = strawberry.field(resolver=profiles.freelancers)
+    skills: list[Skill] = strawberry.field(resolver=profiles.skills)
+    fee_quote: FeeQuote = strawberry.field(
+        resolver=contracts.fee_quote,
+        description="What a payment of this amount costs the client and nets the freelancer "
+                    "under the current fees.")
