@@ -20,6 +20,7 @@ class MarketplaceSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
+    from schema.sockets import FreshSocketOperation
     from schema.query import Query
     from schema.subscription import Subscription
     from schema.types import ALL_TYPES
@@ -37,5 +38,6 @@ def build_schema() -> strawberry.Schema:
             QueryCostLimiter,
             RefuseNulCharacters,
             MaskUnexpectedErrors,
+            FreshSocketOperation,
         ],
     )

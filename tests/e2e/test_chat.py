@@ -23,6 +23,7 @@ from tests.e2e.chat_support import (
     START_TIMEOUT,
     Chat,
     Operation,
+    Socket,
     execute,
     graphql,
     live_subscription,
@@ -342,3 +343,41 @@ async def test_empty_or_oversized_messages_are_refused_and_not_delivered(
         longest = await send_message(chat, "y" * 10_000)
         assert [m["body"] for m in await operation.take(1)] == [longest["body"]]
         await operation.nothing_more()
+
+
+# --- queries and mutations over the socket ----------------------------------------------------
+
+UNREAD_OVER_SOCKET = "{ viewer { user { id } unreadNotificationCount } }"
+LAST_MESSAGE = "query ($id: ID!) { node(id: $id) { ... on Interview { lastMessage { body } } } }"
+
+
+async def socket_query(socket: Socket, query: str, variables: dict[str, Any] | None = None
+                       ) -> dict[str, Any]:
+    """A query sent as a graphql-transport-ws operation: one result, then complete."""
+    operation = await socket.subscribe(query, variables)
+    result = await operation.next_message()
+    assert result["type"] == "next", result
+    assert (await operation.next_message())["type"] == "complete"
+    return result["payload"]
+
+
+async def test_queries_over_a_socket_see_fresh_data_and_stop_at_log_out(server: Server) -> None:
+    # given the freelancer's socket, which has already read the interview once
+    chat = await open_chat(server)
+    interview = {"id": chat.interview_id}
+    async with socket_to(server, chat.freelancer.token) as socket:
+        before = await socket_query(socket, LAST_MESSAGE, interview)
+        assert before["data"]["node"]["lastMessage"]["body"] == chat.first_message["body"]
+        # when the client sends another message
+        await send_message(chat, "a new message")
+        after = await socket_query(socket, LAST_MESSAGE, interview)
+        # then the socket's second query is not served from the first one's cache
+        assert after["data"]["node"]["lastMessage"]["body"] == "a new message"
+        # and once the freelancer logs out, the socket no longer acts for them
+        signed_in = await socket_query(socket, UNREAD_OVER_SOCKET)
+        assert signed_in["data"]["viewer"]["user"]["id"] == chat.freelancer.user_id
+        await execute(server, "mutation { logOut { ok } }", token=chat.freelancer.token)
+        signed_out = await socket_query(socket, UNREAD_OVER_SOCKET)
+        assert (signed_out.get("data") or {}).get("viewer") is None, signed_out
+        hidden = await socket_query(socket, LAST_MESSAGE, interview)
+        assert (hidden.get("data") or {}).get("node") is None, hidden

@@ -1,0 +1,31 @@
+"""Operations sent over a websocket share one context, built at connection_init."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from auth.backend import authenticate
+from resolvers.loaders import Loaders
+
+
+class FreshSocketOperation(SchemaExtension):
+    """Each query or mutation sent over a socket gets new DataLoaders and its token checked again.
+
+    Strawberry builds a websocket's context once, so without this a second query on the socket
+    would read the first one's cached rows, and a token revoked by logOut would go on acting
+    for its user until the socket closed. Subscriptions do the same per event and on subscribe.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if (isinstance(getattr(context, "request", None), WebSocket)
+                and self.execution_context.operation_type is not OperationType.SUBSCRIPTION):
+            context.loaders = Loaders()
+            if context.user is not None and (context.token is None
+                                             or await authenticate(context.token) is None):
+                context.user = None
+        yield
