@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlparse
@@ -61,20 +61,40 @@ class Broadcaster(Broadcast):
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        join = asyncio.ensure_future(self._join(channel, queue))
-        try:
-            await asyncio.shield(join)
-        except asyncio.CancelledError:
-            # The socket went away mid-subscribe: finish joining, then leave, so nothing leaks.
-            await asyncio.shield(self._leave_after(join, channel, queue))
-            raise
-        try:
+        async with self.feed([channel], queue):
             yield Subscriber(queue)
+
+    @asynccontextmanager
+    async def feed(self, channels: Sequence[str], queue: asyncio.Queue[Any]
+                   ) -> AsyncIterator[None]:
+        """Puts every event of any of `channels` on the caller's `queue` until the block ends.
+
+        One queue for all of a stream's channels and no task per subscriber: with thousands of
+        subscribers in a process, a forwarding task and a queue per channel of each cost a task
+        wake-up per delivery and memory per connection.
+        """
+        joined: list[str] = []
+        try:
+            for channel in channels:
+                join = asyncio.ensure_future(self._join(channel, queue))
+                try:
+                    await asyncio.shield(join)
+                except asyncio.CancelledError:
+                    # The socket went away mid-subscribe: finish joining, then leave, so nothing
+                    # leaks.
+                    await asyncio.shield(self._leave_after(join, channel, queue))
+                    raise
+                joined.append(channel)
+            yield
         finally:
             # Shielded: a subscriber cancelled mid-leave must still leave, or the channel leaks.
-            await asyncio.shield(self._leave(channel, queue))
+            await asyncio.shield(self._leave_all(joined, queue))
 
-    async def _join(self, channel: str, queue: asyncio.Queue[Event | None]) -> None:
+    async def _leave_all(self, channels: Sequence[str], queue: asyncio.Queue[Any]) -> None:
+        for channel in channels:
+            await self._leave(channel, queue)
+
+    async def _join(self, channel: str, queue: asyncio.Queue[Any]) -> None:
         async with self._channel_lock(channel):
             if channel not in self._subscribers:
                 await self._backend.subscribe(channel)
@@ -82,12 +102,12 @@ class Broadcaster(Broadcast):
             self._subscribers[channel].add(queue)
 
     async def _leave_after(self, join: asyncio.Future[None], channel: str,
-                           queue: asyncio.Queue[Event | None]) -> None:
+                           queue: asyncio.Queue[Any]) -> None:
         with contextlib.suppress(Exception):
             await join
         await self._leave(channel, queue)
 
-    async def _leave(self, channel: str, queue: asyncio.Queue[Event | None]) -> None:
+    async def _leave(self, channel: str, queue: asyncio.Queue[Any]) -> None:
         async with self._channel_lock(channel):
             members = self._subscribers.get(channel)
             if members is None:

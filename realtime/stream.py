@@ -15,7 +15,6 @@ stream remembers which recent cursors it delivered instead of only the highest.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -49,28 +48,7 @@ async def replay_then_live(
     when it says no.
     """
     queue: asyncio.Queue[Event] = asyncio.Queue()
-    subscribed = asyncio.Event()
-
-    async def listen() -> None:
-        async with contextlib.AsyncExitStack() as stack:
-            subscribers = [await stack.enter_async_context(broadcast.subscribe(channel))
-                           for channel in channels]
-            subscribed.set()
-
-            async def forward(subscriber: Any) -> None:
-                async for event in subscriber:
-                    queue.put_nowait(event)
-
-            await asyncio.gather(*(forward(subscriber) for subscriber in subscribers))
-
-    listener = asyncio.create_task(listen())
-    try:
-        waiting = asyncio.ensure_future(subscribed.wait())
-        await asyncio.wait({waiting, listener}, return_when=asyncio.FIRST_COMPLETED)
-        waiting.cancel()
-        if listener.done():
-            listener.result()  # a failed subscribe raises here
-            return
+    async with broadcast.feed(channels, queue):
         position = after if after is not None else await latest()
         floor = position
         delivered: deque[int] = deque(maxlen=RECENT)
@@ -120,6 +98,3 @@ async def replay_then_live(
                 continue
             record(int(envelope["cursor"]))
             yield envelope
-    finally:
-        listener.cancel()
-        await asyncio.gather(listener, return_exceptions=True)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from decimal import Decimal
@@ -161,10 +160,7 @@ async def milestone_updated(info: Info, contract_id: strawberry.ID | None = None
     closes = revokes(info)
     still_allowed = token_still_valid(info)
     queue: asyncio.Queue[Event] = asyncio.Queue()
-    async with contextlib.AsyncExitStack() as stack:
-        for name in {channel, user_channel}:
-            subscriber = await stack.enter_async_context(info.context.broadcast.subscribe(name))
-            stack.push_async_callback(_cancelled, asyncio.create_task(_pump(subscriber, queue)))
+    async with info.context.broadcast.feed(sorted({channel, user_channel}), queue):
         while True:
             event = await queue.get()
             if event.message == RESYNC:
@@ -182,13 +178,3 @@ async def milestone_updated(info: Info, contract_id: strawberry.ID | None = None
                 continue
             info.context.loaders = Loaders()
             yield Milestone.from_envelope(envelope)
-
-
-async def _pump(subscriber: Any, queue: asyncio.Queue[Event]) -> None:
-    async for event in subscriber:
-        queue.put_nowait(event)
-
-
-async def _cancelled(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
