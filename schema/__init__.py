@@ -18,10 +18,11 @@ class MarketplaceSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
+    from schema.documents import SharedDocuments
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
-    from schema.sockets import FreshSocketOperation
     from schema.query import Query
+    from schema.sockets import FreshSocketOperation
     from schema.subscription import Subscription
     from schema.types import ALL_TYPES
 
@@ -33,6 +34,7 @@ def build_schema() -> strawberry.Schema:
         types=ALL_TYPES,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            SharedDocuments,
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             QueryCostLimiter,

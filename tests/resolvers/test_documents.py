@@ -1,0 +1,41 @@
+"""Documents parsed once and shared: the same answers, the same refusals, bounded memory."""
+
+from __future__ import annotations
+
+from schema import documents
+from tests.resolvers.test_http import GRAPHQL_RESPONSE, VALID, post
+
+
+async def test_a_repeated_document_answers_the_same_from_the_shared_parse(http, db):
+    first = await post(http, {"query": VALID}, accept=GRAPHQL_RESPONSE)
+    again = await post(http, {"query": VALID}, accept=GRAPHQL_RESPONSE)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert any(query == VALID for query, _ in documents._documents)
+
+
+async def test_a_syntax_error_is_reported_every_time_and_never_kept(http):
+    broken = "{ skills(first: 2) { slug }"
+    for _ in range(2):
+        response = await post(http, {"query": broken}, accept=GRAPHQL_RESPONSE)
+        assert response.status_code == 400
+        assert "Syntax Error" in response.json()["errors"][0]["message"]
+    assert all(query != broken for query, _ in documents._documents)
+
+
+async def test_variables_are_not_part_of_the_shared_document(http, db):
+    query = "query ($n: Int) { skills(first: $n) { slug } }"
+    one = await post(http, {"query": query, "variables": {"n": 1}}, accept=GRAPHQL_RESPONSE)
+    two = await post(http, {"query": query, "variables": {"n": 2}}, accept=GRAPHQL_RESPONSE)
+    assert len(one.json()["data"]["skills"]) == 1
+    assert len(two.json()["data"]["skills"]) == 2
+
+
+async def test_the_shared_documents_are_bounded_in_number_and_size(http):
+    for index in range(documents.MAX_CACHED_DOCUMENTS + 20):
+        await post(http, {"query": f"{{ n{index}: __typename }}"}, accept=GRAPHQL_RESPONSE)
+    long_query = "{ __typename\n#%s\n}" % ("x" * documents.MAX_CACHED_QUERY_CHARS)
+    response = await post(http, {"query": long_query}, accept=GRAPHQL_RESPONSE)
+    assert response.json() == {"data": {"__typename": "Query"}}
+    assert len(documents._documents) <= documents.MAX_CACHED_DOCUMENTS
+    assert all(query != long_query for query, _ in documents._documents)
