@@ -25,7 +25,10 @@ The search word is "selective": it is in ~1.25% of all jobs (~1% of the OPEN pub
 shows); the rest of every title and description is drawn (Zipf-weighted) from 4,000 made-up
 consonant-vowel words, none of which the search word is a prefix of. At 1k jobs the word matches
 ~10 jobs, so there is no page 50 there: the page-depth ratio is taken at the larger size, the
-size ratio on page 1.
+size ratio on page 1. Its matches grow with the data (~10 at 1k, ~1,000 at 100k), and page 1
+must order them all by date, so its size ratio measures that growth too. The `-rare` layers
+search a second word, "hydrography", put in the same 10 of the first 1,000 jobs at every size:
+their size ratio is the cost of finding a fixed set of matches in a larger index.
 
 Jobs are bulk-inserted (Job.bulk_create, JobSkill.bulk_create, search_index.reindex_all()), then
 PostgreSQL's tables get VACUUM ANALYZE; SQLite is not analyzed (a production file never is;
@@ -82,6 +85,11 @@ from models.users.orm import User  # noqa: E402
 
 TERM = "geospatial"
 TERM_RATE = 0.0125
+# In every RARE_EVERY-th of the first RARE_WITHIN jobs only: the same few matches at every size,
+# so its size ratio is the cost of finding them in a larger index, not of more matches.
+RARE_TERM = "hydrography"
+RARE_EVERY = 100
+RARE_WITHIN = 1000
 PAGE_SIZE = 20
 DEEP_PAGE = 50
 SEED = 7
@@ -119,6 +127,7 @@ class Generator:
     weights: list[float]
     skills: list[Skill]
     clients: list[Any]
+    generated: int = 0
 
     @classmethod
     def create(cls, skills: list[Skill], clients: list[Any]) -> Generator:
@@ -139,6 +148,7 @@ class Generator:
         rows: list[Job] = []
         links: list[JobSkill] = []
         for _ in range(count):
+            self.generated += 1
             job_id = uuid.UUID(int=rng.getrandbits(128), version=4)
             skills = rng.sample(self.skills, k=rng.randint(1, 3))
             title = self.text(rng.randint(4, 8))
@@ -146,6 +156,8 @@ class Generator:
             if rng.random() < TERM_RATE:
                 target = title if rng.random() < 0.3 else description
                 target.insert(rng.randrange(len(target) + 1), TERM)
+            if self.generated <= RARE_WITHIN and self.generated % RARE_EVERY == 0:
+                description.append(RARE_TERM)
             created = EPOCH - SPAN * rng.random()
             roll = rng.random()
             status = (JobStatus.OPEN if roll < 0.88 else JobStatus.CLOSED if roll < 0.95
@@ -304,10 +316,44 @@ async def prepare(data: DataSet, backend: str, term: str) -> list[Callable[[], A
 
         actions += [graphql, raw]
         cases += [(page, "graphql"), (page, "raw")]
+    rare_matches = await search_jobs(None, JobSearch(query=RARE_TERM), None).queryset.count()
+    if not data.cases:
+        print(f"  {backend} {data.size}: {rare_matches} visible jobs match {RARE_TERM!r}",
+              flush=True)
+    actions += [timed_graphql(schema, RARE_TERM, rare_matches),
+                timed_raw(RARE_TERM, rare_matches)]
+    cases += [(1, "graphql-rare"), (1, "raw-rare")]
     if not data.cases:
         data.cases = cases
         data.samples = [[] for _ in cases]
     return actions
+
+
+def timed_graphql(schema: Any, term: str, matches: int) -> Callable[[], Awaitable[Any]]:
+    """Page 1 of `term` through the whole GraphQL execution."""
+    from resolvers.context import Context
+
+    async def graphql() -> None:
+        context = Context(request=fake_request(), response=None, request_id="bench",
+                          client_address="203.0.113.7")
+        result = await schema.execute(QUERY, variable_values={"after": None, "term": term},
+                                      context_value=context)
+        assert result.errors is None, result.errors
+        assert len(result.data["jobs"]["edges"]) == min(PAGE_SIZE, matches), result.data
+
+    return graphql
+
+
+def timed_raw(term: str, matches: int) -> Callable[[], Awaitable[Any]]:
+    """Page 1 of `term` through `paginate(search_jobs(...))` alone."""
+
+    async def raw() -> None:
+        listing = search_jobs(None, JobSearch(query=term), None)
+        found = await paginate(listing.queryset, PageRequest(first=PAGE_SIZE),
+                               keys=listing.keys, descending=listing.descending)
+        assert len(found.rows) == min(PAGE_SIZE, matches)
+
+    return raw
 
 
 class _LastSelect(logging.Handler):
@@ -469,7 +515,7 @@ async def run_backend(backend: str, sizes: list[int], args: argparse.Namespace) 
                 result = Result(backend, data.size, page, layer, _p(samples, 0.5),
                                 _p(samples, 0.1), _p(samples, 0.9), len(samples))
                 results.append(result)
-                print(f"    page {page:>2} {layer:<7} p50 {result.p50_ms:8.2f} ms  "
+                print(f"    page {page:>2} {layer:<12} p50 {result.p50_ms:8.2f} ms  "
                       f"p10 {result.p10_ms:8.2f} ms  p90 {result.p90_ms:8.2f} ms  "
                       f"({result.reps} reps)", flush=True)
             if args.explain:
@@ -477,6 +523,8 @@ async def run_backend(backend: str, sizes: list[int], args: argparse.Namespace) 
                     for page in dict.fromkeys(page for page, _ in data.cases):
                         print(f"    plan of page {page}:")
                         await print_plan(backend, TERM, data.cursors[page - 1])
+                    print(f"    plan of page 1 of {RARE_TERM!r}:")
+                    await print_plan(backend, RARE_TERM, None)
         return results
     finally:
         if backend == "postgres":
@@ -489,24 +537,24 @@ async def run_backend(backend: str, sizes: list[int], args: argparse.Namespace) 
 
 def report(results: list[Result], sizes: list[int]) -> None:
     print()
-    print(f"{'backend':<9} {'layer':<8} {'jobs':>7} {'page':>4} {'p50 ms':>9} {'p10 ms':>9} "
+    print(f"{'backend':<9} {'layer':<12} {'jobs':>7} {'page':>4} {'p50 ms':>9} {'p10 ms':>9} "
           f"{'p90 ms':>9} {'reps':>5}")
     for r in results:
-        print(f"{r.backend:<9} {r.layer:<8} {r.size:>7} {r.page:>4} {r.p50_ms:>9.2f} "
+        print(f"{r.backend:<9} {r.layer:<12} {r.size:>7} {r.page:>4} {r.p50_ms:>9.2f} "
               f"{r.p10_ms:>9.2f} {r.p90_ms:>9.2f} {r.reps:>5}")
     by_key = {(r.backend, r.layer, r.size, r.page): r.p50_ms for r in results}
     small, large = min(sizes), max(sizes)
     print()
-    print(f"{'backend':<9} {'layer':<8} {f'{large}/{small} (p1)':>16} {'goal':>5}   "
+    print(f"{'backend':<9} {'layer':<12} {f'{large}/{small} (p1)':>16} {'goal':>5}   "
           f"{f'page{DEEP_PAGE}/page1 @{large}':>20} {'goal':>5}")
     for backend in dict.fromkeys(r.backend for r in results):
-        for layer in ("graphql", "raw"):
+        for layer in ("graphql", "raw", "graphql-rare", "raw-rare"):
             p1_small = by_key.get((backend, layer, small, 1))
             p1_large = by_key.get((backend, layer, large, 1))
             deep = by_key.get((backend, layer, large, DEEP_PAGE))
             size_ratio = p1_large / p1_small if p1_small and p1_large else None
             depth_ratio = deep / p1_large if deep and p1_large else None
-            print(f"{backend:<9} {layer:<8} {_fmt(size_ratio):>16} {_ok(size_ratio, 1.5):>5}   "
+            print(f"{backend:<9} {layer:<12} {_fmt(size_ratio):>16} {_ok(size_ratio, 1.5):>5}   "
                   f"{_fmt(depth_ratio):>20} {_ok(depth_ratio, 1.2):>5}")
 
 
