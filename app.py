@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from models import tortoise_config
+from models.planner import refresh_statistics
 from models.scheduler import run_due
 from realtime.broadcast import create_broadcast
 from realtime.publish import publish_all
@@ -27,6 +29,8 @@ from schema.requestlog import configure_logging
 from settings import Settings, get_settings
 
 logger = logging.getLogger("marketplace")
+# The data grows slowly next to this; ANALYZE is sampled (models/planner.py), so hourly is cheap.
+STATISTICS_INTERVAL_SECONDS = 3600.0
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -51,8 +55,16 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 async def run_scheduler(broadcast: Any, interval_seconds: float) -> None:
-    """The time-based rules (offer expiry, milestone auto-release), in every process."""
+    """The time-based rules (offer expiry, milestone auto-release) and the planner's
+    statistics, in every process."""
+    statistics_due = 0.0
     while True:
+        if time.monotonic() >= statistics_due:
+            try:
+                await refresh_statistics()
+                statistics_due = time.monotonic() + STATISTICS_INTERVAL_SECONDS
+            except Exception:  # noqa: BLE001 - retried at the next tick
+                logger.exception("refreshing the planner's statistics failed")
         await asyncio.sleep(interval_seconds)
         try:
             await publish_all(broadcast, await run_due())

@@ -68,15 +68,18 @@ def visible_jobs(actor: Actor | None) -> QuerySet[Job]:
 
 def search_jobs(actor: Actor | None, search: JobSearch, order: JobOrderField | None,
                 descending: bool = True) -> JobListing:
-    queryset = visible_jobs(actor).filter(status=search.status or JobStatus.OPEN)
+    status = search.status or JobStatus.OPEN
+    queryset = visible_jobs(actor)
     terms: list[str] = []
     if search.query is not None:
         if len(search.query) > MAX_QUERY_LENGTH:
             raise ValidationFailed(f"Search text is limited to {MAX_QUERY_LENGTH} characters",
                                    field=["filter", "query"])
         terms = search_index.search_terms(search.query)
-        if terms:
-            queryset = search_index.only_matching(queryset, terms)
+    if terms:
+        queryset = search_index.only_matching(queryset, terms, status=status)
+    else:
+        queryset = queryset.filter(status=status)
     if search.skills:
         slugs = [slugify(name) for name in search.skills[:50]]
         queryset = queryset.filter(

@@ -17,6 +17,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import RawSQL
 from tortoise.queryset import QuerySet
 
+from models.jobs.orm import JobStatus
+
 MAX_TERMS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -85,8 +87,9 @@ def matching_ids_sql(terms: list[str], client: BaseDBAsyncClient | None = None) 
             f"to_tsquery('english', '{_tsquery(terms)}'))")
 
 
-def only_matching(queryset: QuerySet[Any], terms: list[str]) -> QuerySet[Any]:
-    """`queryset` (of jobs) narrowed to the jobs matching every term.
+def only_matching(queryset: QuerySet[Any], terms: list[str], *, status: JobStatus
+                  ) -> QuerySet[Any]:
+    """`queryset` (of jobs) narrowed to the jobs in `status` matching every term.
 
     On PostgreSQL this is a predicate on the row itself, `jobs.search_vector @@ query`, not
     `id IN (SELECT id FROM jobs WHERE ...)`: behind that self-join the planner either walks the
@@ -95,11 +98,17 @@ def only_matching(queryset: QuerySet[Any], terms: list[str]) -> QuerySet[Any]:
     plan walked the whole list to reach page 50 (tests/benchmarks/bench_job_search.py). Tortoise
     filters on an expression only through an annotation; the `= TRUE` it adds is a literal, not
     a bound parameter, so the planner folds it away and the GIN index serves generic plans too.
+    The status is a literal in that expression too: as a bound parameter, the generic plan
+    asyncpg's prepared statements switch to could not know that most jobs are open, and ANDed
+    the GIN matches with a bitmap of the whole status index (3.8 ms instead of 0.1 ms for a
+    rare word at 100k jobs).
     """
     if dialect() == "sqlite":
-        return queryset.filter(id__in=RawSQL(matching_ids_sql(terms)))
+        return queryset.filter(status=status, id__in=RawSQL(matching_ids_sql(terms)))
+    status_literal = JobStatus(status).value  # an enum member: nothing to escape
     return queryset.annotate(text_match=RawSQL(
-        f"(jobs.search_vector @@ to_tsquery('english', '{_tsquery(terms)}'))")
+        f"(jobs.search_vector @@ to_tsquery('english', '{_tsquery(terms)}') "
+        f"AND jobs.status = '{status_literal}')")
     ).filter(text_match=RawSQL("TRUE"))
 
 

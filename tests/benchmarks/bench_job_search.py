@@ -31,8 +31,8 @@ search a second word, "hydrography", put in the same 10 of the first 1,000 jobs 
 their size ratio is the cost of finding a fixed set of matches in a larger index.
 
 Jobs are bulk-inserted (Job.bulk_create, JobSkill.bulk_create, search_index.reindex_all()), then
-PostgreSQL's tables get VACUUM ANALYZE; SQLite is not analyzed (a production file never is;
---sqlite-analyze to compare). The 100k data set is the 1k one plus 99k more jobs drawn from the
+PostgreSQL's tables get VACUUM ANALYZE; SQLite gets the sampled statistics every server process
+refreshes (models/planner.py; --sqlite-analyze for a full ANALYZE instead). The 100k data set is the 1k one plus 99k more jobs drawn from the
 same distribution. --pg-plan-cache-mode force_custom_plan shows what PostgreSQL does without
 the generic plans it may switch asyncpg's prepared statements to after five runs.
 """
@@ -79,6 +79,7 @@ from models.jobs.orm import (  # noqa: E402
 )
 from models.jobs.search import JobSearch, search_jobs  # noqa: E402
 from models.pagination import PageRequest, paginate  # noqa: E402
+from models.planner import refresh_statistics  # noqa: E402
 from models.profiles.catalog import ensure_skill_catalog  # noqa: E402
 from models.profiles.orm import ClientProfile, Skill  # noqa: E402
 from models.users.orm import User  # noqa: E402
@@ -200,6 +201,8 @@ async def analyze(backend: str, sqlite_analyze: bool) -> None:
         await client.execute_script("VACUUM ANALYZE job_skills")
     elif sqlite_analyze:
         await client.execute_script("ANALYZE")
+    else:
+        await refresh_statistics(client)  # what every server process does
 
 
 # ------------------------------------------------------------------------------ measuring
