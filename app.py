@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -72,6 +73,23 @@ async def run_scheduler(broadcast: Any, interval_seconds: float) -> None:
             logger.exception("scheduled rules failed")
 
 
+def tune_garbage_collector(thresholds: tuple[int, int, int]) -> None:
+    """Freeze what startup made, and run full collections less often.
+
+    With thousands of websocket subscribers a process holds millions of objects, and Python's
+    default thresholds (700, 10, 10) ran full collections over all of them while events were
+    being delivered: pauses of up to 1.8 s at 2,500 connections per process. The default here
+    keeps the young generations as they are (a larger first threshold made every mutation
+    slower: 8.5 -> 12 ms of server CPU) and only asks for 1,000 instead of 10 middle
+    collections between full ones. Measured with tests/benchmarks/bench_realtime, 5,000
+    subscribers over two processes: time to last delivery p99 2.3 s -> 0.86-0.95 s (two runs);
+    memory per connection grew 72 -> 85 KiB, garbage cycles waiting longer for a full collection.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*thresholds)
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """`manage_database=False` lets tests share one Tortoise context across many apps."""
     settings = settings or get_settings()
@@ -89,6 +107,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             return
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             async with broadcast:
+                tune_garbage_collector(settings.gc_thresholds)
                 scheduler = asyncio.create_task(
                     run_scheduler(broadcast, settings.scheduler_interval_seconds))
                 try:

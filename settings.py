@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     connection_init_timeout_seconds: float = 5.0
 
     scheduler_interval_seconds: float = 30.0
+    # Server processes only (see app.tune_garbage_collector); JSON, e.g. [700, 10, 1000].
+    gc_thresholds: tuple[int, int, int] = (700, 10, 1000)
 
     freelancer_fee_rate: Decimal = Decimal("0.10")
     client_fee_rate: Decimal = Decimal("0.05")
