@@ -88,6 +88,10 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
 @pytest.fixture
 async def db(database: Database) -> AsyncIterator[Database]:
     yield database
+    await empty_tables(database)
+
+
+async def empty_tables(database: Database) -> None:
     client = connections.get("default")
     if database.backend == "postgres":
         quoted = ", ".join(f'"{table}"' for table in database.tables)

@@ -45,6 +45,18 @@ def require_postgres() -> str:
     return TEST_DATABASE_URL
 
 
+def require_concurrent_postgres(backend: str) -> None:
+    """For a test of concurrent transactions: PostgreSQL, through a pool of several connections
+    (skipped on SQLite, which runs one transaction at a time)."""
+    from tortoise import connections
+
+    require_postgres()  # skips locally without PostgreSQL, fails under CI=true
+    if backend != "postgres":
+        pytest.skip("concurrency needs PostgreSQL; SQLite runs one transaction at a time")
+    pool = connections.get("default")._pool
+    assert pool is not None and pool.get_max_size() > 1, "no connection pool: nothing overlaps"
+
+
 def require_redis() -> str:
     require_service("Redis", "TEST_REDIS_URL", TEST_REDIS_URL, 6379)
     return TEST_REDIS_URL

@@ -105,22 +105,28 @@ class Chat:
     first_message: dict[str, Any]
 
 
-async def graphql(server: Server, query: str, variables: dict[str, Any] | None = None, *,
-                  token: str | None = None) -> dict[str, Any]:
-    """The whole response body, errors included."""
+async def post(server: Server, query: str, variables: dict[str, Any] | None = None, *,
+               token: str | None = None) -> httpx.Response:
     headers = {"accept": "application/graphql-response+json"}
     if token:
         headers["authorization"] = f"Bearer {token}"
     async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
-        response = await http.post("/graphql", json={"query": query, "variables": variables},
-                                   headers=headers)
-    return response.json()
+        return await http.post("/graphql", json={"query": query, "variables": variables},
+                               headers=headers)
+
+
+async def graphql(server: Server, query: str, variables: dict[str, Any] | None = None, *,
+                  token: str | None = None) -> dict[str, Any]:
+    """The whole response body, errors included."""
+    return (await post(server, query, variables, token=token)).json()
 
 
 async def execute(server: Server, query: str, variables: dict[str, Any] | None = None, *,
                   token: str | None = None) -> dict[str, Any]:
     """The data of an operation that must succeed without GraphQL errors."""
-    body = await graphql(server, query, variables, token=token)
+    response = await post(server, query, variables, token=token)
+    assert response.status_code == 200, response.text
+    body = response.json()
     assert "errors" not in body, body
     return body["data"]
 
@@ -299,3 +305,18 @@ async def live_subscription(socket: Socket, chat: Chat, query: str = MESSAGE_BOD
     [replayed] = await operation.take(1, timeout=START_TIMEOUT)
     assert replayed["body"] == before["body"]
     return operation, before
+
+
+async def assert_refused(operation: Operation, code: str) -> None:
+    """A subscription refused with one GraphQL error of `code` and nothing else: no data, and
+    the operation is over (an `error` message, or one `next` with errors then `complete`)."""
+    message = await operation.next_message()
+    if message["type"] == "error":
+        errors = message["payload"]
+    else:
+        assert message["type"] == "next", message
+        assert message["payload"].get("data") is None, message
+        errors = message["payload"]["errors"]
+        assert (await operation.next_message())["type"] == "complete"
+    assert [error["extensions"]["code"] for error in errors] == [code], errors
+    await operation.nothing_more()

@@ -24,6 +24,7 @@ from tests.e2e.chat_support import (
     Chat,
     Operation,
     Socket,
+    assert_refused,
     execute,
     graphql,
     live_subscription,
@@ -57,21 +58,6 @@ mutation ($input: MarkInterviewReadInput!) {
 
 async def interview_as(chat: Chat, token: str) -> dict[str, Any]:
     return (await execute(chat.server, INTERVIEW, {"id": chat.interview_id}, token=token))["node"]
-
-
-async def assert_refused(operation: Operation, code: str) -> None:
-    """A subscription refused with one GraphQL error of `code` and nothing else: no data, and
-    the operation is over (an `error` message, or one `next` with errors then `complete`)."""
-    message = await operation.next_message()
-    if message["type"] == "error":
-        errors = message["payload"]
-    else:
-        assert message["type"] == "next", message
-        assert message["payload"].get("data") is None, message
-        errors = message["payload"]["errors"]
-        assert (await operation.next_message())["type"] == "complete"
-    assert [error["extensions"]["code"] for error in errors] == [code], errors
-    await operation.nothing_more()
 
 
 # --- live delivery --------------------------------------------------------------------------

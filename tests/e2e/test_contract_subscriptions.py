@@ -26,6 +26,7 @@ from tests.e2e.chat_support import (
     Operation,
     Party,
     Socket,
+    assert_refused,
     execute,
     log_in,
     mutate,
@@ -155,21 +156,6 @@ async def live_contract_updates(socket: Socket, server: Server, deal: Deal,
     [replayed] = await operation.take(1, "contractUpdated")
     assert (replayed["id"], replayed["cursor"]) == (latest["id"], latest["cursor"])
     return operation
-
-
-async def assert_refused(operation: Operation, code: str) -> None:
-    """Refused with one GraphQL error of `code` and nothing else: an `error` message, or one
-    `next` with errors and no data, then `complete`."""
-    message = await operation.next_message()
-    if message["type"] == "error":
-        errors = message["payload"]
-    else:
-        assert message["type"] == "next", message
-        assert message["payload"].get("data") is None, message
-        errors = message["payload"]["errors"]
-        assert (await operation.next_message())["type"] == "complete"
-    assert [error["extensions"]["code"] for error in errors] == [code], errors
-    await operation.nothing_more()
 
 
 # --- contractUpdated ------------------------------------------------------------------------

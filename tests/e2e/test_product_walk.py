@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.e2e.chat_support import execute
 from tests.e2e.conftest import Server, fresh_database
 from tests.services import TEST_DATABASE_URL, TEST_REDIS_URL, require_redis
 
@@ -128,20 +128,6 @@ class Person:
     token: str
     user_id: str
     via: Server  # the process this person's requests go through
-
-
-async def execute(server: Server, query: str, variables: dict[str, Any] | None = None, *,
-                  token: str | None = None) -> dict[str, Any]:
-    headers = {"accept": "application/graphql-response+json"}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
-        response = await http.post("/graphql", json={"query": query, "variables": variables},
-                                   headers=headers)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 async def act(person: Person, mutation: str, input: dict[str, Any]) -> dict[str, Any]:

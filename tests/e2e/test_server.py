@@ -16,6 +16,7 @@ from gql.transport.websockets import WebsocketsTransport
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.e2e.chat_support import execute
 from tests.e2e.conftest import CONNECTION_INIT_TIMEOUT_SECONDS, GRACEFUL_TIMEOUT_SECONDS, Server
 
 PROTOCOL = "graphql-transport-ws"
@@ -27,23 +28,9 @@ mutation ($input: SignUpInput!) {
 """
 
 
-async def post_graphql(server: Server, query: str, variables: dict[str, Any] | None = None, *,
-                       token: str | None = None) -> dict[str, Any]:
-    headers = {"accept": "application/graphql-response+json"}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables},
-                                     headers=headers)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
 async def sign_up(server: Server) -> tuple[str, str]:
     email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
-    data = await post_graphql(server, SIGN_UP, {"input": {
+    data = await execute(server, SIGN_UP, {"input": {
         "email": email, "password": "correct-horse-battery", "displayName": "E2E"}})
     payload = data["signUp"]
     assert payload["userErrors"] == [], payload
@@ -72,14 +59,14 @@ async def test_sign_up_token_authenticates_http_requests(server: Server) -> None
     # given
     email, token = await sign_up(server)
     # when
-    data = await post_graphql(server, VIEWER, token=token)
+    data = await execute(server, VIEWER, token=token)
     # then
     assert data == {"viewer": {"user": {"email": email}}}
 
 
 async def test_without_a_token_there_is_no_viewer(server: Server) -> None:
     # when
-    data = await post_graphql(server, VIEWER)
+    data = await execute(server, VIEWER)
     # then
     assert data == {"viewer": None}
 
@@ -143,7 +130,7 @@ async def test_unknown_token_in_connection_init_closes_with_4403(
 async def test_revoked_token_closes_the_socket_with_4403(server: Server) -> None:
     # given
     _, token = await sign_up(server)
-    data = await post_graphql(server, "mutation { logOut { __typename } }", token=token)
+    data = await execute(server, "mutation { logOut { __typename } }", token=token)
     assert data["logOut"]
     async with connect(server.ws_url, subprotocols=[PROTOCOL]) as socket:
         # when
@@ -180,7 +167,7 @@ async def test_invalid_frame_closes_with_4400_and_the_server_carries_on(
         await socket.send(frame)
         # then
         assert await close_code(socket, timeout=5) == 4400
-    data = await post_graphql(server, "{ __typename }")
+    data = await execute(server, "{ __typename }")
     assert data == {"__typename": "Query"}
 
 

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models.actors import Actor, actor_for
@@ -50,16 +49,12 @@ from settings import get_settings
 from tests.contracts_factory import make_contract
 from tests.factories import make_user
 from tests.ledger import assert_ledger_invariants
-from tests.services import require_postgres
+from tests.services import require_concurrent_postgres
 
 
 @pytest.fixture
 async def postgres(db):
-    require_postgres()  # skips locally without PostgreSQL, fails under CI=true
-    if db.backend != "postgres":
-        pytest.skip("concurrency needs PostgreSQL; SQLite runs one transaction at a time")
-    pool = connections.get("default")._pool
-    assert pool is not None and pool.get_max_size() > 1, "no connection pool: nothing overlaps"
+    require_concurrent_postgres(db.backend)
     yield db
     await assert_ledger_invariants()
 

@@ -29,7 +29,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from tortoise import connections
 
 from models.actors import Actor, actor_for
 from models.contracts import actions, disputes, hourly, milestones
@@ -49,7 +48,7 @@ from models.payments.ledger import PLATFORM_KEY, escrow_key
 from models.payments.orm import Account, JournalEntry, Posting
 from models.proposals.actions import submit_proposal
 from settings import get_settings
-from tests.conftest import Database
+from tests.conftest import Database, empty_tables
 from tests.contracts_factory import make_contract
 from tests.factories import make_user
 from tests.ledger import assert_ledger_invariants
@@ -133,19 +132,6 @@ class World:
 
 
 # --- building a world -------------------------------------------------------------------------
-
-
-async def wipe(database: Database) -> None:
-    """What the `db` fixture does after a test, for each example."""
-    client = connections.get("default")
-    if database.backend == "postgres":
-        quoted = ", ".join(f'"{table}"' for table in database.tables)
-        await client.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-    else:
-        await client.execute_script("PRAGMA foreign_keys = OFF")
-        for table in database.tables:
-            await client.execute_script(f'DELETE FROM "{table}"')
-        await client.execute_script("PRAGMA foreign_keys = ON")
 
 
 async def hourly_contract(client: Actor, freelancer: Actor, rate_cents: int) -> Contract:
@@ -493,7 +479,7 @@ async def assert_matches(world: World, step: str) -> None:
 @given(data=st.data())
 async def test_random_money_operations_keep_the_ledger_whole(db: Database,
                                                              data: st.DataObject) -> None:
-    await wipe(db)
+    await empty_tables(db)  # what the `db` fixture does after a test, for each example
     world = await build_world(data)
     await assert_matches(world, "setup")
     await assert_ledger_invariants()

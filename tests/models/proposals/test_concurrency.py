@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models.errors import AlreadyExists, DomainError, ErrorCode
@@ -33,16 +32,12 @@ from tests.models.marketplace import (
     freelancer_actor,
     post,
 )
-from tests.services import require_postgres
+from tests.services import require_concurrent_postgres
 
 
 @pytest.fixture
 async def postgres(db):
-    require_postgres()  # skips locally without PostgreSQL, fails under CI=true
-    if db.backend != "postgres":
-        pytest.skip("concurrency needs PostgreSQL; SQLite runs one transaction at a time")
-    pool = connections.get("default")._pool
-    assert pool is not None and pool.get_max_size() > 1, "no connection pool: nothing overlaps"
+    require_concurrent_postgres(db.backend)
     yield db
     await assert_connects_invariant()
 
