@@ -62,6 +62,22 @@ class MilestoneAction(Enum):
     REFUND = "REFUND"
 
 
+async def contract_or_none(info: Info, contract_id: UUID | None) -> Contract | None:
+    """What an optional reference to a contract points at, through the request's loader."""
+    if contract_id is None:
+        return None
+    row = await info.context.loaders.contract.load(contract_id)
+    return Contract.from_row(row) if row else None
+
+
+async def milestone_or_none(info: Info, milestone_id: UUID | None) -> Milestone | None:
+    """What an optional reference to a milestone points at, through the request's loader."""
+    if milestone_id is None:
+        return None
+    row = await info.context.loaders.milestone.load(milestone_id)
+    return Milestone.from_row(row) if row else None
+
+
 def _money(cents: int | None) -> Decimal | None:
     return from_cents(cents) if cents is not None else None
 
@@ -206,10 +222,7 @@ class ContractEvent(Node):
 
     @strawberry.field
     async def milestone(self, info: Info) -> Milestone | None:
-        if self.milestone_id is None:
-            return None
-        row = await info.context.loaders.milestone.load(self.milestone_id)
-        return Milestone.from_row(row) if row else None
+        return await milestone_or_none(info, self.milestone_id)
 
     @strawberry.field
     async def actor(self, info: Info) -> User | None:
@@ -251,10 +264,7 @@ class Dispute(Node):
 
     @strawberry.field
     async def milestone(self, info: Info) -> Milestone | None:
-        if self.milestone_id is None:
-            return None
-        row = await info.context.loaders.milestone.load(self.milestone_id)
-        return Milestone.from_row(row) if row else None
+        return await milestone_or_none(info, self.milestone_id)
 
     @strawberry.field
     async def opened_by(self, info: Info) -> User:

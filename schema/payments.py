@@ -10,7 +10,7 @@ from models.money import from_cents
 from models.payments import orm
 from models.payments.orm import Posting
 from resolvers.context import Info
-from schema.contracts import Contract, Milestone
+from schema.contracts import Contract, Milestone, contract_or_none, milestone_or_none
 from schema.core import Connection, Node, UserError, build_connection, encode_global_id
 from schema.core import page_request
 
@@ -40,17 +40,11 @@ class Transaction(Node):
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract | None:
-        if self.contract_id is None:
-            return None
-        row = await info.context.loaders.contract.load(self.contract_id)
-        return Contract.from_row(row) if row else None
+        return await contract_or_none(info, self.contract_id)
 
     @strawberry.field
     async def milestone(self, info: Info) -> Milestone | None:
-        if self.milestone_id is None:
-            return None
-        row = await info.context.loaders.milestone.load(self.milestone_id)
-        return Milestone.from_row(row) if row else None
+        return await milestone_or_none(info, self.milestone_id)
 
 
 @strawberry.type
