@@ -35,7 +35,7 @@ from models.payments import accounts, journal
 from models.payments.idempotency import once
 from models.payments.journal import AlreadyRecorded, platform_account
 from models.payments.ledger import fee_cents
-from models.payments.orm import TransactionKind
+from models.payments.orm import Account, TransactionKind
 from models.profiles.rules import optional_url, required_text
 from settings import get_settings
 
@@ -132,20 +132,27 @@ async def request_changes(actor: Actor, milestone_id: UUID, message: str
     return milestone, events
 
 
+async def _settle_escrow(kind: TransactionKind, contract: Contract, milestone: Milestone,
+                         to_wallet: Account, *, memo: str) -> None:
+    """The milestone's whole escrow to `to_wallet`, once: release and refund share the
+    milestone's settle key, so a second settlement of either kind fails in the database."""
+    escrow = await accounts.escrow(contract.id)
+    try:
+        await journal.record(kind, [(escrow, -milestone.amount_cents),
+                                    (to_wallet, milestone.amount_cents)],
+                             memo=memo, contract_id=contract.id, milestone_id=milestone.id,
+                             unique_key=settle_key(milestone.id))
+    except AlreadyRecorded as error:
+        raise InvalidState("This milestone's escrow was already settled") from error
+
+
 async def release(contract: Contract, milestone: Milestone, actor_id: UUID | None
                   ) -> list[Published]:
     """Escrow to the freelancer, less the service fee to the platform. Inside a transaction,
     with the milestone already moved to PAID."""
-    escrow = await accounts.escrow(contract.id)
     freelancer_wallet = await accounts.wallet(contract.freelancer_user_id)  # type: ignore[attr-defined]
-    try:
-        await journal.record(TransactionKind.ESCROW_RELEASE,
-                             [(escrow, -milestone.amount_cents),
-                              (freelancer_wallet, milestone.amount_cents)],
-                             memo=f"Payment for {milestone.title}", contract_id=contract.id,
-                             milestone_id=milestone.id, unique_key=settle_key(milestone.id))
-    except AlreadyRecorded as error:
-        raise InvalidState("This milestone's escrow was already settled") from error
+    await _settle_escrow(TransactionKind.ESCROW_RELEASE, contract, milestone, freelancer_wallet,
+                         memo=f"Payment for {milestone.title}")
     fee = fee_cents(milestone.amount_cents, get_settings().freelancer_fee_rate)
     if fee:
         await journal.record(TransactionKind.SERVICE_FEE,
@@ -171,16 +178,9 @@ async def _approve(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Pu
 async def _refund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Published]]:
     """By the freelancer: the escrow goes back to the client's wallet."""
     contract, milestone, _ = await _move(actor, milestone_id, MilestoneAction.REFUND)
-    escrow = await accounts.escrow(contract.id)
     client_wallet = await accounts.wallet(contract.client_user_id)  # type: ignore[attr-defined]
-    try:
-        await journal.record(TransactionKind.ESCROW_REFUND,
-                             [(escrow, -milestone.amount_cents),
-                              (client_wallet, milestone.amount_cents)],
-                             memo=f"Refund of {milestone.title}", contract_id=contract.id,
-                             milestone_id=milestone.id, unique_key=settle_key(milestone.id))
-    except AlreadyRecorded as error:
-        raise InvalidState("This milestone's escrow was already settled") from error
+    await _settle_escrow(TransactionKind.ESCROW_REFUND, contract, milestone, client_wallet,
+                         memo=f"Refund of {milestone.title}")
     milestone.refunded_cents = milestone.amount_cents
     milestone.auto_release_at = None
     await milestone.save()
