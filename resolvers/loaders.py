@@ -41,11 +41,17 @@ from models.users.orm import User
 RowT = TypeVar("RowT", bound=Model)
 
 
-def by_key(model: type[RowT], key: str = "id") -> DataLoader[Any, RowT | None]:
-    """One `WHERE key IN (...)` query per batch; None where nothing matches."""
+def by_key(model: type[RowT], key: str = "id", *, joined: str | None = None,
+           on_rows: Callable[[list[RowT]], None] | None = None
+           ) -> DataLoader[Any, RowT | None]:
+    """One `WHERE key IN (...)` query per batch (with the `joined` relation in the same query);
+    None where nothing matches. `on_rows` sees each batch's rows."""
 
     async def load(keys: Sequence[Hashable]) -> list[RowT | None]:
-        rows = await model.filter(**{f"{key}__in": list(keys)})
+        query = model.filter(**{f"{key}__in": list(keys)})
+        rows = list(await (query.select_related(joined) if joined else query))
+        if on_rows is not None:
+            on_rows(rows)
         found = {getattr(row, key): row for row in rows}
         return [found.get(k) for k in keys]
 
@@ -286,14 +292,11 @@ class Loaders:
         statement count of a page would depend on timing.
         """
 
-        async def load(keys: Sequence[UUID]) -> list[RowT | None]:
-            rows = await model.filter(id__in=list(keys)).select_related("user")
+        def prime_users(rows: list[RowT]) -> None:
             for row in rows:
                 self.user.prime(row.user_id, row.user)  # type: ignore[attr-defined]
-            found = {row.pk: row for row in rows}
-            return [found.get(key) for key in keys]
 
-        return DataLoader(load_fn=load)
+        return by_key(model, joined="user", on_rows=prime_users)
 
     @cached_property
     def client_profile_by_user(self) -> DataLoader[UUID, ClientProfile | None]:
