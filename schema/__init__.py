@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from settings import get_settings
 
@@ -18,7 +20,7 @@ class MarketplaceSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    from schema.documents import SharedDocuments
+    from schema.documents import SharedDocuments, ValidatedDocuments
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
     from schema.query import Query
@@ -27,6 +29,10 @@ def build_schema() -> strawberry.Schema:
     from schema.types import ALL_TYPES
 
     settings = get_settings()
+    # Strawberry's QueryDepthLimiter and MaxAliasesLimiter make a new rule class per request;
+    # made once here, validation with them can be remembered per document.
+    limits = (max_depth_rule(settings.max_query_depth, None, None),
+              max_aliases_rule(settings.max_aliases))
     return MarketplaceSchema(
         query=Query,
         mutation=Mutation,
@@ -35,10 +41,9 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             SharedDocuments,
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             QueryCostLimiter,
             RefuseNulCharacters,
+            lambda: ValidatedDocuments(limits),
             MaskUnexpectedErrors,
             FreshSocketOperation,
         ],

@@ -26,6 +26,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from schema.documents import remembered
 from schema.requestlog import request_id_var
 from settings import get_settings
 
@@ -42,7 +43,7 @@ class QueryCostLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            refusal = _fragment_expansion_error(document)
+            refusal = remembered(document, "fragments", lambda: _fragment_expansion_error(document))
             if refusal is None:
                 cost = _document_cost(context.schema._schema, document, context.operation_name,
                                       context.variables or {})
@@ -225,21 +226,26 @@ def _has_nul(value: object) -> bool:
     return False
 
 
+class _NulFinder(Visitor):
+    found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+        if "\x00" in node.value:
+            self.found = True
+            return BREAK
+        return None
+
+
 def _document_has_nul(document: Any) -> bool:
     if document is None:
         return False
-    found = False
 
-    class Finder(Visitor):
-        def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
-            nonlocal found
-            if "\x00" in node.value:
-                found = True
-                return BREAK
-            return None
+    def search() -> bool:
+        finder = _NulFinder()
+        visit(document, finder)
+        return finder.found
 
-    visit(document, Finder())
-    return found
+    return remembered(document, "nul", search)
 
 
 def is_unexpected(error: GraphQLError) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from schema import documents
+from tests.resolvers.test_bad_input import nested_query
 from tests.resolvers.test_http import GRAPHQL_RESPONSE, VALID, post
 
 
@@ -39,3 +40,30 @@ async def test_the_shared_documents_are_bounded_in_number_and_size(http):
     assert response.json() == {"data": {"__typename": "Query"}}
     assert len(documents._documents) <= documents.MAX_CACHED_DOCUMENTS
     assert all(query != long_query for query, _ in documents._documents)
+
+
+async def test_a_repeated_refused_document_is_refused_the_same_way_every_time(http, db):
+    # Validation is remembered per shared document: the second answer comes from memory.
+    refused = [
+        "{ skills(first: 2) { noSuchField } }",
+        nested_query(13),
+        "{ " + " ".join(f"a{i}: skills(first: 1) {{ slug }}" for i in range(31)) + " }",
+        '{ jobs(first: 2, query: "nul \\u0000") { totalCount } }',
+    ]
+    for query in refused:
+        first = await post(http, {"query": query}, accept=GRAPHQL_RESPONSE)
+        again = await post(http, {"query": query}, accept=GRAPHQL_RESPONSE)
+        assert first.status_code == again.status_code == 400, first.text
+        assert again.json() == first.json()
+        assert "data" not in first.json() and first.json()["errors"]
+        assert any(known == query for known, _ in documents._documents)
+
+
+async def test_a_valid_shared_document_is_still_held_to_the_page_cost_of_its_variables(http, db):
+    query = "query ($n: Int) { freelancers(first: $n) { totalCount } }"
+    fine = await post(http, {"query": query, "variables": {"n": 5}}, accept=GRAPHQL_RESPONSE)
+    costly = await post(http, {"query": query, "variables": {"n": 60_000}},
+                        accept=GRAPHQL_RESPONSE)
+    assert fine.status_code == 200, fine.text
+    assert costly.status_code == 400
+    assert costly.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
