@@ -17,7 +17,12 @@ from urllib.parse import urlparse
 from broadcaster import Broadcast, Event
 from broadcaster._base import Subscriber
 
+from realtime.inbox import Inbox
 from realtime.redis_backend import RESYNC, RedisPubSubBackend
+
+# Where feed() puts a channel's events: anything with put_nowait(), such as an Inbox or an
+# asyncio.Queue.
+Mailbox = Inbox[Event] | asyncio.Queue[Any]
 
 __all__ = ["RESYNC", "Broadcaster", "create_broadcast"]
 
@@ -65,8 +70,7 @@ class Broadcaster(Broadcast):
             yield Subscriber(queue)
 
     @asynccontextmanager
-    async def feed(self, channels: Sequence[str], queue: asyncio.Queue[Any]
-                   ) -> AsyncIterator[None]:
+    async def feed(self, channels: Sequence[str], queue: Mailbox) -> AsyncIterator[None]:
         """Puts every event of any of `channels` on the caller's `queue` until the block ends.
 
         One queue for all of a stream's channels and no task per subscriber: with thousands of
@@ -90,11 +94,11 @@ class Broadcaster(Broadcast):
             # Shielded: a subscriber cancelled mid-leave must still leave, or the channel leaks.
             await asyncio.shield(self._leave_all(joined, queue))
 
-    async def _leave_all(self, channels: Sequence[str], queue: asyncio.Queue[Any]) -> None:
+    async def _leave_all(self, channels: Sequence[str], queue: Mailbox) -> None:
         for channel in channels:
             await self._leave(channel, queue)
 
-    async def _join(self, channel: str, queue: asyncio.Queue[Any]) -> None:
+    async def _join(self, channel: str, queue: Mailbox) -> None:
         async with self._channel_lock(channel):
             if channel not in self._subscribers:
                 await self._backend.subscribe(channel)
@@ -102,12 +106,12 @@ class Broadcaster(Broadcast):
             self._subscribers[channel].add(queue)
 
     async def _leave_after(self, join: asyncio.Future[None], channel: str,
-                           queue: asyncio.Queue[Any]) -> None:
+                           queue: Mailbox) -> None:
         with contextlib.suppress(Exception):
             await join
         await self._leave(channel, queue)
 
-    async def _leave(self, channel: str, queue: asyncio.Queue[Any]) -> None:
+    async def _leave(self, channel: str, queue: Mailbox) -> None:
         async with self._channel_lock(channel):
             members = self._subscribers.get(channel)
             if members is None:

@@ -9,13 +9,11 @@ The rows are in the database with increasing sequence numbers, so a stream:
    that ends it, such as a token's revocation, may have been lost with the connection), then
    replays again from its last cursor.
 An event published out of order (two processes racing) arrives late rather than never: the
-stream remembers which recent cursors it delivered instead of only the highest.
+stream remembers which of its last RECENT cursors it delivered instead of only the highest.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -23,10 +21,12 @@ import orjson
 from broadcaster import Event
 
 from realtime.broadcast import RESYNC, Broadcaster
+from realtime.inbox import Inbox
 
 Envelope = dict[str, Any]
 Fetch = Callable[[int | None], Awaitable[list[Envelope]]]
-RECENT = 1024
+# Out-of-order arrivals come from commits racing to publish: a few at a time on one channel.
+RECENT = 256
 
 
 class StreamClosed(Exception):
@@ -47,27 +47,25 @@ async def replay_then_live(
     event that ends the stream; `still_allowed()`, asked after every reconnect, ends the stream
     when it says no.
     """
-    queue: asyncio.Queue[Event] = asyncio.Queue()
-    async with broadcast.feed(channels, queue):
-        position = after if after is not None else await latest()
-        floor = position
-        delivered: deque[int] = deque(maxlen=RECENT)
+    inbox: Inbox[Event] = Inbox()
+    async with broadcast.feed(channels, inbox):
+        # Every cursor at or below `floor` counts as delivered; above it, `seen` holds the ones
+        # that were. The window slides up once it holds RECENT cursors.
+        floor = after if after is not None else await latest()
         seen: set[int] = set()
 
         def fresh(envelope: Envelope) -> bool:
             cursor = int(envelope["cursor"])
-            return cursor > oldest_remembered() and cursor not in seen
+            return cursor > floor and cursor not in seen
 
         def record(cursor: int) -> None:
-            nonlocal position
-            if len(delivered) == RECENT:
-                seen.discard(delivered[0])
-            delivered.append(cursor)
+            nonlocal floor, seen
             seen.add(cursor)
-            position = max(position, cursor)
-
-        def oldest_remembered() -> int:
-            return delivered[0] if len(delivered) == RECENT else floor
+            if len(seen) > RECENT:
+                ordered = sorted(seen)
+                forget = len(ordered) - RECENT // 2
+                floor = ordered[forget - 1]
+                seen = set(ordered[forget:])
 
         async def replay(start: int) -> AsyncIterator[Envelope]:
             # Page through the stored rows until a page comes back empty.
@@ -79,16 +77,16 @@ async def replay_then_live(
                         yield envelope
                 cursor = int(rows[-1]["cursor"])
 
-        async for envelope in replay(position):
+        async for envelope in replay(floor):
             yield envelope
         while True:
-            event = await queue.get()
+            event = await inbox.get()
             if event.message == RESYNC:
                 if still_allowed is not None and not await still_allowed():
                     return
                 # Whatever was published while the backend was away, including late rows
                 # below the highest delivered cursor.
-                async for envelope in replay(oldest_remembered()):
+                async for envelope in replay(floor):
                     yield envelope
                 continue
             envelope = orjson.loads(event.message)

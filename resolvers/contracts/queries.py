@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from decimal import Decimal
@@ -22,6 +21,7 @@ from models.money import from_cents, parse_amount
 from models.payments.ledger import fee_cents
 from realtime import channels
 from realtime.broadcast import RESYNC
+from realtime.inbox import Inbox
 from realtime.stream import replay_then_live
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
@@ -159,10 +159,10 @@ async def milestone_updated(info: Info, contract_id: strawberry.ID | None = None
     channel = contract_channel(contract.id) if contract else user_channel
     closes = revokes(info)
     still_allowed = token_still_valid(info)
-    queue: asyncio.Queue[Event] = asyncio.Queue()
-    async with info.context.broadcast.feed(sorted({channel, user_channel}), queue):
+    inbox: Inbox[Event] = Inbox()
+    async with info.context.broadcast.feed(sorted({channel, user_channel}), inbox):
         while True:
-            event = await queue.get()
+            event = await inbox.get()
             if event.message == RESYNC:
                 # Nothing to replay for a live-only stream, but a revocation published while
                 # the backend was away is lost: ask the database instead.
