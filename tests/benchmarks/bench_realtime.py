@@ -39,6 +39,11 @@ processes of this machine):
       subscriber in this process (a tap on the interview's channel) saw the publish: the
       server's delivery path, though it shares the server's event loop with the rest of the
       mutation (its response, its log line), which the event arrives in the middle of;
+  (b) on the same mutations: during (c), (b)'s relay is also subscribed to the interview's
+      channel and forwards each sendMessage's event to a plain websocket of this process, so
+      (c) / (b on the same mutations) compares the two delivery stacks on identical mutations
+      (the issue's "mutation → subscriber"); (c) / (b) would divide a database transaction
+      by a bare publish;
   (c') as (c) on the same socket, but no mutation: this process publishes message events on the
       interview's channel with redis-py, exactly as in (b): the GraphQL layer's own cost.
   Each server's CPU per message (user + system from /proc/<pid>/stat, 10 ms ticks, over all the
@@ -539,9 +544,11 @@ async def bench_relay(redis_url: str, log_dir: Path, warmup: int, count: int,
 async def bench_graphql(database_url: str, redis_url: str, log_dir: Path, warmup: int,
                         count: int, compression: str | None) -> list[Latency]:
     from redis import asyncio as aioredis
+    from websockets.asyncio.client import connect
 
     async with marketplace_server("latency", database_url, redis_url, log_dir,
-                                  migrate=True) as server:
+                                  migrate=True) as server, \
+            relay_server(redis_url, log_dir) as relay:
         api = Api(server.http_url)
         chat = await open_chat(api)
         marker = f"marker {uuid.uuid4().hex[:8]}"
@@ -549,11 +556,20 @@ async def bench_graphql(database_url: str, redis_url: str, log_dir: Path, warmup
         connection = await graphql_socket(server.ws_url, chat.freelancer_token,
                                           compression=compression)
         await subscribe_live(connection, chat, marker)
+        # (b) on the same mutations: (b)'s relay, subscribed to the interview's channel, beside
+        # the GraphQL subscriber; both receive every sendMessage's event.
+        relay_socket = await connect(f"ws://127.0.0.1:{relay.port}/relay/{chat.channel}",
+                                     ping_interval=None, compression=compression)
+        assert await relay_socket.recv() == "ready"
         # The tap: when the server's publish reached Redis (as a subscriber there sees it).
         tap_client = aioredis.Redis.from_url(redis_url)
         tap = tap_client.pubsub()
         await tap.subscribe(chat.channel)
-        received, tapped = Arrivals(), Arrivals()
+        received, tapped, relayed = Arrivals(), Arrivals(), Arrivals()
+
+        async def read_relay() -> None:
+            async for raw in relay_socket:
+                relayed.arrived(orjson.loads(raw)["body"], time.monotonic())
 
         async def read() -> None:
             async for raw in connection:
@@ -568,21 +584,26 @@ async def bench_graphql(database_url: str, redis_url: str, log_dir: Path, warmup
                 if message["type"] == "message":
                     tapped.arrived(orjson.loads(message["data"])["body"], at)
 
-        readers = [asyncio.create_task(read()), asyncio.create_task(read_tap())]
+        readers = [asyncio.create_task(read()), asyncio.create_task(read_tap()),
+                   asyncio.create_task(read_relay())]
         publisher = aioredis.Redis.from_url(redis_url)
         from_start, from_response, from_redis, round_trip, from_publish = [], [], [], [], []
+        relay_from_start = []
         try:
             cpu_before = cpu_seconds(server.pid)
             for index in range(warmup + count):
                 key = f"c{index}"
                 arrived, published = received.expect(key), tapped.expect(key)
+                forwarded = relayed.expect(key)
                 started_at = time.monotonic()
                 await chat.send(api, key)
                 responded_at = time.monotonic()
                 at = await asyncio.wait_for(arrived, 10)
                 tapped_at = await asyncio.wait_for(published, 10)
+                relayed_at = await asyncio.wait_for(forwarded, 10)
                 if index >= warmup:
                     from_start.append(at - started_at)
+                    relay_from_start.append(relayed_at - started_at)
                     from_response.append(at - responded_at)
                     from_redis.append(at - tapped_at)
                     round_trip.append(responded_at - started_at)
@@ -611,8 +632,11 @@ async def bench_graphql(database_url: str, redis_url: str, log_dir: Path, warmup
             await tap_client.aclose()
             await publisher.aclose()
             await connection.close()
+            await relay_socket.close()
             await api.close()
     return [
+        Latency("(b) sendMessage request start → Broadcaster → plain websocket",
+                relay_from_start, "the same mutations as (c), at the same time"),
         Latency("(c) sendMessage request start → GraphQL subscriber", from_start,
                 "includes the mutation: auth, transaction + COMMIT, publish",
                 server_cpu=mutation_cpu),
@@ -915,13 +939,18 @@ def report_latency(results: list[Latency]) -> None:
         cpu = f"{result.server_cpu * 1e6:.0f}" if result.server_cpu is not None else ""
         print(f"| {result.name} | {len(result.samples)} | {ms(result.p50)} | "
               f"{ms(result.p99)} | {cpu} | {result.note} |")
-    b = next((result for result in results if result.name.startswith("(b)")), None)
-    if b is None or len(results) < 7:
-        return
-    c, _, from_redis, _, published = results[2:7]
-    for label, result in (("(c)", c), ("(c from Redis)", from_redis), ("(c')", published)):
-        ratio = result.p50 / b.p50
-        print(f"{label}/(b) p50 = {ms(result.p50)} / {ms(b.p50)} = {ratio:.2f} "
+    def named(prefix: str) -> Latency | None:
+        return next((result for result in results if result.name.startswith(prefix)), None)
+
+    b, b_mutation = named("(b) redis-py"), named("(b) sendMessage")
+    pairs = [("(c)", named("(c) sendMessage"), "(b) on the same mutations", b_mutation),
+             ("(c from Redis)", named("(c) from the publish"), "(b)", b),
+             ("(c')", named("(c')"), "(b)", b)]
+    for label, result, base_label, base in pairs:
+        if result is None or base is None:
+            continue
+        ratio = result.p50 / base.p50
+        print(f"{label}/{base_label} p50 = {ms(result.p50)} / {ms(base.p50)} = {ratio:.2f} "
               f"(goal ≤ 1.5: {'met' if ratio <= 1.5 else 'MISSED'})")
 
 
