@@ -20,7 +20,7 @@ class MarketplaceSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    from schema.documents import SharedDocuments, ValidatedDocuments
+    from schema.documents import SharedDocuments, ValidatedDocuments, Verdicts
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
     from schema.query import Query
@@ -31,8 +31,8 @@ def build_schema() -> strawberry.Schema:
     settings = get_settings()
     # Strawberry's QueryDepthLimiter and MaxAliasesLimiter make a new rule class per request;
     # made once here, validation with them can be remembered per document.
-    limits = (max_depth_rule(settings.max_query_depth, None, None),
-              max_aliases_rule(settings.max_aliases))
+    verdicts = Verdicts((max_depth_rule(settings.max_query_depth, None, None),
+                         max_aliases_rule(settings.max_aliases)))
     return MarketplaceSchema(
         query=Query,
         mutation=Mutation,
@@ -43,7 +43,7 @@ def build_schema() -> strawberry.Schema:
             SharedDocuments,
             QueryCostLimiter,
             RefuseNulCharacters,
-            lambda: ValidatedDocuments(limits),
+            lambda: ValidatedDocuments(verdicts),
             MaskUnexpectedErrors,
             FreshSocketOperation,
         ],

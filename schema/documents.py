@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, TypeVar
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -63,27 +63,52 @@ class SharedDocuments(SchemaExtension):
                 _facts.pop(id(evicted), None)
 
 
+class Verdicts:
+    """One schema's validation results for the shared documents, made with the schema (its
+    rules too) and dropped with it."""
+
+    def __init__(self, extra_rules: tuple[type[ASTValidationRule], ...] = ()) -> None:
+        self.extra_rules = extra_rules
+        # id(document) -> (the document, the rules it was validated with, its errors). Holding
+        # the document keeps its id from being reused while the entry lives.
+        self._known: OrderedDict[int, tuple[DocumentNode, tuple[Any, ...],
+                                            list[GraphQLError]]] = OrderedDict()
+
+    def errors(self, schema: GraphQLSchema, document: DocumentNode,
+               rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
+        rules = (*rules, *self.extra_rules)
+        if id(document) not in _facts:  # not shared: validated every time, never kept
+            return validate_document(schema, document, rules)
+        known = self._known.get(id(document))
+        if known is not None and known[0] is document and known[1] == rules:
+            self._known.move_to_end(id(document))
+            return known[2]
+        errors = validate_document(schema, document, rules)
+        self._known[id(document)] = (document, rules, errors)
+        self._known.move_to_end(id(document))
+        if len(self._known) > MAX_CACHED_DOCUMENTS:
+            self._known.popitem(last=False)
+        return errors
+
+
 class ValidatedDocuments(SchemaExtension):
-    """Validates a shared document once, with graphql-core's rules, Strawberry's and `extra_rules`.
+    """Validates a shared document once, with graphql-core's rules, Strawberry's and the extra
+    rules of `verdicts`.
 
     Validation depends on the schema, the document and the rules only, never on variables. Done
     per request it cost every subscription a few thousand short-lived objects in reference
     cycles (graphql-core's visitors), which only a full garbage collection frees: with
-    thousands of sockets subscribing that was kilobytes of memory per connection. The rules
-    must be made once (not per request) for the remembered result to be found again.
+    thousands of sockets subscribing that was kilobytes of memory per connection.
     """
 
-    def __init__(self, extra_rules: tuple[type[ASTValidationRule], ...] = ()) -> None:
-        self.extra_rules = extra_rules
+    def __init__(self, verdicts: Verdicts) -> None:
+        self.verdicts = verdicts
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            rules = (*context.validation_rules, *self.extra_rules)
-            errors: list[GraphQLError] = remembered(
-                document, ("valid", context.schema._schema, rules),
-                lambda: validate_document(context.schema._schema, document, rules))
             # Strawberry skips its own validation once this is set, [] included.
-            context.pre_execution_errors = list(errors)
+            context.pre_execution_errors = list(self.verdicts.errors(
+                context.schema._schema, document, context.validation_rules))
         yield

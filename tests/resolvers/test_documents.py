@@ -67,3 +67,19 @@ async def test_a_valid_shared_document_is_still_held_to_the_page_cost_of_its_var
     assert fine.status_code == 200, fine.text
     assert costly.status_code == 400
     assert costly.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_what_one_schema_allows_is_not_remembered_for_another(monkeypatch):
+    # Both schemas share the parsed document; each keeps its own verdict on it.
+    import schema as schema_package
+    from settings import get_settings
+
+    deep = nested_query(5)
+    lenient = schema_package.build_schema()
+    strict_settings = get_settings().model_copy(update={"max_query_depth": 3})
+    monkeypatch.setattr(schema_package, "get_settings", lambda: strict_settings)
+    strict = schema_package.build_schema()
+    for schema, refused in ((lenient, False), (strict, True), (lenient, False), (strict, True)):
+        result = await schema.execute(deep)
+        messages = [error.message for error in result.errors or []]
+        assert any("exceeds maximum operation depth of 3" in m for m in messages) is refused
