@@ -38,8 +38,10 @@ PING_EVERY_SECONDS = 5.0
 DEAD_AFTER_SECONDS = 15.0
 BACKOFF_FIRST_SECONDS = 0.05
 BACKOFF_MAX_SECONDS = 2.0
-# One reconnect attempt: connect, handshake, and every SUBSCRIBE acknowledged.
-ATTEMPT_TIMEOUT_SECONDS = 5.0
+# One reconnect attempt: connect, handshake, and every SUBSCRIBE acknowledged. A Redis that
+# accepts but does not answer (shutting down, frozen) costs at most this, so a subscriber hears
+# again within ATTEMPT_TIMEOUT_SECONDS + BACKOFF_MAX_SECONDS of Redis answering.
+ATTEMPT_TIMEOUT_SECONDS = 2.0
 
 
 class RedisPubSubBackend(BroadcastBackend):
@@ -231,7 +233,9 @@ class RedisPubSubBackend(BroadcastBackend):
                 self._connected.set()
                 return
             except (RedisError, OSError, TimeoutError) as error:
-                logger.debug("Redis reconnect failed: %r", error)
+                # One line per attempt, at most every BACKOFF_MAX_SECONDS: how an outage went.
+                logger.info("Redis pub/sub reconnect failed: %r; next attempt in %.2f s",
+                            error, delay)
                 await self._drop_connection()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_SECONDS)

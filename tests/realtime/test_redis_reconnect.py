@@ -270,3 +270,23 @@ async def test_subscribers_cancelled_mid_subscribe_leave_no_lock_behind(backend:
                                DELIVERY_TIMEOUT)
         assert broadcaster._subscribers == {}
         assert broadcaster._channel_locks == {}
+
+
+@pytest.mark.redis
+@bounded
+async def test_while_redis_is_down_a_publish_fails_at_once_and_the_return_is_noticed_soon(
+        redis: RedisServer) -> None:
+    # A publish follows a committed change; its mutation must not wait on a dead Redis (the
+    # streams replay from the database), and reconnecting is bounded by our backoff alone.
+    channel = new_channel()
+    async with Broadcaster(redis.url) as broadcaster, broadcaster.subscribe(channel) as sub:
+        await outage(broadcaster, redis)
+        await asyncio.sleep(redis_backend.BACKOFF_MAX_SECONDS)  # the backoff at its longest
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(Exception):  # noqa: B017 - whichever connection error redis-py raises
+            await broadcaster.publish(channel, "lost")
+        assert asyncio.get_running_loop().time() - started < 0.5
+        await redis.start()
+        returned = asyncio.get_running_loop().time()
+        assert (await next_event(sub)).message == RESYNC
+        assert asyncio.get_running_loop().time() - returned < redis_backend.BACKOFF_MAX_SECONDS + 1
