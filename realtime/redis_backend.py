@@ -201,6 +201,14 @@ class RedisPubSubBackend(BroadcastBackend):
                 logger.warning("Redis pub/sub connection lost: %s", error)
                 await self._reconnect()
                 continue
+            except Exception:
+                # Anything else (a redis-py bug, a frame it cannot parse) must not end this task:
+                # nothing else would ever reconnect, and every subscription would go quiet.
+                if self._closing:
+                    return
+                logger.exception("Redis pub/sub read failed unexpectedly; reconnecting")
+                await self._reconnect()
+                continue
             self._last_heard = time.monotonic()
             self._dispatch(response)
 
@@ -232,10 +240,11 @@ class RedisPubSubBackend(BroadcastBackend):
                 logger.info("Redis pub/sub reconnected; %d channels resubscribed", channels)
                 self._connected.set()
                 return
-            except (RedisError, OSError, TimeoutError) as error:
+            except Exception as error:  # any failure is retried, never fatal
                 # One line per attempt, at most every BACKOFF_MAX_SECONDS: how an outage went.
                 logger.info("Redis pub/sub reconnect failed: %r; next attempt in %.2f s",
-                            error, delay)
+                            error, delay,
+                            exc_info=not isinstance(error, RedisError | OSError | TimeoutError))
                 await self._drop_connection()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_SECONDS)
@@ -275,7 +284,9 @@ class RedisPubSubBackend(BroadcastBackend):
                 self._connected.clear()
                 await self._drop_connection()
                 continue
-            with contextlib.suppress(RedisError, OSError):
+            # Whatever fails here, the listener's next read fails too and reconnects; this task
+            # must go on either way.
+            with contextlib.suppress(Exception):
                 await self._connection.send_command("PING")
 
     async def ping(self) -> bool:

@@ -290,3 +290,26 @@ async def test_while_redis_is_down_a_publish_fails_at_once_and_the_return_is_not
         returned = asyncio.get_running_loop().time()
         assert (await next_event(sub)).message == RESYNC
         assert asyncio.get_running_loop().time() - returned < redis_backend.BACKOFF_MAX_SECONDS + 1
+
+
+@pytest.mark.redis
+@bounded
+async def test_an_unexpected_error_while_reading_reconnects_instead_of_going_quiet(
+        redis: RedisServer) -> None:
+    channel = new_channel()
+    async with Broadcaster(redis.url) as broadcaster, broadcaster.subscribe(channel) as sub:
+        # given the pub/sub connection's next read fails in a way redis-py does not foresee
+        connection = broadcaster._backend._connection  # type: ignore[attr-defined]
+        read_response = connection.read_response
+
+        async def fails_once(*args: object, **kwargs: object) -> object:
+            connection.read_response = read_response
+            raise RuntimeError("a frame redis-py could not parse")
+
+        connection.read_response = fails_once
+        await broadcaster.publish(channel, "before")
+        assert (await next_event(sub)).message == "before"
+        # then the listener reconnects: the subscriber is told to resync, and hears again
+        assert (await next_event(sub)).message == RESYNC
+        await broadcaster.publish(channel, "after")
+        assert (await next_event(sub)).message == "after"
