@@ -20,7 +20,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Endpoint
 
 PROTOCOL = "graphql-transport-ws"
 DELIVERY_TIMEOUT = 5.0
@@ -97,7 +97,7 @@ class Party:
 class Chat:
     """An interview between a client and a freelancer, opened with a first message."""
 
-    server: Server
+    server: Endpoint
     client: Party
     freelancer: Party
     job_title: str
@@ -105,7 +105,7 @@ class Chat:
     first_message: dict[str, Any]
 
 
-async def post(server: Server, query: str, variables: dict[str, Any] | None = None, *,
+async def post(server: Endpoint, query: str, variables: dict[str, Any] | None = None, *,
                token: str | None = None) -> httpx.Response:
     headers = {"accept": "application/graphql-response+json"}
     if token:
@@ -115,13 +115,13 @@ async def post(server: Server, query: str, variables: dict[str, Any] | None = No
                                headers=headers)
 
 
-async def graphql(server: Server, query: str, variables: dict[str, Any] | None = None, *,
+async def graphql(server: Endpoint, query: str, variables: dict[str, Any] | None = None, *,
                   token: str | None = None) -> dict[str, Any]:
     """The whole response body, errors included."""
     return (await post(server, query, variables, token=token)).json()
 
 
-async def execute(server: Server, query: str, variables: dict[str, Any] | None = None, *,
+async def execute(server: Endpoint, query: str, variables: dict[str, Any] | None = None, *,
                   token: str | None = None) -> dict[str, Any]:
     """The data of an operation that must succeed without GraphQL errors."""
     response = await post(server, query, variables, token=token)
@@ -131,7 +131,7 @@ async def execute(server: Server, query: str, variables: dict[str, Any] | None =
     return body["data"]
 
 
-async def mutate(server: Server, query: str, input: dict[str, Any], *, token: str | None
+async def mutate(server: Endpoint, query: str, input: dict[str, Any], *, token: str | None
                  ) -> dict[str, Any]:
     """A mutation's payload, which must have no userErrors."""
     data = await execute(server, query, {"input": input}, token=token)
@@ -140,7 +140,7 @@ async def mutate(server: Server, query: str, input: dict[str, Any], *, token: st
     return payload
 
 
-async def sign_up(server: Server, name: str = "E2E") -> Party:
+async def sign_up(server: Endpoint, name: str = "E2E") -> Party:
     email = f"chat-{uuid.uuid4().hex[:10]}@example.com"
     password = "correct-horse-battery"
     payload = await mutate(server, SIGN_UP, {"email": email, "password": password,
@@ -149,14 +149,14 @@ async def sign_up(server: Server, name: str = "E2E") -> Party:
                  password=password)
 
 
-async def log_in(server: Server, party: Party) -> str:
+async def log_in(server: Endpoint, party: Party) -> str:
     """A second token for the same user."""
     payload = await mutate(server, LOG_IN, {"email": party.email, "password": party.password},
                            token=None)
     return payload["token"]
 
 
-async def open_chat(server: Server, first_message: str = "Hello, shall we talk?") -> Chat:
+async def open_chat(server: Endpoint, first_message: str = "Hello, shall we talk?") -> Chat:
     """Client and freelancer sign up, the client posts a job, the freelancer proposes, and the
     client starts an interview with a first message: everything over HTTP."""
     client, freelancer = await asyncio.gather(sign_up(server, "Chat Client"),
@@ -184,7 +184,7 @@ async def open_chat(server: Server, first_message: str = "Hello, shall we talk?"
 
 
 async def send_message(chat: Chat, body: str, *, sender: Party | None = None,
-                       server: Server | None = None) -> dict[str, Any]:
+                       server: Endpoint | None = None) -> dict[str, Any]:
     """Sends through `server` (default: the chat's) and returns the stored message."""
     payload = await mutate(server or chat.server, SEND_MESSAGE,
                            {"interviewId": chat.interview_id, "body": body},
@@ -269,7 +269,7 @@ class Socket:
             await self._reader
 
 
-async def open_socket(server: Server, token: str | None) -> Socket:
+async def open_socket(server: Endpoint, token: str | None) -> Socket:
     connection = await connect(server.ws_url, subprotocols=[PROTOCOL], open_timeout=10)
     payload = {"authorization": f"Bearer {token}"} if token else {}
     await connection.send(json.dumps({"type": "connection_init", "payload": payload}))
@@ -280,7 +280,7 @@ async def open_socket(server: Server, token: str | None) -> Socket:
 
 
 @contextlib.asynccontextmanager
-async def socket_to(server: Server, token: str | None) -> AsyncIterator[Socket]:
+async def socket_to(server: Endpoint, token: str | None) -> AsyncIterator[Socket]:
     socket = await open_socket(server, token)
     try:
         yield socket

@@ -50,12 +50,10 @@ def free_port() -> int:
 
 
 @dataclass
-class Server:
-    process: subprocess.Popen[bytes]
+class Endpoint:
+    """Where a server listens on the loopback: all that a client needs."""
+
     port: int
-    log_path: Path
-    database_url: str
-    broadcast_url: str
 
     @property
     def http_url(self) -> str:
@@ -64,6 +62,14 @@ class Server:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+@dataclass
+class Server(Endpoint):
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    database_url: str
+    broadcast_url: str
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

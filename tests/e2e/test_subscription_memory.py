@@ -14,7 +14,6 @@ import asyncio
 import gc
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -31,7 +30,7 @@ from tests.e2e.chat_support import (
     open_socket,
     socket_to,
 )
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import Endpoint, free_port
 
 SUBSCRIPTIONS = 20
 # A subscription's own parts. uvicorn's HTTP protocol object, replaced by the websocket one at
@@ -40,21 +39,8 @@ SUBSCRIPTION_MODULES = ("graphql", "strawberry", "starlette", "realtime", "schem
                         "models", "auth", "tortoise")
 
 
-@dataclass
-class InProcessServer:
-    port: int
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-
 @pytest.fixture
-async def in_process_server(app: Any) -> AsyncIterator[InProcessServer]:
+async def in_process_server(app: Any) -> AsyncIterator[Endpoint]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
                                            log_config=None, **WEBSOCKET_OPTIONS))
@@ -62,7 +48,7 @@ async def in_process_server(app: Any) -> AsyncIterator[InProcessServer]:
     async with asyncio.timeout(10):
         while not server.started:
             await asyncio.sleep(0.01)
-    yield InProcessServer(port)
+    yield Endpoint(port)
     server.should_exit = True
     await serving
 
@@ -77,8 +63,8 @@ async def cursor_before(chat: Chat, message: dict[str, Any]) -> str:
 
 
 async def test_subscribing_leaves_no_cyclic_garbage_in_the_server(
-        in_process_server: InProcessServer) -> None:
-    server: Any = in_process_server
+        in_process_server: Endpoint) -> None:
+    server = in_process_server
     chat = await open_chat(server)
     async with socket_to(server, chat.freelancer.token) as socket:
         # First-use costs are not per subscription; and no HTTP request is made from here on.
