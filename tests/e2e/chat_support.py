@@ -288,20 +288,24 @@ async def socket_to(server: Endpoint, token: str | None) -> AsyncIterator[Socket
         await socket.close()
 
 
+async def cursor_before(chat: Chat, message: dict[str, Any]) -> str:
+    """The cursor of the message sent just before `message`, the chat's newest one."""
+    data = await execute(chat.server, """
+        query ($id: ID!) { node(id: $id) { ... on Interview { messages(last: 2) {
+          nodes { id cursor } } } } }""", {"id": chat.interview_id}, token=chat.client.token)
+    previous, latest = data["node"]["messages"]["nodes"]
+    assert latest["id"] == message["id"]
+    return str(previous["cursor"])
+
+
 async def live_subscription(socket: Socket, chat: Chat, query: str = MESSAGE_BODIES
                             ) -> tuple[Operation, dict[str, Any]]:
     """A messageAdded subscription known to be live: it is opened with `after` just before
     a newly sent message, and the replay of that message (which a stream runs only once it
     has subscribed) proves it. Returns the subscription and that message."""
     before = await send_message(chat, f"marker {uuid.uuid4().hex[:8]}")
-    # The marker's predecessor is the chat's latest message before it; ask the server.
-    data = await execute(chat.server, """
-        query ($id: ID!) { node(id: $id) { ... on Interview { messages(last: 2) {
-          nodes { id cursor } } } } }""", {"id": chat.interview_id}, token=chat.client.token)
-    previous, latest = data["node"]["messages"]["nodes"]
-    assert latest["id"] == before["id"]
     operation = await socket.subscribe(query, {"interviewId": chat.interview_id,
-                                               "after": previous["cursor"]})
+                                               "after": await cursor_before(chat, before)})
     [replayed] = await operation.take(1, timeout=START_TIMEOUT)
     assert replayed["body"] == before["body"]
     return operation, before

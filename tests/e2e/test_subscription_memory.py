@@ -22,9 +22,8 @@ import uvicorn
 from cli import WEBSOCKET_OPTIONS
 from tests.e2e.chat_support import (
     MESSAGE_BODIES,
-    Chat,
     Socket,
-    execute,
+    cursor_before,
     live_subscription,
     open_chat,
     open_socket,
@@ -51,15 +50,6 @@ async def in_process_server(app: Any) -> AsyncIterator[Endpoint]:
     yield Endpoint(port)
     server.should_exit = True
     await serving
-
-
-async def cursor_before(chat: Chat, message: dict[str, Any]) -> str:
-    data = await execute(chat.server, """
-        query ($id: ID!) { node(id: $id) { ... on Interview { messages(last: 2) {
-          nodes { id cursor } } } } }""", {"id": chat.interview_id}, token=chat.client.token)
-    previous, latest = data["node"]["messages"]["nodes"]
-    assert latest["id"] == message["id"]
-    return str(previous["cursor"])
 
 
 async def test_subscribing_leaves_no_cyclic_garbage_in_the_server(
