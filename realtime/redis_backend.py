@@ -195,18 +195,16 @@ class RedisPubSubBackend(BroadcastBackend):
                 # frames, which read_response otherwise hands to a handler and skips.
                 response = await self._connection.read_response(timeout=math.inf,
                                                                 push_request=True)
-            except (RedisError, OSError) as error:
+            except Exception as error:
+                # Whatever the failure (a redis-py bug or a frame it cannot parse included), this
+                # task must go on: nothing else would ever reconnect, and every subscription
+                # would go quiet.
                 if self._closing:
                     return
-                logger.warning("Redis pub/sub connection lost: %s", error)
-                await self._reconnect()
-                continue
-            except Exception:
-                # Anything else (a redis-py bug, a frame it cannot parse) must not end this task:
-                # nothing else would ever reconnect, and every subscription would go quiet.
-                if self._closing:
-                    return
-                logger.exception("Redis pub/sub read failed unexpectedly; reconnecting")
+                if isinstance(error, RedisError | OSError):
+                    logger.warning("Redis pub/sub connection lost: %s", error)
+                else:
+                    logger.exception("Redis pub/sub read failed unexpectedly; reconnecting")
                 await self._reconnect()
                 continue
             self._last_heard = time.monotonic()
