@@ -51,8 +51,10 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as error:  # noqa: BLE001
         checks["broadcast"] = f"unavailable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
 async def run_scheduler(broadcast: Any, interval_seconds: float) -> None:
@@ -64,12 +66,12 @@ async def run_scheduler(broadcast: Any, interval_seconds: float) -> None:
             try:
                 await refresh_statistics()
                 statistics_due = time.monotonic() + STATISTICS_INTERVAL_SECONDS
-            except Exception:  # noqa: BLE001 - retried at the next tick
+            except Exception:
                 logger.exception("refreshing the planner's statistics failed")
         await asyncio.sleep(interval_seconds)
         try:
             await publish_all(broadcast, await run_due())
-        except Exception:  # noqa: BLE001 - a failed round is retried at the next tick
+        except Exception:
             logger.exception("scheduled rules failed")
 
 
@@ -93,9 +95,12 @@ def tune_garbage_collector(thresholds: tuple[int, int, int]) -> None:
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """`manage_database=False` lets tests share one Tortoise context across many apps."""
     settings = settings or get_settings()
-    view = GraphQLView(build_schema(), allowed_origins=settings.allowed_origins,
-                       init_timeout=settings.connection_init_timeout_seconds,
-                       max_subscriptions=settings.max_subscriptions_per_connection)
+    view = GraphQLView(
+        build_schema(),
+        allowed_origins=settings.allowed_origins,
+        init_timeout=settings.connection_init_timeout_seconds,
+        max_subscriptions=settings.max_subscriptions_per_connection,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -109,7 +114,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             async with broadcast:
                 tune_garbage_collector(settings.gc_thresholds)
                 scheduler = asyncio.create_task(
-                    run_scheduler(broadcast, settings.scheduler_interval_seconds))
+                    run_scheduler(broadcast, settings.scheduler_interval_seconds)
+                )
                 try:
                     yield
                 finally:

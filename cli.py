@@ -64,9 +64,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json=settings.log_json)
     if args.migrate:
         asyncio.run(run_migrations(settings.database_url))
-    uvicorn.run("app:app", host=args.host, port=args.port, workers=args.workers,
-                reload=args.reload, timeout_graceful_shutdown=args.graceful_timeout,
-                log_config=None, proxy_headers=args.proxy_headers, **WEBSOCKET_OPTIONS)
+    uvicorn.run(
+        "app:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload=args.reload,
+        timeout_graceful_shutdown=args.graceful_timeout,
+        log_config=None,
+        proxy_headers=args.proxy_headers,
+        **WEBSOCKET_OPTIONS,
+    )
     return 0
 
 
@@ -121,10 +129,14 @@ def cmd_create_staff(args: argparse.Namespace) -> int:
         if await User.filter(email=email).exists():
             await actions.make_staff(email)
             return f"{email} is now staff"
-        password = args.password or os.environ.get("STAFF_PASSWORD") or getpass.getpass(
-            "Password for the new staff account: ")
-        await actions.sign_up(email=email, password=password,
-                              display_name=args.display_name or "Staff", is_staff=True)
+        password = (
+            args.password
+            or os.environ.get("STAFF_PASSWORD")
+            or getpass.getpass("Password for the new staff account: ")
+        )
+        await actions.sign_up(
+            email=email, password=password, display_name=args.display_name or "Staff", is_staff=True
+        )
         return f"created staff account {email}"
 
     try:
@@ -144,26 +156,38 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--reload", action="store_true")
-    serve.add_argument("--graceful-timeout", type=int, default=10,
-                       help="seconds to let open requests and sockets finish on shutdown")
-    serve.add_argument("--no-migrate", dest="migrate", action="store_false",
-                       help="skip applying migrations before starting")
+    serve.add_argument(
+        "--graceful-timeout",
+        type=int,
+        default=10,
+        help="seconds to let open requests and sockets finish on shutdown",
+    )
+    serve.add_argument(
+        "--no-migrate",
+        dest="migrate",
+        action="store_false",
+        help="skip applying migrations before starting",
+    )
     serve.add_argument("--proxy-headers", action="store_true")
     serve.set_defaults(func=cmd_serve)
 
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(
-        func=cmd_migrate)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 
     seed = commands.add_parser("seed", help="fill the database with a demo marketplace")
     seed.add_argument("--force", action="store_true", help="seed even if data exists")
     seed.set_defaults(func=cmd_seed)
 
     commands.add_parser("run-due", help="apply due time-based rules once").set_defaults(
-        func=cmd_run_due)
+        func=cmd_run_due
+    )
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
-    export.add_argument("-o", "--output", default="-", help=f"file (default stdout); "
-                                                            f"the committed one is {SCHEMA_FILE.name}")
+    export.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        help=f"file (default stdout); the committed one is {SCHEMA_FILE.name}",
+    )
     export.set_defaults(func=cmd_export_schema)
 
     staff = commands.add_parser("create-staff", help="create a staff account, or promote one")

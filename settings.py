@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
-
 from typing import Annotated
 
 from pydantic import Field, field_validator

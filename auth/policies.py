@@ -42,7 +42,8 @@ def proposal_role(actor: Actor | None, proposal: Proposal, job_client_id: UUID) 
 def can_view_invitation(actor: Actor | None, invitation: Invitation, job_client_id: UUID) -> bool:
     return actor is not None and (
         actor.freelancer_profile_id == invitation.freelancer_id  # type: ignore[attr-defined]
-        or actor.client_profile_id == job_client_id)
+        or actor.client_profile_id == job_client_id
+    )
 
 
 def contract_party(actor: Actor | None, contract: Contract) -> Party | None:

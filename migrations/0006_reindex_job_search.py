@@ -9,11 +9,12 @@ async def reindex_jobs(apps, schema_editor):
 
     if dialect(schema_editor.client) == "postgres":
         await schema_editor.client.execute_script(
-            f"UPDATE jobs SET search_vector = {POSTGRES_VECTOR}")
+            f"UPDATE jobs SET search_vector = {POSTGRES_VECTOR}"
+        )
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_reputation')]
+    dependencies = [("models", "0005_reputation")]
 
     initial = False
 

@@ -31,6 +31,9 @@ class Actor:
 async def actor_for(user: User) -> Actor:
     freelancer = await FreelancerProfile.filter(user_id=user.id).values_list("id", flat=True)
     client = await ClientProfile.filter(user_id=user.id).values_list("id", flat=True)
-    return Actor(user_id=user.id, is_staff=user.is_staff,
-                 freelancer_profile_id=freelancer[0] if freelancer else None,
-                 client_profile_id=client[0] if client else None)
+    return Actor(
+        user_id=user.id,
+        is_staff=user.is_staff,
+        freelancer_profile_id=freelancer[0] if freelancer else None,
+        client_profile_id=client[0] if client else None,
+    )

@@ -7,8 +7,8 @@ non-null columns whose last key is unique (the primary key), so every row has on
 from __future__ import annotations
 
 import base64
-import math
 import binascii
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,8 +43,7 @@ class PageRequest:
             raise InvalidPageRequest("Pass `first` or `last`, not both")
         for name, size in (("first", self.first), ("last", self.last)):
             if size is not None and not 1 <= size <= max_size:
-                raise InvalidPageRequest(f"`{name}` must be between 1 and {max_size}",
-                                         field=[name])
+                raise InvalidPageRequest(f"`{name}` must be between 1 and {max_size}", field=[name])
         if self.first is None and self.last is None:
             return PageRequest(first=default_size, after=self.after, before=self.before)
         return self
@@ -99,8 +98,10 @@ def cursor_of(*values: Any) -> str:
 def decode_cursor(cursor: str, keys: Sequence[str], *, field: str) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = [_decode_value(item) for item in
-                  orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))]
+        values = [
+            _decode_value(item)
+            for item in orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        ]
     except (ValueError, TypeError, binascii.Error, UnicodeError, orjson.JSONDecodeError) as error:
         raise InvalidPageRequest("Invalid cursor", field=[field]) from error
     if len(values) != len(keys):
@@ -124,15 +125,17 @@ def _fits(column: Any, value: Any) -> bool:
         return True
     if isinstance(value, int):
         bounds = getattr(column, "constraints", {})
-        return bounds.get("ge", -(2 ** 63)) <= value <= bounds.get("le", 2 ** 63 - 1)
+        return bounds.get("ge", -(2**63)) <= value <= bounds.get("le", 2**63 - 1)
     if isinstance(value, str):
-        return "\x00" not in value and len(value) <= (getattr(column, "max_length", None)
-                                                      or len(value))
+        return "\x00" not in value and len(value) <= (
+            getattr(column, "max_length", None) or len(value)
+        )
     return True
 
 
-def _check_cursor_values(model: type[Model], keys: Sequence[str], values: Sequence[Any], *,
-                         field: str) -> None:
+def _check_cursor_values(
+    model: type[Model], keys: Sequence[str], values: Sequence[Any], *, field: str
+) -> None:
     """A cursor comes from the client: a value that does not fit its column is refused here,
     not by the database (a UUID column given "x", a 64-bit one given 2**70)."""
     for key, value in zip(keys, values, strict=True):
@@ -153,9 +156,15 @@ def _beyond(keys: Sequence[str], values: Sequence[Any], *, greater: bool) -> Q:
     return leading_bound & Q(*alternatives, join_type="OR")
 
 
-async def paginate(queryset: QuerySet[RowT], request: PageRequest, *,
-                   keys: Sequence[str] = DEFAULT_KEYS, descending: bool = False,
-                   default_size: int = 20, max_size: int = 100) -> Page[RowT]:
+async def paginate(
+    queryset: QuerySet[RowT],
+    request: PageRequest,
+    *,
+    keys: Sequence[str] = DEFAULT_KEYS,
+    descending: bool = False,
+    default_size: int = 20,
+    max_size: int = 100,
+) -> Page[RowT]:
     request = request.validated(default_size=default_size, max_size=max_size)
     forward = request.first is not None
     # In a descending list "after" means smaller keys.
@@ -193,10 +202,16 @@ def condition_filter(condition: str) -> tuple[str, Any]:
     return column, rest.removeprefix("= ").strip("'")
 
 
-async def first_pages(model: type[RowT], parent_column: str, parent_ids: Sequence[UUID],
-                      request: PageRequest, *, keys: Sequence[str] = DEFAULT_KEYS,
-                      descending: bool = False, conditions: Sequence[str] = ()
-                      ) -> dict[UUID, Page[RowT]]:
+async def first_pages(
+    model: type[RowT],
+    parent_column: str,
+    parent_ids: Sequence[UUID],
+    request: PageRequest,
+    *,
+    keys: Sequence[str] = DEFAULT_KEYS,
+    descending: bool = False,
+    conditions: Sequence[str] = (),
+) -> dict[UUID, Page[RowT]]:
     """The first (or last) page of rows for each of many parents, in one query.
 
     Nested connections (every contract's `events(first: 10)`) would otherwise cost a query per
@@ -214,10 +229,12 @@ async def first_pages(model: type[RowT], parent_column: str, parent_ids: Sequenc
     table = model._meta.db_table
     # `conditions` are SQL written in our code, never built from client input.
     extra = "".join(f" AND {condition}" for condition in conditions)
-    sql = (f'SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "{parent_column}" '
-           f'ORDER BY {order}) AS page_position FROM "{table}" '
-           f'WHERE "{parent_column}" IN ({ids}){extra}) AS ranked '
-           f"WHERE page_position <= {int(size) + 1} ORDER BY page_position")
+    sql = (
+        f'SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "{parent_column}" '
+        f'ORDER BY {order}) AS page_position FROM "{table}" '
+        f'WHERE "{parent_column}" IN ({ids}){extra}) AS ranked '
+        f"WHERE page_position <= {int(size) + 1} ORDER BY page_position"
+    )
     grouped: dict[UUID, list[RowT]] = {UUID(str(parent_id)): [] for parent_id in parent_ids}
     for row in await model.raw(sql) if parent_ids else []:
         grouped[UUID(str(getattr(row, parent_column)))].append(row)
@@ -227,7 +244,10 @@ async def first_pages(model: type[RowT], parent_column: str, parent_ids: Sequenc
         rows = rows[:size]
         if not forward:
             rows.reverse()
-        pages[parent_id] = Page(rows=rows, cursors=[encode_cursor(row, keys) for row in rows],
-                                has_next_page=has_more if forward else False,
-                                has_previous_page=False if forward else has_more)
+        pages[parent_id] = Page(
+            rows=rows,
+            cursors=[encode_cursor(row, keys) for row in rows],
+            has_next_page=has_more if forward else False,
+            has_previous_page=False if forward else has_more,
+        )
     return pages

@@ -105,8 +105,7 @@ class Broadcaster(Broadcast):
                 self._subscribers[channel] = set()
             self._subscribers[channel].add(queue)
 
-    async def _leave_after(self, join: asyncio.Future[None], channel: str,
-                           queue: Mailbox) -> None:
+    async def _leave_after(self, join: asyncio.Future[None], channel: str, queue: Mailbox) -> None:
         with contextlib.suppress(Exception):
             await join
         await self._leave(channel, queue)

@@ -51,6 +51,6 @@ class Inbox(Generic[T]):
             self._items.clear()
             self._next = 0
         elif self._next >= COMPACT_AFTER and self._next * 2 >= len(self._items):
-            del self._items[:self._next]
+            del self._items[: self._next]
             self._next = 0
         return item

@@ -17,5 +17,5 @@ async def publish_all(broadcast: Any, events: Iterable[Any]) -> None:
     for event in events:
         try:
             await broadcast.publish(event.channel, orjson.dumps(event.payload).decode())
-        except Exception:  # noqa: BLE001 - see docstring
+        except Exception:
             logger.warning("could not publish to %s", event.channel, exc_info=True)

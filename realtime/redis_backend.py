@@ -116,8 +116,7 @@ class RedisPubSubBackend(BroadcastBackend):
                 # or disconnect() fails them.
                 connected = asyncio.ensure_future(self._connected.wait())
                 try:
-                    await asyncio.wait({connected, *futures},
-                                       return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait({connected, *futures}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     connected.cancel()
             if self._closing:
@@ -193,8 +192,7 @@ class RedisPubSubBackend(BroadcastBackend):
             try:
                 # push_request: under RESP3 (redis-py 8's default) pub/sub replies are push
                 # frames, which read_response otherwise hands to a handler and skips.
-                response = await self._connection.read_response(timeout=math.inf,
-                                                                push_request=True)
+                response = await self._connection.read_response(timeout=math.inf, push_request=True)
             except Exception as error:
                 # Whatever the failure (a redis-py bug or a frame it cannot parse included), this
                 # task must go on: nothing else would ever reconnect, and every subscription
@@ -220,8 +218,9 @@ class RedisPubSubBackend(BroadcastBackend):
     def _dispatch(self, response: Any) -> None:
         kind = self._kind(response)
         if kind == "message":
-            self._events.put_nowait(Event(channel=response[1].decode(),
-                                          message=response[2].decode()))
+            self._events.put_nowait(
+                Event(channel=response[1].decode(), message=response[2].decode())
+            )
         elif kind in ("subscribe", "unsubscribe"):
             self._acknowledge(kind, response[1].decode())
 
@@ -240,9 +239,12 @@ class RedisPubSubBackend(BroadcastBackend):
                 return
             except Exception as error:  # any failure is retried, never fatal
                 # One line per attempt, at most every BACKOFF_MAX_SECONDS: how an outage went.
-                logger.info("Redis pub/sub reconnect failed: %r; next attempt in %.2f s",
-                            error, delay,
-                            exc_info=not isinstance(error, RedisError | OSError | TimeoutError))
+                logger.info(
+                    "Redis pub/sub reconnect failed: %r; next attempt in %.2f s",
+                    error,
+                    delay,
+                    exc_info=not isinstance(error, RedisError | OSError | TimeoutError),
+                )
                 await self._drop_connection()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_SECONDS)
@@ -255,8 +257,7 @@ class RedisPubSubBackend(BroadcastBackend):
         await self._connection.send_command("SUBSCRIBE", *channels)
         remaining = set(channels)
         while remaining:
-            response = await self._connection.read_response(timeout=math.inf,
-                                                            push_request=True)
+            response = await self._connection.read_response(timeout=math.inf, push_request=True)
             self._last_heard = time.monotonic()
             self._dispatch(response)
             if self._kind(response) == "subscribe":

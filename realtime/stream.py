@@ -34,11 +34,15 @@ class StreamClosed(Exception):
 
 
 async def replay_then_live(
-        broadcast: Broadcaster, channels: Sequence[str], *, after: int | None,
-        fetch_after: Fetch, latest: Callable[[], Awaitable[int]],
-        accept: Callable[[Envelope], bool] = lambda envelope: True,
-        closes: Callable[[Envelope], bool] = lambda envelope: False,
-        still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    broadcast: Broadcaster,
+    channels: Sequence[str],
+    *,
+    after: int | None,
+    fetch_after: Fetch,
+    latest: Callable[[], Awaitable[int]],
+    accept: Callable[[Envelope], bool] = lambda envelope: True,
+    closes: Callable[[Envelope], bool] = lambda envelope: False,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[Envelope]:
     """Envelopes (dicts with an integer "cursor") in cursor order, from `after` (or from now).
 

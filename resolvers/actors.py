@@ -15,9 +15,12 @@ async def viewer_actor(info: Info) -> Actor | None:
     loaders = info.context.loaders
     freelancer = await loaders.freelancer_profile_by_user.load(user.id)
     client = await loaders.client_profile_by_user.load(user.id)
-    return Actor(user_id=user.id, is_staff=user.is_staff,
-                 freelancer_profile_id=freelancer.id if freelancer else None,
-                 client_profile_id=client.id if client else None)
+    return Actor(
+        user_id=user.id,
+        is_staff=user.is_staff,
+        freelancer_profile_id=freelancer.id if freelancer else None,
+        client_profile_id=client.id if client else None,
+    )
 
 
 async def signed_in_actor(info: Info) -> Actor:

@@ -24,6 +24,8 @@ from models.interviews.actions import unread_counts
 from models.interviews.orm import Interview, Message
 from models.jobs.orm import Invitation, Job, JobSkill
 from models.notifications.orm import Notification
+from models.pagination import Page, PageRequest, condition_filter, first_pages
+from models.payments.orm import Posting
 from models.profiles.orm import (
     ClientProfile,
     FreelancerProfile,
@@ -31,8 +33,6 @@ from models.profiles.orm import (
     PortfolioItem,
     Skill,
 )
-from models.pagination import Page, PageRequest, condition_filter, first_pages
-from models.payments.orm import Posting
 from models.proposals.orm import Proposal
 from models.reviews.orm import Review
 from models.reviews.reputation import client_counters, freelancer_counters, job_success_scores
@@ -41,9 +41,13 @@ from models.users.orm import User
 RowT = TypeVar("RowT", bound=Model)
 
 
-def by_key(model: type[RowT], key: str = "id", *, joined: str | None = None,
-           on_rows: Callable[[list[RowT]], None] | None = None
-           ) -> DataLoader[Any, RowT | None]:
+def by_key(
+    model: type[RowT],
+    key: str = "id",
+    *,
+    joined: str | None = None,
+    on_rows: Callable[[list[RowT]], None] | None = None,
+) -> DataLoader[Any, RowT | None]:
     """One `WHERE key IN (...)` query per batch (with the `joined` relation in the same query);
     None where nothing matches. `on_rows` sees each batch's rows."""
 
@@ -87,32 +91,51 @@ class Loaders:
         # Loaders parameterized by model, column and page size.
         self._shared: dict[tuple[Any, ...], DataLoader[Any, Any]] = {}
 
-    def page_per_parent(self, model: type[Model], parent_column: str, keys: tuple[str, ...],
-                        descending: bool, request: PageRequest,
-                        conditions: tuple[str, ...] = ()) -> DataLoader[UUID, Page[Any]]:
+    def page_per_parent(
+        self,
+        model: type[Model],
+        parent_column: str,
+        keys: tuple[str, ...],
+        descending: bool,
+        request: PageRequest,
+        conditions: tuple[str, ...] = (),
+    ) -> DataLoader[UUID, Page[Any]]:
         """One page of children for each parent: all parents of a request in one query."""
         key = ("page", model, parent_column, keys, descending, request, conditions)
         if key not in self._shared:
+
             async def load(parent_ids: Sequence[UUID]) -> list[Page[Any]]:
-                pages = await first_pages(model, parent_column, list(parent_ids), request,
-                                          keys=keys, descending=descending,
-                                          conditions=conditions)
+                pages = await first_pages(
+                    model,
+                    parent_column,
+                    list(parent_ids),
+                    request,
+                    keys=keys,
+                    descending=descending,
+                    conditions=conditions,
+                )
                 return [pages[UUID(str(parent_id))] for parent_id in parent_ids]
 
             self._shared[key] = DataLoader(load_fn=load)
         return self._shared[key]
 
-    def count_per_parent(self, model: type[Model], parent_column: str,
-                         conditions: tuple[str, ...] = ()) -> DataLoader[UUID, int]:
+    def count_per_parent(
+        self, model: type[Model], parent_column: str, conditions: tuple[str, ...] = ()
+    ) -> DataLoader[UUID, int]:
         key = ("count", model, parent_column, conditions)
         if key not in self._shared:
+
             async def load(parent_ids: Sequence[UUID]) -> list[int]:
                 filters = dict(map(condition_filter, conditions))
-                rows = await model.filter(**{f"{parent_column}__in": list(parent_ids)},
-                                          **filters).annotate(
-                    # "pk" is not resolvable in an annotation grouped with .values()
-                    count=Count(model._meta.pk_attr)).group_by(
-                    parent_column).values(parent_column, "count")
+                rows = (
+                    await model.filter(**{f"{parent_column}__in": list(parent_ids)}, **filters)
+                    .annotate(
+                        # "pk" is not resolvable in an annotation grouped with .values()
+                        count=Count(model._meta.pk_attr)
+                    )
+                    .group_by(parent_column)
+                    .values(parent_column, "count")
+                )
                 counts = {UUID(str(row[parent_column])): row["count"] for row in rows}
                 return [counts.get(UUID(str(parent_id)), 0) for parent_id in parent_ids]
 
@@ -124,21 +147,22 @@ class Loaders:
         key = ("proposal", freelancer_id)
         if key not in self._per_viewer:
             self._per_viewer[key] = one_per_key(
-                lambda ids: Proposal.filter(job_id__in=ids, freelancer_id=freelancer_id),
-                "job_id")
+                lambda ids: Proposal.filter(job_id__in=ids, freelancer_id=freelancer_id), "job_id"
+            )
         return self._per_viewer[key]
 
     def my_invitation_by_job(self, freelancer_id: UUID) -> DataLoader[UUID, Invitation | None]:
         key = ("invitation", freelancer_id)
         if key not in self._per_viewer:
             self._per_viewer[key] = one_per_key(
-                lambda ids: Invitation.filter(job_id__in=ids, freelancer_id=freelancer_id),
-                "job_id")
+                lambda ids: Invitation.filter(job_id__in=ids, freelancer_id=freelancer_id), "job_id"
+            )
         return self._per_viewer[key]
 
     def unread_messages(self, user_id: UUID) -> DataLoader[UUID, int]:
         key = ("unread", user_id)
         if key not in self._per_viewer:
+
             async def load(ids: Sequence[UUID]) -> list[int]:
                 counts = await unread_counts(user_id, list(ids))
                 return [counts.get(i, 0) for i in ids]
@@ -193,8 +217,9 @@ class Loaders:
     @cached_property
     def reviews_by_contract(self) -> DataLoader[UUID, list[Review]]:
         """All of a contract's reviews, hidden ones included: callers filter by viewer."""
-        return grouped(lambda ids: Review.filter(contract_id__in=ids).order_by("created_at"),
-                       "contract_id")
+        return grouped(
+            lambda ids: Review.filter(contract_id__in=ids).order_by("created_at"), "contract_id"
+        )
 
     @cached_property
     def contract(self) -> DataLoader[UUID, Contract | None]:
@@ -206,13 +231,16 @@ class Loaders:
 
     @cached_property
     def milestones_by_contract(self) -> DataLoader[UUID, list[Milestone]]:
-        return grouped(lambda ids: Milestone.filter(contract_id__in=ids).order_by("position"),
-                       "contract_id")
+        return grouped(
+            lambda ids: Milestone.filter(contract_id__in=ids).order_by("position"), "contract_id"
+        )
 
     @cached_property
     def submissions_by_milestone(self) -> DataLoader[UUID, list[MilestoneSubmission]]:
-        return grouped(lambda ids: MilestoneSubmission.filter(milestone_id__in=ids)
-                       .order_by("id"), "milestone_id")
+        return grouped(
+            lambda ids: MilestoneSubmission.filter(milestone_id__in=ids).order_by("id"),
+            "milestone_id",
+        )
 
     @cached_property
     def dispute(self) -> DataLoader[UUID, Dispute | None]:
@@ -221,8 +249,9 @@ class Loaders:
     @cached_property
     def dispute_by_contract(self) -> DataLoader[UUID, Dispute | None]:
         """The contract's latest dispute."""
-        return one_per_key(lambda ids: Dispute.filter(contract_id__in=ids)
-                           .order_by("created_at"), "contract_id")
+        return one_per_key(
+            lambda ids: Dispute.filter(contract_id__in=ids).order_by("created_at"), "contract_id"
+        )
 
     @cached_property
     def contract_event(self) -> DataLoader[UUID, ContractEvent | None]:
@@ -234,8 +263,10 @@ class Loaders:
 
     @cached_property
     def posting(self) -> DataLoader[UUID, Posting | None]:
-        return one_per_key(lambda ids: Posting.filter(public_id__in=ids).select_related(
-            "entry", "account"), "public_id")
+        return one_per_key(
+            lambda ids: Posting.filter(public_id__in=ids).select_related("entry", "account"),
+            "public_id",
+        )
 
     @cached_property
     def job(self) -> DataLoader[UUID, Job | None]:
@@ -255,8 +286,12 @@ class Loaders:
 
     @cached_property
     def skills_by_job(self) -> DataLoader[UUID, list[JobSkill]]:
-        return grouped(lambda ids: JobSkill.filter(job_id__in=ids).select_related("skill")
-                       .order_by("position"), "job_id")
+        return grouped(
+            lambda ids: (
+                JobSkill.filter(job_id__in=ids).select_related("skill").order_by("position")
+            ),
+            "job_id",
+        )
 
     @cached_property
     def user(self) -> DataLoader[UUID, User | None]:
@@ -308,10 +343,18 @@ class Loaders:
 
     @cached_property
     def skills_by_freelancer_profile(self) -> DataLoader[UUID, list[FreelancerSkill]]:
-        return grouped(lambda ids: FreelancerSkill.filter(profile_id__in=ids)
-                       .select_related("skill").order_by("position"), "profile_id")
+        return grouped(
+            lambda ids: (
+                FreelancerSkill.filter(profile_id__in=ids)
+                .select_related("skill")
+                .order_by("position")
+            ),
+            "profile_id",
+        )
 
     @cached_property
     def portfolio_by_freelancer_profile(self) -> DataLoader[UUID, list[PortfolioItem]]:
-        return grouped(lambda ids: PortfolioItem.filter(profile_id__in=ids)
-                       .order_by("-created_at", "-id"), "profile_id")
+        return grouped(
+            lambda ids: PortfolioItem.filter(profile_id__in=ids).order_by("-created_at", "-id"),
+            "profile_id",
+        )

@@ -11,18 +11,18 @@ import strawberry
 
 from resolvers.context import Info
 from resolvers.contracts import queries as contracts
-from resolvers.reviews.resolvers import visible_review
 from resolvers.interviews.resolvers import visible_interview, visible_message
 from resolvers.jobs.visibility import visible_invitation, visible_job, visible_proposal
-from schema.core import Node, PublicError, parse_global_id
+from resolvers.reviews.resolvers import visible_review
 from schema.contracts import Contract, ContractEvent, Dispute, Milestone, TimeEntry
+from schema.core import Node, PublicError, parse_global_id
 from schema.interviews import Interview, Message
 from schema.jobs import Invitation, Job
 from schema.notifications import Notification
 from schema.payments import Transaction
+from schema.profiles import ClientProfile, FreelancerProfile, PortfolioItem, Skill
 from schema.proposals import Proposal
 from schema.reviews import Review
-from schema.profiles import ClientProfile, FreelancerProfile, PortfolioItem, Skill
 from schema.users import User
 
 MAX_NODES = 100
@@ -38,8 +38,7 @@ def _via(loader_name: str, convert: Callable[[Any], Any]) -> Loader:
     return load
 
 
-def _visible(find: Callable[[Info, UUID], Awaitable[Any]], convert: Callable[[Any], Any]
-             ) -> Loader:
+def _visible(find: Callable[[Info, UUID], Awaitable[Any]], convert: Callable[[Any], Any]) -> Loader:
     async def load(info: Info, pk: UUID) -> Any:
         row = await find(info, pk)
         return convert(row) if row is not None else None

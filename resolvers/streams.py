@@ -55,5 +55,6 @@ def after_cursor(after: str | None) -> int | None:
 def revokes(info: Info) -> Callable[[dict[str, Any]], bool]:
     """A control event on the user's channel that ends streams opened with a revoked token."""
     digest = token_digest(info.context.token) if info.context.token else None
-    return lambda envelope: (envelope.get("type") == "token_revoked"
-                             and envelope.get("token_hash") == digest)
+    return lambda envelope: (
+        envelope.get("type") == "token_revoked" and envelope.get("token_hash") == digest
+    )

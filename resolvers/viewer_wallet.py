@@ -12,7 +12,9 @@ from settings import get_settings
 
 async def wallet_of(user_id: UUID) -> Wallet:
     account = await Account.get_or_none(key=wallet_key(user_id))
-    return Wallet(available=from_cents(account.balance_cents if account else 0),
-                  in_escrow=from_cents(await in_escrow_for_client(user_id)),
-                  currency=get_settings().currency,
-                  account_id=account.id if account else None)
+    return Wallet(
+        available=from_cents(account.balance_cents if account else 0),
+        in_escrow=from_cents(await in_escrow_for_client(user_id)),
+        currency=get_settings().currency,
+        account_id=account.id if account else None,
+    )

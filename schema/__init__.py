@@ -31,8 +31,12 @@ def build_schema() -> strawberry.Schema:
     settings = get_settings()
     # Strawberry's QueryDepthLimiter and MaxAliasesLimiter make a new rule class per request;
     # made once here, validation with them can be remembered per document.
-    verdicts = Verdicts((max_depth_rule(settings.max_query_depth, None, None),
-                         max_aliases_rule(settings.max_aliases)))
+    verdicts = Verdicts(
+        (
+            max_depth_rule(settings.max_query_depth, None, None),
+            max_aliases_rule(settings.max_aliases),
+        )
+    )
     return MarketplaceSchema(
         query=Query,
         mutation=Mutation,

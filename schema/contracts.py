@@ -9,18 +9,24 @@ from uuid import UUID
 import strawberry
 
 from auth.policies import contract_party
+from models.base import utc_now
 from models.contracts import orm, rules
 from models.contracts.orm import ContractEvent as ContractEventRow
 from models.contracts.orm import TimeEntry as TimeEntryRow
-from models.base import utc_now
 from models.contracts.rules import Party
 from models.money import from_cents
-from models.reviews.actions import reviewable
 from models.pagination import cursor_of
+from models.reviews.actions import reviewable
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
-from schema.core import Connection, Node, UserError, encode_global_id, nested_connection
-from schema.core import page_request
+from schema.core import (
+    Connection,
+    Node,
+    UserError,
+    encode_global_id,
+    nested_connection,
+    page_request,
+)
 from schema.interviews import Interview
 from schema.jobs import Job
 from schema.profiles import ClientProfile, FreelancerProfile
@@ -30,9 +36,14 @@ from schema.users import User
 
 ContractType = strawberry.enum(orm.ContractType, name="ContractType")
 ContractStatus = strawberry.enum(orm.ContractStatus, name="ContractStatus")
-MilestoneStatus = strawberry.enum(orm.MilestoneStatus, name="MilestoneStatus", description=(
-    "PENDING: agreed, not yet funded. FUNDED: its amount is held in escrow. SUBMITTED: work "
-    "submitted for review. PAID: approved; escrow released to the freelancer."))
+MilestoneStatus = strawberry.enum(
+    orm.MilestoneStatus,
+    name="MilestoneStatus",
+    description=(
+        "PENDING: agreed, not yet funded. FUNDED: its amount is held in escrow. SUBMITTED: work "
+        "submitted for review. PAID: approved; escrow released to the freelancer."
+    ),
+)
 ContractEventKind = strawberry.enum(orm.ContractEventKind, name="ContractEventKind")
 TimeEntryStatus = strawberry.enum(orm.TimeEntryStatus, name="TimeEntryStatus")
 DisputeStatus = strawberry.enum(orm.DisputeStatus, name="DisputeStatus")
@@ -102,9 +113,12 @@ class Milestone(Node):
     amount: Decimal
     due_date: date | None
     status: MilestoneStatus
-    auto_release_at: datetime | None = strawberry.field(description=(
-        "While SUBMITTED: when the escrow is released to the freelancer if the client neither "
-        "approves nor requests changes."))
+    auto_release_at: datetime | None = strawberry.field(
+        description=(
+            "While SUBMITTED: when the escrow is released to the freelancer if the client neither "
+            "approves nor requests changes."
+        )
+    )
     funded_at: datetime | None
     submitted_at: datetime | None
     paid_at: datetime | None
@@ -114,30 +128,42 @@ class Milestone(Node):
 
     @classmethod
     def from_row(cls, row: orm.Milestone) -> Milestone:
-        return cls(id=encode_global_id("Milestone", row.id), position=row.position,
-                   title=row.title, description=row.description,
-                   amount=from_cents(row.amount_cents), due_date=row.due_date,
-                   status=orm.MilestoneStatus(row.status), auto_release_at=row.auto_release_at,
-                   funded_at=row.funded_at, submitted_at=row.submitted_at, paid_at=row.paid_at,
-                   updated_at=row.updated_at, pk=row.id,
-                   contract_id=row.contract_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("Milestone", row.id),
+            position=row.position,
+            title=row.title,
+            description=row.description,
+            amount=from_cents(row.amount_cents),
+            due_date=row.due_date,
+            status=orm.MilestoneStatus(row.status),
+            auto_release_at=row.auto_release_at,
+            funded_at=row.funded_at,
+            submitted_at=row.submitted_at,
+            paid_at=row.paid_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+            contract_id=row.contract_id,
+        )  # type: ignore[attr-defined]
 
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any]) -> Milestone:
         """Built from the published event alone: no database read per subscriber."""
-        return cls(id=encode_global_id("Milestone", UUID(envelope["id"])),
-                   position=envelope["position"], title=envelope["title"],
-                   description=envelope["description"],
-                   amount=from_cents(envelope["amount_cents"]),
-                   due_date=date.fromisoformat(envelope["due_date"])
-                   if envelope["due_date"] else None,
-                   status=orm.MilestoneStatus(envelope["status"]),
-                   auto_release_at=_when(envelope["auto_release_at"]),
-                   funded_at=_when(envelope["funded_at"]),
-                   submitted_at=_when(envelope["submitted_at"]),
-                   paid_at=_when(envelope["paid_at"]),
-                   updated_at=datetime.fromisoformat(envelope["updated_at"]),
-                   pk=UUID(envelope["id"]), contract_id=UUID(envelope["contract_id"]))
+        return cls(
+            id=encode_global_id("Milestone", UUID(envelope["id"])),
+            position=envelope["position"],
+            title=envelope["title"],
+            description=envelope["description"],
+            amount=from_cents(envelope["amount_cents"]),
+            due_date=date.fromisoformat(envelope["due_date"]) if envelope["due_date"] else None,
+            status=orm.MilestoneStatus(envelope["status"]),
+            auto_release_at=_when(envelope["auto_release_at"]),
+            funded_at=_when(envelope["funded_at"]),
+            submitted_at=_when(envelope["submitted_at"]),
+            paid_at=_when(envelope["paid_at"]),
+            updated_at=datetime.fromisoformat(envelope["updated_at"]),
+            pk=UUID(envelope["id"]),
+            contract_id=UUID(envelope["contract_id"]),
+        )
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract:
@@ -146,19 +172,29 @@ class Milestone(Node):
     @strawberry.field
     async def submissions(self, info: Info) -> list[MilestoneSubmission]:
         rows = await info.context.loaders.submissions_by_milestone.load(self.pk)
-        return [MilestoneSubmission(message=row.message, attachment_urls=row.attachment_urls,
-                                    created_at=row.created_at) for row in rows]
+        return [
+            MilestoneSubmission(
+                message=row.message, attachment_urls=row.attachment_urls, created_at=row.created_at
+            )
+            for row in rows
+        ]
 
     @strawberry.field(description="What the viewer may do with this milestone now.")
     async def allowed_actions(self, info: Info) -> list[MilestoneAction]:
         contract = await info.context.loaders.contract.load(self.contract_id)
         party = contract_party(await viewer_actor(info), contract)
-        return [MilestoneAction(action.value) for action in rules.allowed_milestone_actions(
-            orm.MilestoneStatus(self.status), orm.ContractStatus(contract.status), party)]
+        return [
+            MilestoneAction(action.value)
+            for action in rules.allowed_milestone_actions(
+                orm.MilestoneStatus(self.status), orm.ContractStatus(contract.status), party
+            )
+        ]
 
 
-@strawberry.type(description="Hours worked on an hourly contract, paid when the client approves "
-                             "that week's timesheet.")
+@strawberry.type(
+    description="Hours worked on an hourly contract, paid when the client approves "
+    "that week's timesheet."
+)
 class TimeEntry(Node):
     id: strawberry.ID
     date: date
@@ -171,50 +207,63 @@ class TimeEntry(Node):
 
     @classmethod
     def from_row(cls, row: orm.TimeEntry) -> TimeEntry:
-        return cls(id=encode_global_id("TimeEntry", row.id), date=row.date,
-                   hours=from_cents(row.centihours), memo=row.memo,
-                   amount=from_cents(row.amount_cents), status=orm.TimeEntryStatus(row.status),
-                   created_at=row.created_at,
-                   contract_id=row.contract_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("TimeEntry", row.id),
+            date=row.date,
+            hours=from_cents(row.centihours),
+            memo=row.memo,
+            amount=from_cents(row.amount_cents),
+            status=orm.TimeEntryStatus(row.status),
+            created_at=row.created_at,
+            contract_id=row.contract_id,
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract:
         return Contract.from_row(await info.context.loaders.contract.load(self.contract_id))
 
 
-@strawberry.type(description="Something that happened to a contract, in order; the feed behind "
-                             "`contractUpdated`.")
+@strawberry.type(
+    description="Something that happened to a contract, in order; the feed behind "
+    "`contractUpdated`."
+)
 class ContractEvent(Node):
     id: strawberry.ID
     kind: ContractEventKind
     status: ContractStatus = strawberry.field(description="Contract status after the event.")
     created_at: datetime
-    cursor: str = strawberry.field(description=(
-        "The cursor of this event within its contract, for `contractUpdated(after:)`."))
+    cursor: str = strawberry.field(
+        description=("The cursor of this event within its contract, for `contractUpdated(after:)`.")
+    )
     contract_id: strawberry.Private[UUID]
     milestone_id: strawberry.Private[UUID | None]
     actor_id: strawberry.Private[UUID | None]
 
     @classmethod
     def from_row(cls, row: ContractEventRow) -> ContractEvent:
-        return cls(id=encode_global_id("ContractEvent", row.public_id),
-                   kind=orm.ContractEventKind(row.kind), status=orm.ContractStatus(row.status),
-                   created_at=row.created_at, cursor=cursor_of(row.seq),
-                   contract_id=row.contract_id,  # type: ignore[attr-defined]
-                   milestone_id=row.milestone_id,  # type: ignore[attr-defined]
-                   actor_id=row.actor_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("ContractEvent", row.public_id),
+            kind=orm.ContractEventKind(row.kind),
+            status=orm.ContractStatus(row.status),
+            created_at=row.created_at,
+            cursor=cursor_of(row.seq),
+            contract_id=row.contract_id,  # type: ignore[attr-defined]
+            milestone_id=row.milestone_id,  # type: ignore[attr-defined]
+            actor_id=row.actor_id,
+        )  # type: ignore[attr-defined]
 
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any]) -> ContractEvent:
-        return cls(id=encode_global_id("ContractEvent", UUID(envelope["id"])),
-                   kind=orm.ContractEventKind(envelope["kind"]),
-                   status=orm.ContractStatus(envelope["status"]),
-                   created_at=datetime.fromisoformat(envelope["created_at"]),
-                   cursor=cursor_of(int(envelope["cursor"])),
-                   contract_id=UUID(envelope["contract_id"]),
-                   milestone_id=UUID(envelope["milestone_id"])
-                   if envelope["milestone_id"] else None,
-                   actor_id=UUID(envelope["actor_id"]) if envelope["actor_id"] else None)
+        return cls(
+            id=encode_global_id("ContractEvent", UUID(envelope["id"])),
+            kind=orm.ContractEventKind(envelope["kind"]),
+            status=orm.ContractStatus(envelope["status"]),
+            created_at=datetime.fromisoformat(envelope["created_at"]),
+            cursor=cursor_of(int(envelope["cursor"])),
+            contract_id=UUID(envelope["contract_id"]),
+            milestone_id=UUID(envelope["milestone_id"]) if envelope["milestone_id"] else None,
+            actor_id=UUID(envelope["actor_id"]) if envelope["actor_id"] else None,
+        )
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract:
@@ -248,15 +297,19 @@ class Dispute(Node):
 
     @classmethod
     def from_row(cls, row: orm.Dispute) -> Dispute:
-        return cls(id=encode_global_id("Dispute", row.id), reason=row.reason,
-                   status=orm.DisputeStatus(row.status),
-                   released_to_freelancer=_money(row.released_cents),
-                   refunded_to_client=_money(row.refunded_cents),
-                   resolution_note=row.resolution_note, created_at=row.created_at,
-                   resolved_at=row.resolved_at,
-                   contract_id=row.contract_id,  # type: ignore[attr-defined]
-                   milestone_id=row.milestone_id,  # type: ignore[attr-defined]
-                   opened_by_id=row.opened_by_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("Dispute", row.id),
+            reason=row.reason,
+            status=orm.DisputeStatus(row.status),
+            released_to_freelancer=_money(row.released_cents),
+            refunded_to_client=_money(row.refunded_cents),
+            resolution_note=row.resolution_note,
+            created_at=row.created_at,
+            resolved_at=row.resolved_at,
+            contract_id=row.contract_id,  # type: ignore[attr-defined]
+            milestone_id=row.milestone_id,  # type: ignore[attr-defined]
+            opened_by_id=row.opened_by_id,
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract:
@@ -282,14 +335,18 @@ class Contract(Node):
     weekly_limit_hours: int | None
     deadline: date | None
     status: ContractStatus
-    escrow_amount: Decimal = strawberry.field(description="Funded and not yet released or "
-                                                          "refunded.")
-    paid_amount: Decimal = strawberry.field(description="Released to the freelancer, before "
-                                                        "the service fee.")
+    escrow_amount: Decimal = strawberry.field(
+        description="Funded and not yet released or refunded."
+    )
+    paid_amount: Decimal = strawberry.field(
+        description="Released to the freelancer, before the service fee."
+    )
     offer_expires_at: datetime | None = strawberry.field(
-        description="An offer not accepted by then expires.")
-    review_deadline: datetime | None = strawberry.field(description=(
-        "Reviews may be submitted until then; hidden reviews are revealed then."))
+        description="An offer not accepted by then expires."
+    )
+    review_deadline: datetime | None = strawberry.field(
+        description=("Reviews may be submitted until then; hidden reviews are revealed then.")
+    )
     offered_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
@@ -297,17 +354,25 @@ class Contract(Node):
 
     @classmethod
     def from_row(cls, row: orm.Contract) -> Contract:
-        return cls(id=encode_global_id("Contract", row.id), title=row.title, terms=row.terms,
-                   contract_type=orm.ContractType(row.contract_type), currency=row.currency,
-                   hourly_rate=_money(row.hourly_rate_cents),
-                   weekly_limit_hours=row.weekly_limit_hours, deadline=row.deadline,
-                   status=orm.ContractStatus(row.status),
-                   escrow_amount=from_cents(row.funded_cents - row.paid_cents
-                                            - row.refunded_cents),
-                   paid_amount=from_cents(row.paid_cents),
-                   offer_expires_at=row.offer_expires_at, review_deadline=row.review_deadline,
-                   offered_at=row.created_at, started_at=row.started_at, ended_at=row.ended_at,
-                   row=row)
+        return cls(
+            id=encode_global_id("Contract", row.id),
+            title=row.title,
+            terms=row.terms,
+            contract_type=orm.ContractType(row.contract_type),
+            currency=row.currency,
+            hourly_rate=_money(row.hourly_rate_cents),
+            weekly_limit_hours=row.weekly_limit_hours,
+            deadline=row.deadline,
+            status=orm.ContractStatus(row.status),
+            escrow_amount=from_cents(row.funded_cents - row.paid_cents - row.refunded_cents),
+            paid_amount=from_cents(row.paid_cents),
+            offer_expires_at=row.offer_expires_at,
+            review_deadline=row.review_deadline,
+            offered_at=row.created_at,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            row=row,
+        )
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
@@ -330,45 +395,74 @@ class Contract(Node):
     @strawberry.field
     async def client(self, info: Info) -> ClientProfile:
         return ClientProfile.from_row(
-            await info.context.loaders.client_profile.load(self.row.client_id))  # type: ignore[attr-defined]
+            await info.context.loaders.client_profile.load(self.row.client_id)
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def freelancer(self, info: Info) -> FreelancerProfile:
         return FreelancerProfile.from_row(
-            await info.context.loaders.freelancer_profile.load(self.row.freelancer_id))  # type: ignore[attr-defined]
+            await info.context.loaders.freelancer_profile.load(self.row.freelancer_id)
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def milestones(self, info: Info) -> list[Milestone]:
         rows = await info.context.loaders.milestones_by_contract.load(self.row.id)
         return [Milestone.from_row(row) for row in rows]
 
-    @strawberry.field(description="Sum of the milestones' amounts (fixed price); for hourly "
-                                  "contracts, what has been paid.")
+    @strawberry.field(
+        description="Sum of the milestones' amounts (fixed price); for hourly "
+        "contracts, what has been paid."
+    )
     async def total_amount(self, info: Info) -> Decimal:
         if self.row.contract_type == orm.ContractType.HOURLY:
             return from_cents(self.row.paid_cents)
         rows = await info.context.loaders.milestones_by_contract.load(self.row.id)
-        return from_cents(sum(row.amount_cents for row in rows
-                              if row.status != orm.MilestoneStatus.CANCELLED))
+        return from_cents(
+            sum(row.amount_cents for row in rows if row.status != orm.MilestoneStatus.CANCELLED)
+        )
 
     @strawberry.field(description="Oldest first.")
-    async def events(self, info: Info, first: int | None = None, after: str | None = None,
-                     last: int | None = None, before: str | None = None
-                     ) -> Connection[ContractEvent]:
-        return await nested_connection(info, ContractEventRow, "contract_id", self.row.id,
-                                       page_request(first, after, last, before),
-                                       ContractEvent.from_row, keys=("seq",))
+    async def events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ContractEvent]:
+        return await nested_connection(
+            info,
+            ContractEventRow,
+            "contract_id",
+            self.row.id,
+            page_request(first, after, last, before),
+            ContractEvent.from_row,
+            keys=("seq",),
+        )
 
     @strawberry.field(description="Hourly contracts: the hours logged, newest first.")
-    async def time_entries(self, info: Info, first: int | None = None,
-                           after: str | None = None, last: int | None = None,
-                           before: str | None = None) -> Connection[TimeEntry]:
-        return await nested_connection(info, TimeEntryRow, "contract_id", self.row.id,
-                                       page_request(first, after, last, before),
-                                       TimeEntry.from_row, descending=True)
+    async def time_entries(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[TimeEntry]:
+        return await nested_connection(
+            info,
+            TimeEntryRow,
+            "contract_id",
+            self.row.id,
+            page_request(first, after, last, before),
+            TimeEntry.from_row,
+            descending=True,
+        )
 
-    @strawberry.field(description="Revealed reviews only: both parties have reviewed, or the "
-                                  "review window has passed.")
+    @strawberry.field(
+        description="Revealed reviews only: both parties have reviewed, or the "
+        "review window has passed."
+    )
     async def reviews(self, info: Info) -> list[Review]:
         rows = await info.context.loaders.reviews_by_contract.load(self.row.id)
         return [Review.from_row(row) for row in rows if row.revealed_at is not None]
@@ -376,8 +470,7 @@ class Contract(Node):
     async def _own_review(self, info: Info) -> Any:
         user = info.context.user
         rows = await info.context.loaders.reviews_by_contract.load(self.row.id)
-        return next((row for row in rows if user is not None
-                     and row.author_id == user.id), None)  # type: ignore[attr-defined]
+        return next((row for row in rows if user is not None and row.author_id == user.id), None)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The viewer's own review, visible to them at once.")
     async def my_review(self, info: Info) -> Review | None:
@@ -402,9 +495,13 @@ class Contract(Node):
     @strawberry.field(description="What the viewer may do with this contract now.")
     async def allowed_actions(self, info: Info) -> list[ContractAction]:
         party = contract_party(await viewer_actor(info), self.row)
-        actions = [ContractAction(action.value) for action in rules.allowed_contract_actions(
-            orm.ContractStatus(self.row.status), orm.ContractType(self.row.contract_type),
-            party) if action.value in ContractAction.__members__]
+        actions = [
+            ContractAction(action.value)
+            for action in rules.allowed_contract_actions(
+                orm.ContractStatus(self.row.status), orm.ContractType(self.row.contract_type), party
+            )
+            if action.value in ContractAction.__members__
+        ]
         # The rules table allows REVIEW on any ended contract; submitReview also wants money
         # to have moved, the window open and no review yet from the viewer.
         if ContractAction.REVIEW in actions and not await self._can_review(info):
@@ -426,8 +523,12 @@ class SendOfferInput:
     title: str
     terms: str
     contract_type: ContractType
-    milestones: list[MilestoneInput] | None = strawberry.field(default=None, description=(
-        "Fixed price: the milestones, in order; their amounts sum to the contract's total."))
+    milestones: list[MilestoneInput] | None = strawberry.field(
+        default=None,
+        description=(
+            "Fixed price: the milestones, in order; their amounts sum to the contract's total."
+        ),
+    )
     hourly_rate: Decimal | None = None
     weekly_limit_hours: int | None = None
     deadline: date | None = None

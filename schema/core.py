@@ -29,6 +29,7 @@ class PublicError(GraphQLError):
 
 # ---------------------------------------------------------------- global IDs
 
+
 def encode_global_id(type_name: str, pk: UUID) -> strawberry.ID:
     raw = f"{type_name}:{pk}".encode()
     return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
@@ -51,8 +52,7 @@ def decode_id(global_id: str, expected: type | str, *, field: Sequence[str]) -> 
     expected_name = expected if isinstance(expected, str) else expected.__name__
     parsed = parse_global_id(global_id)
     if parsed is None or parsed[0] != expected_name:
-        raise DomainError(f"No {expected_name} with this ID", field=field,
-                          code=ErrorCode.NOT_FOUND)
+        raise DomainError(f"No {expected_name} with this ID", field=field, code=ErrorCode.NOT_FOUND)
     return parsed[1]
 
 
@@ -75,7 +75,8 @@ class SortDirection(Enum):
 @strawberry.type
 class UserError:
     field: list[str] | None = strawberry.field(
-        description='Path to the input field at fault, e.g. ["input", "milestones", "1", "amount"].')
+        description='Path to the input field at fault, e.g. ["input", "milestones", "1", "amount"].'
+    )
     message: str
     code: UserErrorCode
 
@@ -85,6 +86,7 @@ class UserError:
 
 
 # ---------------------------------------------------------------- connections
+
 
 @strawberry.type
 class PageInfo:
@@ -119,16 +121,22 @@ class Connection(Generic[NodeT]):
         return await self.unpaginated.count()
 
 
-def page_request(first: int | None, after: str | None, last: int | None,
-                 before: str | None) -> PageRequest:
+def page_request(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageRequest:
     return PageRequest(first=first, after=after, last=last, before=before)
 
 
-def _connection(page: Page[Any], convert: Callable[[Any], NodeT], queryset: QuerySet[Any],
-                batched_count: Callable[[], Awaitable[int]] | None = None
-                ) -> Connection[NodeT]:
-    edges = [Edge(cursor=cursor, node=convert(row))
-             for cursor, row in zip(page.cursors, page.rows, strict=True)]
+def _connection(
+    page: Page[Any],
+    convert: Callable[[Any], NodeT],
+    queryset: QuerySet[Any],
+    batched_count: Callable[[], Awaitable[int]] | None = None,
+) -> Connection[NodeT]:
+    edges = [
+        Edge(cursor=cursor, node=convert(row))
+        for cursor, row in zip(page.cursors, page.rows, strict=True)
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -142,42 +150,61 @@ def _connection(page: Page[Any], convert: Callable[[Any], NodeT], queryset: Quer
     )
 
 
-async def nested_connection(info: Any, model: type[Any], parent_column: str, parent_id: Any,
-                            request: PageRequest, convert: Callable[[Any], NodeT], *,
-                            keys: Sequence[str] = ("created_at", "id"),
-                            descending: bool = False,
-                            conditions: tuple[str, ...] = ()) -> Connection[NodeT]:
+async def nested_connection(
+    info: Any,
+    model: type[Any],
+    parent_column: str,
+    parent_id: Any,
+    request: PageRequest,
+    convert: Callable[[Any], NodeT],
+    *,
+    keys: Sequence[str] = ("created_at", "id"),
+    descending: bool = False,
+    conditions: tuple[str, ...] = (),
+) -> Connection[NodeT]:
     """A connection under each of many parents (a contract's events, an interview's messages)
     that costs one query for all parents, not one per parent."""
     settings = get_settings()
     try:
-        request = request.validated(default_size=settings.default_page_size,
-                                    max_size=settings.max_page_size)
+        request = request.validated(
+            default_size=settings.default_page_size, max_size=settings.max_page_size
+        )
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error
     queryset = model.filter(**{parent_column: parent_id})
     if conditions:
-        queryset = queryset.filter(**{name: value for name, value in map(condition_filter,
-                                                                         conditions)})
+        queryset = queryset.filter(
+            **{name: value for name, value in map(condition_filter, conditions)}
+        )
     if request.after is not None or request.before is not None:
-        return await build_connection(queryset, request, convert, keys=keys,
-                                      descending=descending)
+        return await build_connection(queryset, request, convert, keys=keys, descending=descending)
     loaders = info.context.loaders
-    page = await loaders.page_per_parent(model, parent_column, tuple(keys), descending,
-                                         request, conditions).load(parent_id)
+    page = await loaders.page_per_parent(
+        model, parent_column, tuple(keys), descending, request, conditions
+    ).load(parent_id)
     counter = loaders.count_per_parent(model, parent_column, conditions)
     return _connection(page, convert, queryset, lambda: counter.load(parent_id))
 
 
-async def build_connection(queryset: QuerySet[Any], request: PageRequest,
-                           convert: Callable[[Any], NodeT], *, keys: Sequence[str] | None = None,
-                           descending: bool = False) -> Connection[NodeT]:
+async def build_connection(
+    queryset: QuerySet[Any],
+    request: PageRequest,
+    convert: Callable[[Any], NodeT],
+    *,
+    keys: Sequence[str] | None = None,
+    descending: bool = False,
+) -> Connection[NodeT]:
     """One page of `queryset`, paginated in the database, as a GraphQL connection."""
     settings = get_settings()
     try:
         page: Page[Any] = await paginate(
-            queryset, request, keys=keys or ("created_at", "id"), descending=descending,
-            default_size=settings.default_page_size, max_size=settings.max_page_size)
+            queryset,
+            request,
+            keys=keys or ("created_at", "id"),
+            descending=descending,
+            default_size=settings.default_page_size,
+            max_size=settings.max_page_size,
+        )
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error
     return _connection(page, convert, queryset)

@@ -46,8 +46,11 @@ class SharedDocuments(SchemaExtension):
         context = self.execution_context
         query = context.query
         key = None
-        if query is not None and len(query) <= MAX_CACHED_QUERY_CHARS \
-                and context.graphql_document is None:
+        if (
+            query is not None
+            and len(query) <= MAX_CACHED_QUERY_CHARS
+            and context.graphql_document is None
+        ):
             key = (query, tuple(sorted(context.parse_options.items())))
             document = _documents.get(key)
             if document is not None:
@@ -71,11 +74,16 @@ class Verdicts:
         self.extra_rules = extra_rules
         # id(document) -> (the document, the rules it was validated with, its errors). Holding
         # the document keeps its id from being reused while the entry lives.
-        self._known: OrderedDict[int, tuple[DocumentNode, tuple[Any, ...],
-                                            list[GraphQLError]]] = OrderedDict()
+        self._known: OrderedDict[int, tuple[DocumentNode, tuple[Any, ...], list[GraphQLError]]] = (
+            OrderedDict()
+        )
 
-    def errors(self, schema: GraphQLSchema, document: DocumentNode,
-               rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
+    def errors(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
         rules = (*rules, *self.extra_rules)
         if id(document) not in _facts:  # not shared: validated every time, never kept
             return validate_document(schema, document, rules)
@@ -109,6 +117,7 @@ class ValidatedDocuments(SchemaExtension):
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
             # Strawberry skips its own validation once this is set, [] included.
-            context.pre_execution_errors = list(self.verdicts.errors(
-                context.schema._schema, document, context.validation_rules))
+            context.pre_execution_errors = list(
+                self.verdicts.errors(context.schema._schema, document, context.validation_rules)
+            )
         yield

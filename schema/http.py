@@ -66,8 +66,11 @@ def _accepts(accept_header: str) -> str | None:
 
 def is_request_error(result: ExecutionResult) -> bool:
     """No execution happened: the document or the variables were refused."""
-    return result.data is None and bool(result.errors) and all(
-        error.path is None for error in result.errors or [])
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or [])
+    )
 
 
 class MutationOverGet(Exception):
@@ -79,8 +82,9 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
     value (`[]`, `42`, `"x"`) as one, crashes and drops the socket without a close frame;
     here it is an invalid message, closed with 4400 like unparsable JSON."""
 
-    async def iter_json(self, *, ignore_parsing_errors: bool = False
-                        ) -> AsyncGenerator[object, None]:
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
         async for message in super().iter_json(ignore_parsing_errors=ignore_parsing_errors):
             if isinstance(message, dict):
                 yield message
@@ -91,8 +95,14 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = WebSocketAdapter
 
-    def __init__(self, schema: Any, *, allowed_origins: list[str], init_timeout: float,
-                 max_subscriptions: int) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        allowed_origins: list[str],
+        init_timeout: float,
+        max_subscriptions: int,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -110,8 +120,9 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except MutationOverGet:
-            response = PlainTextResponse("Mutations must be sent with POST", status_code=405,
-                                         headers={"Allow": "POST"})
+            response = PlainTextResponse(
+                "Mutations must be sent with POST", status_code=405, headers={"Allow": "POST"}
+            )
         except HTTPException as error:
             response = PlainTextResponse(error.reason, status_code=error.status_code)
         await response(scope, receive, send)
@@ -143,13 +154,17 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         client = request.client
-        context = Context(request=request, response=response,
-                          request_id=request_id_var.get(),
-                          client_address=client.host if client else "unknown")
+        context = Context(
+            request=request,
+            response=response,
+            request_id=request_id_var.get(),
+            client_address=client.host if client else "unknown",
+        )
         if isinstance(request, Request):
             media_type = _accepts(request.headers.get("accept", ""))
             if media_type is None and not self.should_render_graphql_ide(
-                    self.request_adapter_class(request)):
+                self.request_adapter_class(request)
+            ):
                 raise HTTPException(406, f"Accept {GRAPHQL_RESPONSE_JSON} or {LEGACY_JSON}")
             response.media_type = media_type or LEGACY_JSON
             context.token = bearer_token(request.headers.get("authorization"))
@@ -165,8 +180,9 @@ class GraphQLView(GraphQL[Context, None]):
         context.token, context.user = token, user
         return UNSET
 
-    async def process_result(self, request: Request, result: ExecutionResult
-                             ) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {}
         if not is_request_error(result):
             response["data"] = result.data
@@ -189,5 +205,6 @@ class GraphQLView(GraphQL[Context, None]):
         response = super().create_response(response_data, sub_response)
         media_type = sub_response.media_type or LEGACY_JSON
         response.headers["content-type"] = (
-            f"{media_type}; charset=utf-8" if media_type == GRAPHQL_RESPONSE_JSON else media_type)
+            f"{media_type}; charset=utf-8" if media_type == GRAPHQL_RESPONSE_JSON else media_type
+        )
         return response

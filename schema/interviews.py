@@ -10,8 +10,14 @@ from models.interviews import orm
 from models.interviews.orm import Message as MessageRow
 from models.pagination import cursor_of
 from resolvers.context import Info
-from schema.core import Connection, Node, UserError, encode_global_id, nested_connection
-from schema.core import page_request
+from schema.core import (
+    Connection,
+    Node,
+    UserError,
+    encode_global_id,
+    nested_connection,
+    page_request,
+)
 from schema.jobs import Job
 from schema.proposals import Proposal
 from schema.users import User
@@ -26,26 +32,34 @@ class Message(Node):
     id: strawberry.ID
     body: str
     created_at: datetime
-    cursor: str = strawberry.field(description=(
-        "The cursor of this message within its interview, for `messageAdded(after:)`."))
+    cursor: str = strawberry.field(
+        description=("The cursor of this message within its interview, for `messageAdded(after:)`.")
+    )
     interview_id: strawberry.Private[UUID]
     sender_id: strawberry.Private[UUID]
 
     @classmethod
     def from_row(cls, row: orm.Message) -> Message:
-        return cls(id=encode_global_id("Message", row.public_id), body=row.body,
-                   created_at=row.created_at, cursor=cursor_of(row.seq),
-                   interview_id=row.interview_id,  # type: ignore[attr-defined]
-                   sender_id=row.sender_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("Message", row.public_id),
+            body=row.body,
+            created_at=row.created_at,
+            cursor=cursor_of(row.seq),
+            interview_id=row.interview_id,  # type: ignore[attr-defined]
+            sender_id=row.sender_id,
+        )  # type: ignore[attr-defined]
 
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any]) -> Message:
         """Built from the published event alone: no database read per subscriber."""
-        return cls(id=encode_global_id("Message", UUID(envelope["id"])), body=envelope["body"],
-                   created_at=datetime.fromisoformat(envelope["created_at"]),
-                   cursor=cursor_of(int(envelope["cursor"])),
-                   interview_id=UUID(envelope["interview_id"]),
-                   sender_id=UUID(envelope["sender_id"]))
+        return cls(
+            id=encode_global_id("Message", UUID(envelope["id"])),
+            body=envelope["body"],
+            created_at=datetime.fromisoformat(envelope["created_at"]),
+            cursor=cursor_of(int(envelope["cursor"])),
+            interview_id=UUID(envelope["interview_id"]),
+            sender_id=UUID(envelope["sender_id"]),
+        )
 
     @strawberry.field
     async def interview(self, info: Info) -> Interview:
@@ -56,9 +70,11 @@ class Message(Node):
         return User.from_row(await info.context.loaders.user.load(self.sender_id))
 
 
-@strawberry.type(description=(
-    "A conversation between a job's client and one freelancer; it carries on into the "
-    "contract."))
+@strawberry.type(
+    description=(
+        "A conversation between a job's client and one freelancer; it carries on into the contract."
+    )
+)
 class Interview(Node):
     id: strawberry.ID
     status: InterviewStatus
@@ -72,12 +88,17 @@ class Interview(Node):
 
     @classmethod
     def from_row(cls, row: orm.Interview) -> Interview:
-        return cls(id=encode_global_id("Interview", row.id),
-                   status=orm.InterviewStatus(row.status), created_at=row.created_at, pk=row.id,
-                   job_id=row.job_id, proposal_id=row.proposal_id,  # type: ignore[attr-defined]
-                   client_id=row.client_id,  # type: ignore[attr-defined]
-                   freelancer_id=row.freelancer_id,  # type: ignore[attr-defined]
-                   last_message_seq=row.last_message_seq)
+        return cls(
+            id=encode_global_id("Interview", row.id),
+            status=orm.InterviewStatus(row.status),
+            created_at=row.created_at,
+            pk=row.id,
+            job_id=row.job_id,
+            proposal_id=row.proposal_id,  # type: ignore[attr-defined]
+            client_id=row.client_id,  # type: ignore[attr-defined]
+            freelancer_id=row.freelancer_id,  # type: ignore[attr-defined]
+            last_message_seq=row.last_message_seq,
+        )
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
@@ -99,12 +120,23 @@ class Interview(Node):
         return User.from_row(await info.context.loaders.user.load(self.freelancer_id))
 
     @strawberry.field(description="Oldest first; `last: 20` gives the newest page.")
-    async def messages(self, info: Info, first: int | None = None, after: str | None = None,
-                       last: int | None = None, before: str | None = None
-                       ) -> Connection[Message]:
-        return await nested_connection(info, MessageRow, "interview_id", self.pk,
-                                       page_request(first, after, last, before),
-                                       Message.from_row, keys=STREAM_KEYS)
+    async def messages(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Message]:
+        return await nested_connection(
+            info,
+            MessageRow,
+            "interview_id",
+            self.pk,
+            page_request(first, after, last, before),
+            Message.from_row,
+            keys=STREAM_KEYS,
+        )
 
     @strawberry.field
     async def last_message(self, info: Info) -> Message | None:

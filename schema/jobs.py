@@ -33,9 +33,14 @@ ExperienceLevel = strawberry.enum(orm.ExperienceLevel, name="ExperienceLevel")
 JobVisibility = strawberry.enum(orm.JobVisibility, name="JobVisibility")
 JobStatus = strawberry.enum(orm.JobStatus, name="JobStatus")
 InvitationStatus = strawberry.enum(orm.InvitationStatus, name="InvitationStatus")
-JobOrderField = strawberry.enum(JobOrderFieldValue, name="JobOrderField", description=(
-    "BUDGET orders by the fixed budget, or for hourly jobs by a 40-hour week at the top rate. "
-    "RELEVANCE needs `filter.query`; without one it orders by CREATED_AT."))
+JobOrderField = strawberry.enum(
+    JobOrderFieldValue,
+    name="JobOrderField",
+    description=(
+        "BUDGET orders by the fixed budget, or for hourly jobs by a 40-hour week at the top rate. "
+        "RELEVANCE needs `filter.query`; without one it orders by CREATED_AT."
+    ),
+)
 
 
 def _money(cents: int | None) -> Decimal | None:
@@ -55,10 +60,13 @@ class Job(Node):
     experience_level: ExperienceLevel
     visibility: JobVisibility
     status: JobStatus
-    connects_required: int = strawberry.field(description=(
-        "Connects a proposal costs, by budget (fixed budget, or 40 h at the top hourly rate): "
-        "2 up to 100.00, 4 up to 500, 6 up to 1,000, 8 up to 2,500, 10 up to 5,000, 12 up to "
-        "10,000, 14 up to 25,000, 16 above. Free for invited freelancers."))
+    connects_required: int = strawberry.field(
+        description=(
+            "Connects a proposal costs, by budget (fixed budget, or 40 h at the top hourly rate): "
+            "2 up to 100.00, 4 up to 500, 6 up to 1,000, 8 up to 2,500, 10 up to 5,000, 12 up to "
+            "10,000, 14 up to 25,000, 16 above. Free for invited freelancers."
+        )
+    )
     proposal_count: int
     created_at: datetime
     updated_at: datetime
@@ -68,32 +76,49 @@ class Job(Node):
     @classmethod
     def from_row(cls, row: orm.Job) -> Job:
         return cls(
-            id=encode_global_id("Job", row.id), title=row.title, description=row.description,
-            budget_type=orm.BudgetType(row.budget_type), budget=_money(row.budget_cents),
+            id=encode_global_id("Job", row.id),
+            title=row.title,
+            description=row.description,
+            budget_type=orm.BudgetType(row.budget_type),
+            budget=_money(row.budget_cents),
             hourly_rate_min=_money(row.hourly_rate_min_cents),
-            hourly_rate_max=_money(row.hourly_rate_max_cents), deadline=row.deadline,
+            hourly_rate_max=_money(row.hourly_rate_max_cents),
+            deadline=row.deadline,
             experience_level=orm.ExperienceLevel(row.experience_level),
-            visibility=orm.JobVisibility(row.visibility), status=orm.JobStatus(row.status),
-            connects_required=row.connects_required, proposal_count=row.proposal_count,
-            created_at=row.created_at, updated_at=row.updated_at, pk=row.id,
-            client_id=row.client_id)  # type: ignore[attr-defined]
+            visibility=orm.JobVisibility(row.visibility),
+            status=orm.JobStatus(row.status),
+            connects_required=row.connects_required,
+            proposal_count=row.proposal_count,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+            client_id=row.client_id,
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def client(self, info: Info) -> ClientProfile:
-        return ClientProfile.from_row(await info.context.loaders.client_profile.load(
-            self.client_id))
+        return ClientProfile.from_row(
+            await info.context.loaders.client_profile.load(self.client_id)
+        )
 
     @strawberry.field
     async def skills(self, info: Info) -> list[Skill]:
         links = await info.context.loaders.skills_by_job.load(self.pk)
         return [Skill.from_row(link.skill) for link in links]
 
-    @strawberry.field(description=(
-        "The job's proposals: its client sees them all; a freelancer sees only their own."))
+    @strawberry.field(
+        description=(
+            "The job's proposals: its client sees them all; a freelancer sees only their own."
+        )
+    )
     async def proposals(
-            self, info: Info, first: int | None = None, after: str | None = None,
-            last: int | None = None, before: str | None = None,
-            status: Annotated[ProposalStatus, strawberry.lazy("schema.proposals")] | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        status: Annotated[ProposalStatus, strawberry.lazy("schema.proposals")] | None = None,
     ) -> Connection[Annotated[Proposal, strawberry.lazy("schema.proposals")]]:
         from schema.proposals import Proposal
 
@@ -105,19 +130,22 @@ class Job(Node):
             queryset = queryset.filter(freelancer_id=actor.freelancer_profile_id)
         if status is not None:
             queryset = queryset.filter(status=ProposalStatusValue(status))
-        return await build_connection(queryset, page_request(first, after, last, before),
-                                      Proposal.from_row)
+        return await build_connection(
+            queryset, page_request(first, after, last, before), Proposal.from_row
+        )
 
     @strawberry.field(description="The viewer's own proposal on this job, if any.")
-    async def my_proposal(self, info: Info) -> Annotated[
-            Proposal, strawberry.lazy("schema.proposals")] | None:
+    async def my_proposal(
+        self, info: Info
+    ) -> Annotated[Proposal, strawberry.lazy("schema.proposals")] | None:
         from schema.proposals import Proposal
 
         actor = await viewer_actor(info)
         if actor is None or actor.freelancer_profile_id is None:
             return None
         row = await info.context.loaders.my_proposal_by_job(actor.freelancer_profile_id).load(
-            self.pk)
+            self.pk
+        )
         return Proposal.from_row(row) if row else None
 
 
@@ -132,9 +160,14 @@ class Invitation(Node):
 
     @classmethod
     def from_row(cls, row: orm.Invitation) -> Invitation:
-        return cls(id=encode_global_id("Invitation", row.id), message=row.message,
-                   status=orm.InvitationStatus(row.status), created_at=row.created_at,
-                   job_id=row.job_id, freelancer_id=row.freelancer_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("Invitation", row.id),
+            message=row.message,
+            status=orm.InvitationStatus(row.status),
+            created_at=row.created_at,
+            job_id=row.job_id,
+            freelancer_id=row.freelancer_id,
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
@@ -143,15 +176,18 @@ class Invitation(Node):
     @strawberry.field
     async def freelancer(self, info: Info) -> FreelancerProfile:
         return FreelancerProfile.from_row(
-            await info.context.loaders.freelancer_profile.load(self.freelancer_id))
+            await info.context.loaders.freelancer_profile.load(self.freelancer_id)
+        )
 
 
 @strawberry.input
 class JobFilter:
     query: str | None = strawberry.field(
-        default=None, description="Full-text search over title, description and skills.")
+        default=None, description="Full-text search over title, description and skills."
+    )
     skills: list[str] | None = strawberry.field(
-        default=None, description="Skill slugs; a job matches if it requires any of them.")
+        default=None, description="Skill slugs; a job matches if it requires any of them."
+    )
     budget_type: BudgetType | None = None
     min_budget: Decimal | None = None
     max_budget: Decimal | None = None
@@ -178,8 +214,9 @@ class PostJobInput:
     hourly_rate_max: Decimal | None = None
     deadline: date | None = None
     visibility: JobVisibility | None = None
-    draft: bool | None = strawberry.field(default=None,
-                                          description="Post as a draft instead of opening it.")
+    draft: bool | None = strawberry.field(
+        default=None, description="Post as a draft instead of opening it."
+    )
 
 
 @strawberry.input

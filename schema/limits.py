@@ -45,14 +45,19 @@ class QueryCostLimiter(SchemaExtension):
         if document is not None and context.pre_execution_errors is None:
             refusal = remembered(document, "fragments", lambda: _fragment_expansion_error(document))
             if refusal is None:
-                cost = _document_cost(context.schema._schema, document, context.operation_name,
-                                      context.variables or {})
+                cost = _document_cost(
+                    context.schema._schema,
+                    document,
+                    context.operation_name,
+                    context.variables or {},
+                )
                 limit = get_settings().max_query_nodes
                 if cost > limit:
                     refusal = GraphQLError(
                         f"This query could return {cost} nodes; the limit is {limit}. "
                         "Ask for smaller pages.",
-                        extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": limit})
+                        extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": limit},
+                    )
             if refusal is not None:
                 context.pre_execution_errors = [refusal]
         yield
@@ -77,8 +82,9 @@ def _fragment_expansion_error(document: Any) -> GraphQLError | None:
     Also refuses spreads of unknown fragments and fragment cycles, which validation would refuse
     anyway, because Strawberry's depth limiter runs first and does not expect them.
     """
-    fragments = {d.name.value: d for d in document.definitions
-                 if isinstance(d, FragmentDefinitionNode)}
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
     # Per fragment: (selections once expanded, nesting); None while being measured.
     measured: dict[str, tuple[int, int] | None] = {}
 
@@ -87,8 +93,10 @@ def _fragment_expansion_error(document: Any) -> GraphQLError | None:
 
     def measure(selection_set: SelectionSetNode, level: int) -> tuple[int, int]:
         if level > MAX_SELECTION_NESTING:
-            raise too_complex(f"Selections and fragments are nested more than "
-                              f"{MAX_SELECTION_NESTING} levels deep.")
+            raise too_complex(
+                f"Selections and fragments are nested more than "
+                f"{MAX_SELECTION_NESTING} levels deep."
+            )
         count, nesting = 0, 0
         for selection in selection_set.selections:
             if isinstance(selection, FragmentSpreadNode):
@@ -100,8 +108,9 @@ def _fragment_expansion_error(document: Any) -> GraphQLError | None:
                     measured[name] = measure(fragments[name].selection_set, level + 1)
                 found = measured[name]
                 if found is None:
-                    raise _Refused(GraphQLError(
-                        f"Cannot spread fragment '{name}' within itself.", selection))
+                    raise _Refused(
+                        GraphQLError(f"Cannot spread fragment '{name}' within itself.", selection)
+                    )
                 size, depth = found
             elif selection.selection_set is not None:  # a field or an inline fragment
                 size, depth = measure(selection.selection_set, level + 1)
@@ -110,11 +119,15 @@ def _fragment_expansion_error(document: Any) -> GraphQLError | None:
             count += 1 + size
             nesting = max(nesting, 1 + depth)
             if count > MAX_EXPANDED_SELECTIONS:
-                raise too_complex(f"This query expands to more than {MAX_EXPANDED_SELECTIONS} "
-                                  "fields once its fragments are spread; spread fewer.")
+                raise too_complex(
+                    f"This query expands to more than {MAX_EXPANDED_SELECTIONS} "
+                    "fields once its fragments are spread; spread fewer."
+                )
             if nesting > MAX_SELECTION_NESTING:
-                raise too_complex(f"Selections and fragments are nested more than "
-                                  f"{MAX_SELECTION_NESTING} levels deep.")
+                raise too_complex(
+                    f"Selections and fragments are nested more than "
+                    f"{MAX_SELECTION_NESTING} levels deep."
+                )
         return count, nesting
 
     try:
@@ -123,17 +136,21 @@ def _fragment_expansion_error(document: Any) -> GraphQLError | None:
             if isinstance(definition, OperationDefinitionNode):
                 total += measure(definition.selection_set, 1)[0]
                 if total > MAX_EXPANDED_SELECTIONS:
-                    raise too_complex(f"This query expands to more than {MAX_EXPANDED_SELECTIONS}"
-                                      " fields once its fragments are spread; spread fewer.")
+                    raise too_complex(
+                        f"This query expands to more than {MAX_EXPANDED_SELECTIONS}"
+                        " fields once its fragments are spread; spread fewer."
+                    )
     except _Refused as refused:
         return refused.error
     return None
 
 
-def _document_cost(schema: Any, document: Any, operation_name: str | None,
-                   variables: dict[str, Any]) -> int:
-    fragments = {d.name.value: d for d in document.definitions
-                 if isinstance(d, FragmentDefinitionNode)}
+def _document_cost(
+    schema: Any, document: Any, operation_name: str | None, variables: dict[str, Any]
+) -> int:
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
     total = 0
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
@@ -142,8 +159,12 @@ def _document_cost(schema: Any, document: Any, operation_name: str | None,
             continue
         root = schema.get_root_type(definition.operation)
         if root is not None:
-            total = max(total, _selection_cost(schema, definition.selection_set, root, 1,
-                                               fragments, variables, frozenset()))
+            total = max(
+                total,
+                _selection_cost(
+                    schema, definition.selection_set, root, 1, fragments, variables, frozenset()
+                ),
+            )
     return total
 
 
@@ -160,16 +181,25 @@ def _page_size(field: FieldNode, variables: dict[str, Any]) -> int:
     return get_settings().default_page_size
 
 
-def _selection_cost(schema: Any, selection_set: SelectionSetNode | None, parent: Any,
-                    multiplier: int, fragments: dict[str, FragmentDefinitionNode],
-                    variables: dict[str, Any], seen: frozenset[str]) -> int:
+def _selection_cost(
+    schema: Any,
+    selection_set: SelectionSetNode | None,
+    parent: Any,
+    multiplier: int,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    seen: frozenset[str],
+) -> int:
     if selection_set is None:
         return 0
     total = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            fields = parent.fields if isinstance(parent, (GraphQLObjectType,
-                                                          GraphQLInterfaceType)) else {}
+            fields = (
+                parent.fields
+                if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType))
+                else {}
+            )
             definition = fields.get(selection.name.value)
             if definition is None:
                 continue
@@ -178,21 +208,39 @@ def _selection_cost(schema: Any, selection_set: SelectionSetNode | None, parent:
             if child.name.endswith("Connection"):
                 child_multiplier = multiplier * _page_size(selection, variables)
                 total += child_multiplier
-            total += _selection_cost(schema, selection.selection_set, child, child_multiplier,
-                                     fragments, variables, seen)
+            total += _selection_cost(
+                schema, selection.selection_set, child, child_multiplier, fragments, variables, seen
+            )
         elif isinstance(selection, InlineFragmentNode):
-            condition = (schema.get_type(selection.type_condition.name.value)
-                         if selection.type_condition else parent)
-            total += _selection_cost(schema, selection.selection_set, condition or parent,
-                                     multiplier, fragments, variables, seen)
+            condition = (
+                schema.get_type(selection.type_condition.name.value)
+                if selection.type_condition
+                else parent
+            )
+            total += _selection_cost(
+                schema,
+                selection.selection_set,
+                condition or parent,
+                multiplier,
+                fragments,
+                variables,
+                seen,
+            )
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is None or name in seen:
                 continue
             condition = schema.get_type(fragment.type_condition.name.value) or parent
-            total += _selection_cost(schema, fragment.selection_set, condition, multiplier,
-                                     fragments, variables, seen | {name})
+            total += _selection_cost(
+                schema,
+                fragment.selection_set,
+                condition,
+                multiplier,
+                fragments,
+                variables,
+                seen | {name},
+            )
     return total
 
 
@@ -204,10 +252,14 @@ class RefuseNulCharacters(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.pre_execution_errors is None and (
-                _has_nul(context.variables) or _document_has_nul(context.graphql_document)):
-            context.pre_execution_errors = [GraphQLError(
-                "Text must not contain the NUL character (U+0000).",
-                extensions={"code": "BAD_USER_INPUT"})]
+            _has_nul(context.variables) or _document_has_nul(context.graphql_document)
+        ):
+            context.pre_execution_errors = [
+                GraphQLError(
+                    "Text must not contain the NUL character (U+0000).",
+                    extensions={"code": "BAD_USER_INPUT"},
+                )
+            ]
         yield
 
 
@@ -263,10 +315,17 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 def masked(error: GraphQLError) -> GraphQLError:
     request_id = request_id_var.get()
-    logger.error("Unexpected error in %s", ".".join(map(str, error.path or [])),
-                 exc_info=error.original_error)
-    return GraphQLError("Internal server error", nodes=error.nodes, path=error.path,
-                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+    logger.error(
+        "Unexpected error in %s",
+        ".".join(map(str, error.path or [])),
+        exc_info=error.original_error,
+    )
+    return GraphQLError(
+        "Internal server error",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
 
 
 class MaskUnexpectedErrors(SchemaExtension):

@@ -26,8 +26,14 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = _header(scope, b"x-request-id")
-        request_id = (given.decode() if given and 0 < len(given) <= 64 and given.isascii()
-                      and given.replace(b"-", b"").isalnum() else uuid.uuid4().hex)
+        request_id = (
+            given.decode()
+            if given
+            and 0 < len(given) <= 64
+            and given.isascii()
+            and given.replace(b"-", b"").isalnum()
+            else uuid.uuid4().hex
+        )
         token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
@@ -84,6 +90,7 @@ class BodySizeLimitMiddleware:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = PlainTextResponse(f"Request body is limited to {self.max_bytes} bytes",
-                                     status_code=413)
+        response = PlainTextResponse(
+            f"Request body is limited to {self.max_bytes} bytes", status_code=413
+        )
         await response(scope, receive, send)

@@ -29,11 +29,16 @@ class Notification(Node):
     def from_row(cls, row: orm.Notification) -> Notification:
         return cls(
             id=encode_global_id("Notification", row.public_id),
-            kind=orm.NotificationKind(row.kind), title=row.title, read=row.read_at is not None,
-            created_at=row.created_at, cursor=cursor_of(row.seq),
+            kind=orm.NotificationKind(row.kind),
+            title=row.title,
+            read=row.read_at is not None,
+            created_at=row.created_at,
+            cursor=cursor_of(row.seq),
             subject_type=row.subject_type,
             subject_global_id=encode_global_id(row.subject_type, row.subject_id)
-            if row.subject_type and row.subject_id else None)
+            if row.subject_type and row.subject_id
+            else None,
+        )
 
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any]) -> Notification:
@@ -41,16 +46,23 @@ class Notification(Node):
         subject_type, subject_id = envelope.get("subject_type"), envelope.get("subject_id")
         return cls(
             id=encode_global_id("Notification", UUID(envelope["id"])),
-            kind=orm.NotificationKind(envelope["kind"]), title=envelope["title"],
+            kind=orm.NotificationKind(envelope["kind"]),
+            title=envelope["title"],
             read=bool(envelope["read"]),
             created_at=datetime.fromisoformat(envelope["created_at"]),
-            cursor=cursor_of(int(envelope["cursor"])), subject_type=subject_type,
+            cursor=cursor_of(int(envelope["cursor"])),
+            subject_type=subject_type,
             subject_global_id=encode_global_id(subject_type, UUID(subject_id))
-            if subject_type and subject_id else None)
+            if subject_type and subject_id
+            else None,
+        )
 
-    @strawberry.field(description=(
-        "The object it is about: a Job, Proposal, Interview, Contract, Milestone, Review or "
-        "Dispute; null if the viewer may no longer see it."))
+    @strawberry.field(
+        description=(
+            "The object it is about: a Job, Proposal, Interview, Contract, Milestone, Review or "
+            "Dispute; null if the viewer may no longer see it."
+        )
+    )
     async def subject(self, info: Info) -> Node | None:
         from resolvers.nodes import resolve_node
 
@@ -61,8 +73,9 @@ class Notification(Node):
 
 @strawberry.input
 class MarkNotificationsReadInput:
-    ids: list[strawberry.ID] | None = strawberry.field(default=None,
-                                                       description="Empty or absent: all.")
+    ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Empty or absent: all."
+    )
 
 
 @strawberry.type

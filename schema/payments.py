@@ -11,8 +11,14 @@ from models.payments import orm
 from models.payments.orm import Posting
 from resolvers.context import Info
 from schema.contracts import Contract, Milestone, contract_or_none, milestone_or_none
-from schema.core import Connection, Node, UserError, build_connection, encode_global_id
-from schema.core import page_request
+from schema.core import (
+    Connection,
+    Node,
+    UserError,
+    build_connection,
+    encode_global_id,
+    page_request,
+)
 
 TransactionKind = strawberry.enum(orm.TransactionKind, name="TransactionKind")
 
@@ -31,12 +37,16 @@ class Transaction(Node):
     @classmethod
     def from_row(cls, row: Posting) -> Transaction:
         entry = row.entry
-        return cls(id=encode_global_id("Transaction", row.public_id),
-                   kind=orm.TransactionKind(entry.kind), amount=from_cents(row.amount_cents),
-                   balance_after=from_cents(row.balance_after_cents), memo=entry.memo,
-                   created_at=row.created_at,
-                   contract_id=entry.contract_id,  # type: ignore[attr-defined]
-                   milestone_id=entry.milestone_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("Transaction", row.public_id),
+            kind=orm.TransactionKind(entry.kind),
+            amount=from_cents(row.amount_cents),
+            balance_after=from_cents(row.balance_after_cents),
+            memo=entry.memo,
+            created_at=row.created_at,
+            contract_id=entry.contract_id,  # type: ignore[attr-defined]
+            milestone_id=entry.milestone_id,
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract | None:
@@ -51,23 +61,39 @@ class Transaction(Node):
 class Wallet:
     available: Decimal = strawberry.field(description="Available to spend or withdraw.")
     in_escrow: Decimal = strawberry.field(
-        description="Held in escrow for the viewer's contracts as a client.")
+        description="Held in escrow for the viewer's contracts as a client."
+    )
     currency: str
     account_id: strawberry.Private[int | None]
 
     @strawberry.field(description="Newest first.")
-    async def transactions(self, info: Info, first: int | None = None,
-                           after: str | None = None, last: int | None = None,
-                           before: str | None = None) -> Connection[Transaction]:
-        queryset = Posting.filter(account_id=self.account_id).select_related("entry") \
-            if self.account_id is not None else Posting.filter(id__in=[])
-        return await build_connection(queryset, page_request(first, after, last, before),
-                                      Transaction.from_row, keys=("id",), descending=True)
+    async def transactions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Transaction]:
+        queryset = (
+            Posting.filter(account_id=self.account_id).select_related("entry")
+            if self.account_id is not None
+            else Posting.filter(id__in=[])
+        )
+        return await build_connection(
+            queryset,
+            page_request(first, after, last, before),
+            Transaction.from_row,
+            keys=("id",),
+            descending=True,
+        )
 
 
-@strawberry.type(description="What a payment of this amount costs the client and nets the "
-                             "freelancer under the current fees. The client's marketplace fee "
-                             "is charged on funding and is not refunded.")
+@strawberry.type(
+    description="What a payment of this amount costs the client and nets the "
+    "freelancer under the current fees. The client's marketplace fee "
+    "is charged on funding and is not refunded."
+)
 class FeeQuote:
     amount: Decimal
     client_fee: Decimal
@@ -76,8 +102,10 @@ class FeeQuote:
     freelancer_receives: Decimal
 
 
-@strawberry.input(description="Money-moving inputs take an optional idempotencyKey: a retry "
-                              "with the same key returns the first result and moves nothing.")
+@strawberry.input(
+    description="Money-moving inputs take an optional idempotencyKey: a retry "
+    "with the same key returns the first result and moves nothing."
+)
 class AddFundsInput:
     amount: Decimal
     idempotency_key: str | None = None

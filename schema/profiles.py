@@ -7,14 +7,20 @@ from uuid import UUID
 import strawberry
 
 from models.money import from_cents
+from models.pagination import PageRequest
 from models.profiles import orm
 from models.profiles.orm import Availability as AvailabilityValue
-from resolvers.context import Info
-from models.pagination import PageRequest
 from models.reviews.orm import Review as ReviewRow
 from models.reviews.orm import ReviewerRole
-from schema.core import Connection, Node, UserError, encode_global_id, nested_connection
-from schema.core import page_request
+from resolvers.context import Info
+from schema.core import (
+    Connection,
+    Node,
+    UserError,
+    encode_global_id,
+    nested_connection,
+    page_request,
+)
 from schema.reviews import RatingSummary, Review
 from schema.users import User
 
@@ -42,8 +48,13 @@ class PortfolioItem(Node):
 
     @classmethod
     def from_row(cls, row: orm.PortfolioItem) -> PortfolioItem:
-        return cls(id=encode_global_id("PortfolioItem", row.id), title=row.title,
-                   description=row.description, url=row.url, created_at=row.created_at)
+        return cls(
+            id=encode_global_id("PortfolioItem", row.id),
+            title=row.title,
+            description=row.description,
+            url=row.url,
+            created_at=row.created_at,
+        )
 
 
 @strawberry.type
@@ -62,13 +73,19 @@ class FreelancerProfile(Node):
     @classmethod
     def from_row(cls, row: orm.FreelancerProfile) -> FreelancerProfile:
         return cls(
-            id=encode_global_id("FreelancerProfile", row.id), title=row.title,
+            id=encode_global_id("FreelancerProfile", row.id),
+            title=row.title,
             overview=row.overview,
             hourly_rate=from_cents(row.hourly_rate_cents)
-            if row.hourly_rate_cents is not None else None,
-            location=row.location, availability=AvailabilityValue(row.availability),
-            created_at=row.created_at, pk=row.id, user_id=row.user_id,  # type: ignore[attr-defined]
-            row=row)
+            if row.hourly_rate_cents is not None
+            else None,
+            location=row.location,
+            availability=AvailabilityValue(row.availability),
+            created_at=row.created_at,
+            pk=row.id,
+            user_id=row.user_id,  # type: ignore[attr-defined]
+            row=row,
+        )
 
     @strawberry.field
     async def user(self, info: Info) -> User:
@@ -88,11 +105,14 @@ class FreelancerProfile(Node):
     def rating(self) -> RatingSummary:
         return RatingSummary.from_sums(self.row)
 
-    @strawberry.field(description=(
-        "Share (0-100) of ended contracts that went well; null until 3 have ended. An ended "
-        "contract is one completed, or cancelled after money was funded; it went well when it "
-        "was completed with nothing refunded, no dispute, and (once revealed) the client's "
-        "overall score was 4 or 5."))
+    @strawberry.field(
+        description=(
+            "Share (0-100) of ended contracts that went well; null until 3 have ended. An ended "
+            "contract is one completed, or cancelled after money was funded; it went well when it "
+            "was completed with nothing refunded, no dispute, and (once revealed) the client's "
+            "overall score was 4 or 5."
+        )
+    )
     async def job_success_score(self, info: Info) -> int | None:
         return await info.context.loaders.job_success_score.load(self.pk)
 
@@ -100,17 +120,24 @@ class FreelancerProfile(Node):
     async def completed_contracts(self, info: Info) -> int:
         return (await info.context.loaders.freelancer_counters.load(self.pk))[0]
 
-    @strawberry.field(description="Paid to the freelancer over all contracts, before the "
-                                  "service fee.")
+    @strawberry.field(
+        description="Paid to the freelancer over all contracts, before the service fee."
+    )
     async def total_earned(self, info: Info) -> Decimal:
         return from_cents((await info.context.loaders.freelancer_counters.load(self.pk))[1])
 
     @strawberry.field(description="Revealed reviews from clients, newest first.")
-    async def reviews(self, info: Info, first: int | None = None, after: str | None = None,
-                      last: int | None = None, before: str | None = None
-                      ) -> Connection[Review]:
-        return await revealed_reviews(info, self.user_id, ReviewerRole.CLIENT,
-                                      page_request(first, after, last, before))
+    async def reviews(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Review]:
+        return await revealed_reviews(
+            info, self.user_id, ReviewerRole.CLIENT, page_request(first, after, last, before)
+        )
 
 
 @strawberry.type
@@ -127,10 +154,17 @@ class ClientProfile(Node):
 
     @classmethod
     def from_row(cls, row: orm.ClientProfile) -> ClientProfile:
-        return cls(id=encode_global_id("ClientProfile", row.id), company_name=row.company_name,
-                   description=row.description, website=row.website, location=row.location,
-                   created_at=row.created_at, pk=row.id,
-                   user_id=row.user_id, row=row)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("ClientProfile", row.id),
+            company_name=row.company_name,
+            description=row.description,
+            website=row.website,
+            location=row.location,
+            created_at=row.created_at,
+            pk=row.id,
+            user_id=row.user_id,
+            row=row,
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def user(self, info: Info) -> User:
@@ -157,11 +191,17 @@ class ClientProfile(Node):
         return RatingSummary.from_sums(self.row)
 
     @strawberry.field(description="Revealed reviews from freelancers, newest first.")
-    async def reviews(self, info: Info, first: int | None = None, after: str | None = None,
-                      last: int | None = None, before: str | None = None
-                      ) -> Connection[Review]:
-        return await revealed_reviews(info, self.user_id, ReviewerRole.FREELANCER,
-                                      page_request(first, after, last, before))
+    async def reviews(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Review]:
+        return await revealed_reviews(
+            info, self.user_id, ReviewerRole.FREELANCER, page_request(first, after, last, before)
+        )
 
 
 @strawberry.input
@@ -235,8 +275,16 @@ class ClientProfilePayload:
     user_errors: list[UserError]
 
 
-async def revealed_reviews(info: Info, subject_id: UUID, role: ReviewerRole,
-                           request: PageRequest) -> Connection[Review]:
+async def revealed_reviews(
+    info: Info, subject_id: UUID, role: ReviewerRole, request: PageRequest
+) -> Connection[Review]:
     return await nested_connection(
-        info, ReviewRow, "subject_id", subject_id, request, Review.from_row, descending=True,
-        conditions=(f"author_role = '{role.value}'", "revealed_at IS NOT NULL"))
+        info,
+        ReviewRow,
+        "subject_id",
+        subject_id,
+        request,
+        Review.from_row,
+        descending=True,
+        conditions=(f"author_role = '{role.value}'", "revealed_at IS NOT NULL"),
+    )

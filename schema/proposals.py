@@ -49,13 +49,19 @@ class Proposal(Node):
 
     @classmethod
     def from_row(cls, row: orm.Proposal) -> Proposal:
-        return cls(id=encode_global_id("Proposal", row.id), cover_letter=row.cover_letter,
-                   bid_amount=from_cents(row.bid_amount_cents),
-                   estimated_duration_days=row.estimated_duration_days,
-                   status=orm.ProposalStatus(row.status), connects_spent=row.connects_spent,
-                   created_at=row.created_at, updated_at=row.updated_at, row=row,
-                   job_id=row.job_id,  # type: ignore[attr-defined]
-                   freelancer_id=row.freelancer_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("Proposal", row.id),
+            cover_letter=row.cover_letter,
+            bid_amount=from_cents(row.bid_amount_cents),
+            estimated_duration_days=row.estimated_duration_days,
+            status=orm.ProposalStatus(row.status),
+            connects_spent=row.connects_spent,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+            job_id=row.job_id,  # type: ignore[attr-defined]
+            freelancer_id=row.freelancer_id,
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
@@ -64,11 +70,13 @@ class Proposal(Node):
     @strawberry.field
     async def freelancer(self, info: Info) -> FreelancerProfile:
         return FreelancerProfile.from_row(
-            await info.context.loaders.freelancer_profile.load(self.freelancer_id))
+            await info.context.loaders.freelancer_profile.load(self.freelancer_id)
+        )
 
     @strawberry.field
-    async def interview(self, info: Info) -> Annotated[
-            Interview, strawberry.lazy("schema.interviews")] | None:
+    async def interview(
+        self, info: Info
+    ) -> Annotated[Interview, strawberry.lazy("schema.interviews")] | None:
         from schema.interviews import Interview
 
         row = await info.context.loaders.interview_by_proposal.load(self.row.id)
@@ -77,10 +85,11 @@ class Proposal(Node):
     @strawberry.field(description="What the viewer may do with this proposal now.")
     async def allowed_actions(self, info: Info) -> list[ProposalAction]:
         job = await info.context.loaders.job.load(self.job_id)
-        role = proposal_role(await viewer_actor(info), self.row,
-                             job.client_id)  # type: ignore[attr-defined]
-        return [ProposalAction(action.value)
-                for action in rules.allowed_actions(orm.ProposalStatus(self.status), role)]
+        role = proposal_role(await viewer_actor(info), self.row, job.client_id)  # type: ignore[attr-defined]
+        return [
+            ProposalAction(action.value)
+            for action in rules.allowed_actions(orm.ProposalStatus(self.status), role)
+        ]
 
 
 @strawberry.input
@@ -108,9 +117,12 @@ class ProposalPayload:
     user_errors: list[UserError]
 
 
-@strawberry.input(description=(
-    "Money-moving inputs take an optional idempotencyKey: a retry with the same key returns "
-    "the first result and moves nothing."))
+@strawberry.input(
+    description=(
+        "Money-moving inputs take an optional idempotencyKey: a retry with the same key returns "
+        "the first result and moves nothing."
+    )
+)
 class PurchaseConnectsInput:
     quantity: int
     idempotency_key: str | None = None

@@ -18,8 +18,9 @@ from schema.viewer import Viewer
 class Query:
     node: Node | None = strawberry.field(resolver=nodes.node)
     nodes: list[Node | None] = strawberry.field(resolver=nodes.nodes)
-    viewer: Viewer | None = strawberry.field(resolver=users.viewer,
-                                             description="Null when not signed in.")
+    viewer: Viewer | None = strawberry.field(
+        resolver=users.viewer, description="Null when not signed in."
+    )
     job: Job | None = strawberry.field(resolver=jobs.job)
     jobs: Connection[Job] = strawberry.field(resolver=jobs.jobs)
     freelancers: Connection[FreelancerProfile] = strawberry.field(resolver=profiles.freelancers)
@@ -27,4 +28,5 @@ class Query:
     fee_quote: FeeQuote = strawberry.field(
         resolver=contracts.fee_quote,
         description="What a payment of this amount costs the client and nets the freelancer "
-                    "under the current fees.")
+        "under the current fees.",
+    )

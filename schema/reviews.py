@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 ReviewerRole = strawberry.enum(orm.ReviewerRole, name="ReviewerRole")
 
 
-@strawberry.type(description="Averages over revealed reviews; 1.0-5.0, null while there are "
-                             "none.")
+@strawberry.type(description="Averages over revealed reviews; 1.0-5.0, null while there are none.")
 class RatingSummary:
     count: int
     overall: float | None
@@ -28,21 +27,26 @@ class RatingSummary:
 
     @classmethod
     def from_sums(cls, row: object) -> RatingSummary:
-        count = getattr(row, "rating_count")
+        count = row.rating_count
 
         def average(name: str) -> float | None:
             return round(getattr(row, f"rating_{name}_sum") / count, 2) if count else None
 
-        return cls(count=count, overall=average("overall"),
-                   communication=average("communication"), quality=average("quality"),
-                   deadlines=average("deadlines"))
+        return cls(
+            count=count,
+            overall=average("overall"),
+            communication=average("communication"),
+            quality=average("quality"),
+            deadlines=average("deadlines"),
+        )
 
 
 @strawberry.type
 class Review(Node):
     id: strawberry.ID
     author_role: ReviewerRole = strawberry.field(
-        description="From the freelancer about the client, or the other way round.")
+        description="From the freelancer about the client, or the other way round."
+    )
     overall: int
     communication: int
     quality: int
@@ -55,17 +59,24 @@ class Review(Node):
 
     @classmethod
     def from_row(cls, row: orm.Review) -> Review:
-        return cls(id=encode_global_id("Review", row.id),
-                   author_role=orm.ReviewerRole(row.author_role), overall=row.overall,
-                   communication=row.communication, quality=row.quality,
-                   deadlines=row.deadlines, comment=row.comment, created_at=row.created_at,
-                   contract_id=row.contract_id,  # type: ignore[attr-defined]
-                   author_id=row.author_id,  # type: ignore[attr-defined]
-                   subject_id=row.subject_id)  # type: ignore[attr-defined]
+        return cls(
+            id=encode_global_id("Review", row.id),
+            author_role=orm.ReviewerRole(row.author_role),
+            overall=row.overall,
+            communication=row.communication,
+            quality=row.quality,
+            deadlines=row.deadlines,
+            comment=row.comment,
+            created_at=row.created_at,
+            contract_id=row.contract_id,  # type: ignore[attr-defined]
+            author_id=row.author_id,  # type: ignore[attr-defined]
+            subject_id=row.subject_id,
+        )  # type: ignore[attr-defined]
 
     @strawberry.field
-    async def contract(self, info: Info) -> Annotated[Contract,
-                                                      strawberry.lazy("schema.contracts")]:
+    async def contract(
+        self, info: Info
+    ) -> Annotated[Contract, strawberry.lazy("schema.contracts")]:
         from resolvers.contracts.queries import visible_contract
         from schema.contracts import Contract
 

@@ -22,10 +22,13 @@ class FreshSocketOperation(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        if (isinstance(getattr(context, "request", None), WebSocket)
-                and self.execution_context.operation_type is not OperationType.SUBSCRIPTION):
+        if (
+            isinstance(getattr(context, "request", None), WebSocket)
+            and self.execution_context.operation_type is not OperationType.SUBSCRIPTION
+        ):
             context.loaders = Loaders()
-            if context.user is not None and (context.token is None
-                                             or await authenticate(context.token) is None):
+            if context.user is not None and (
+                context.token is None or await authenticate(context.token) is None
+            ):
                 context.user = None
         yield

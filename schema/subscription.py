@@ -14,16 +14,20 @@ class Subscription:
     message_added: Message = strawberry.subscription(
         resolver=interviews.message_added,
         description="New messages in an interview the viewer takes part in. With `after`, "
-                    "first replays every stored message after that cursor, then goes live, "
-                    "with no gap and no duplicate.")
+        "first replays every stored message after that cursor, then goes live, "
+        "with no gap and no duplicate.",
+    )
     notification_added: Notification = strawberry.subscription(
         resolver=interviews.notification_added,
-        description="The viewer's new notifications; `after` replays as for messageAdded.")
+        description="The viewer's new notifications; `after` replays as for messageAdded.",
+    )
     contract_updated: ContractEvent = strawberry.subscription(
         resolver=contracts.contract_updated,
         description="Events of one contract the viewer is party to, or, without contractId, of "
-                    "all of them. `after` replays as for messageAdded.")
+        "all of them. `after` replays as for messageAdded.",
+    )
     milestone_updated: Milestone = strawberry.subscription(
         resolver=contracts.milestone_updated,
         description="The milestone, as it is after each change, for one contract or all of "
-                    "the viewer's.")
+        "the viewer's.",
+    )

@@ -5,11 +5,28 @@ from schema.interviews import Interview, Message
 from schema.jobs import Invitation, Job
 from schema.notifications import Notification
 from schema.payments import Transaction
+from schema.profiles import ClientProfile, FreelancerProfile, PortfolioItem, Skill
 from schema.proposals import Proposal
 from schema.reviews import Review
-from schema.profiles import ClientProfile, FreelancerProfile, PortfolioItem, Skill
 from schema.users import User
 
-ALL_TYPES = [User, Skill, FreelancerProfile, ClientProfile, PortfolioItem, Job, Invitation,
-             Proposal, Notification, Interview, Message, Contract, Milestone,
-             ContractEvent, Dispute, TimeEntry, Transaction, Review]
+ALL_TYPES = [
+    User,
+    Skill,
+    FreelancerProfile,
+    ClientProfile,
+    PortfolioItem,
+    Job,
+    Invitation,
+    Proposal,
+    Notification,
+    Interview,
+    Message,
+    Contract,
+    Milestone,
+    ContractEvent,
+    Dispute,
+    TimeEntry,
+    Transaction,
+    Review,
+]

@@ -26,25 +26,32 @@ class User(Node):
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
-        return cls(id=encode_global_id("User", row.id), display_name=row.display_name,
-                   is_staff=row.is_staff, created_at=row.created_at, pk=row.id,
-                   private_email=row.email)
+        return cls(
+            id=encode_global_id("User", row.id),
+            display_name=row.display_name,
+            is_staff=row.is_staff,
+            created_at=row.created_at,
+            pk=row.id,
+            private_email=row.email,
+        )
 
     @strawberry.field(description="Visible to the user alone; null for anyone else.")
     def email(self, info: Info) -> str | None:
         return self.private_email if can_see_email(info.context.user, self.pk) else None
 
     @strawberry.field
-    async def freelancer_profile(self, info: Info) -> Annotated[
-            FreelancerProfile, strawberry.lazy("schema.profiles")] | None:
+    async def freelancer_profile(
+        self, info: Info
+    ) -> Annotated[FreelancerProfile, strawberry.lazy("schema.profiles")] | None:
         from schema.profiles import FreelancerProfile
 
         row = await info.context.loaders.freelancer_profile_by_user.load(self.pk)
         return FreelancerProfile.from_row(row) if row else None
 
     @strawberry.field
-    async def client_profile(self, info: Info) -> Annotated[
-            ClientProfile, strawberry.lazy("schema.profiles")] | None:
+    async def client_profile(
+        self, info: Info
+    ) -> Annotated[ClientProfile, strawberry.lazy("schema.profiles")] | None:
         from schema.profiles import ClientProfile
 
         row = await info.context.loaders.client_profile_by_user.load(self.pk)
@@ -66,8 +73,11 @@ class LogInInput:
 
 @strawberry.type
 class AuthPayload:
-    token: str | None = strawberry.field(description=(
-        "Bearer token for the Authorization header and the websocket connection_init payload."))
+    token: str | None = strawberry.field(
+        description=(
+            "Bearer token for the Authorization header and the websocket connection_init payload."
+        )
+    )
     user: User | None
     user_errors: list[UserError]
 

@@ -8,30 +8,39 @@ from models.users.orm import User as UserRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
 from resolvers.contracts.queries import viewer_contracts
-from resolvers.viewer_wallet import wallet_of
 from resolvers.interviews.resolvers import viewer_interviews
 from resolvers.jobs.queries import viewer_invitations, viewer_jobs
 from resolvers.notifications.resolvers import unread_notification_count, viewer_notifications
-from schema.core import Connection, build_connection, page_request
+from resolvers.viewer_wallet import wallet_of
 from schema.contracts import Contract
+from schema.core import Connection, build_connection, page_request
 from schema.interviews import Interview
-from schema.payments import Wallet
 from schema.jobs import Invitation, Job
 from schema.notifications import Notification
+from schema.payments import Wallet
 from schema.proposals import Proposal, ProposalStatus
 from schema.users import User
 
 
-async def _viewer_proposals(info: Info, first: int | None = None, after: str | None = None,
-                            last: int | None = None, before: str | None = None,
-                            status: ProposalStatus | None = None) -> Connection[Proposal]:
+async def _viewer_proposals(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    status: ProposalStatus | None = None,
+) -> Connection[Proposal]:
     actor = await signed_in_actor(info)
-    queryset = ProposalRow.filter(freelancer_id=actor.freelancer_profile_id) \
-        if actor.freelancer_profile_id else ProposalRow.filter(id__in=[])
+    queryset = (
+        ProposalRow.filter(freelancer_id=actor.freelancer_profile_id)
+        if actor.freelancer_profile_id
+        else ProposalRow.filter(id__in=[])
+    )
     if status is not None:
         queryset = queryset.filter(status=status)
-    return await build_connection(queryset, page_request(first, after, last, before),
-                                  Proposal.from_row, descending=True)
+    return await build_connection(
+        queryset, page_request(first, after, last, before), Proposal.from_row, descending=True
+    )
 
 
 @strawberry.type(description="The signed-in user's own view: everything that belongs to them.")
@@ -45,25 +54,34 @@ class Viewer:
     @strawberry.field(description="0 without a freelancer profile.")
     async def connects_balance(self, info: Info) -> int:
         actor = await signed_in_actor(info)
-        return await connects.balance(actor.freelancer_profile_id) \
-            if actor.freelancer_profile_id else 0
+        return (
+            await connects.balance(actor.freelancer_profile_id)
+            if actor.freelancer_profile_id
+            else 0
+        )
 
-    jobs: Connection[Job] = strawberry.field(resolver=viewer_jobs,
-                                             description="Jobs the viewer posted as a client.")
+    jobs: Connection[Job] = strawberry.field(
+        resolver=viewer_jobs, description="Jobs the viewer posted as a client."
+    )
     proposals: Connection[Proposal] = strawberry.field(
-        resolver=_viewer_proposals, description="Proposals the viewer sent as a freelancer.")
+        resolver=_viewer_proposals, description="Proposals the viewer sent as a freelancer."
+    )
     invitations: Connection[Invitation] = strawberry.field(
         resolver=viewer_invitations,
-        description="Invitations received as a freelancer and sent as a client.")
-    contracts: Connection[Contract] = strawberry.field(resolver=viewer_contracts,
-                                                       description="Newest first.")
+        description="Invitations received as a freelancer and sent as a client.",
+    )
+    contracts: Connection[Contract] = strawberry.field(
+        resolver=viewer_contracts, description="Newest first."
+    )
 
     @strawberry.field
     async def wallet(self) -> Wallet:
         return await wallet_of(self.row.id)
 
-    interviews: Connection[Interview] = strawberry.field(resolver=viewer_interviews,
-                                                         description="Newest first.")
+    interviews: Connection[Interview] = strawberry.field(
+        resolver=viewer_interviews, description="Newest first."
+    )
     notifications: Connection[Notification] = strawberry.field(
-        resolver=viewer_notifications, description="Newest first.")
+        resolver=viewer_notifications, description="Newest first."
+    )
     unread_notification_count: int = strawberry.field(resolver=unread_notification_count)

@@ -34,8 +34,7 @@ KEPT_TABLES = {"skills"}
 
 def pytest_configure(config: pytest.Config) -> None:
     if IN_CI and not (TEST_DATABASE_URL and TEST_REDIS_URL):
-        raise pytest.UsageError(
-            "CI=true needs TEST_DATABASE_URL and TEST_REDIS_URL (see .ci/run)")
+        raise pytest.UsageError("CI=true needs TEST_DATABASE_URL and TEST_REDIS_URL (see .ci/run)")
 
 
 def postgres_url_for(base_url: str, database: str) -> str:
@@ -63,18 +62,24 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     context = TortoiseContext()
     async with context:
         await context.init(
-            config={"connections": {"default": url},
-                    "apps": {"models": {"models": MODEL_MODULES,
-                                        "default_connection": "default"}},
-                    "use_tz": True, "timezone": "UTC"},
+            config={
+                "connections": {"default": url},
+                "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+                "use_tz": True,
+                "timezone": "UTC",
+            },
             _create_db=request.param == "postgres",
             _enable_global_fallback=True,
         )
         await context.generate_schemas(safe=False)
         await create_search_structures(connections.get("default"))
         await ensure_skill_catalog()
-        tables = [model._meta.db_table for app in context.apps.values()
-                  for model in app.values() if model._meta.db_table not in KEPT_TABLES]
+        tables = [
+            model._meta.db_table
+            for app in context.apps.values()
+            for model in app.values()
+            if model._meta.db_table not in KEPT_TABLES
+        ]
         if request.param == "sqlite":
             tables.append("jobs_fts")
         try:
@@ -139,17 +144,24 @@ class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *,
-                   token: str | None = None, headers: dict[str, str] | None = None
-                   ) -> httpx.Response:
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         all_headers = {"accept": "application/graphql-response+json", **(headers or {})}
         if token:
             all_headers["authorization"] = f"Bearer {token}"
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                                    headers=all_headers)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
+        )
 
-    async def execute(self, query: str, variables: dict[str, Any] | None = None, *,
-                      token: str | None = None) -> dict[str, Any]:
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         """The response body of an operation that must succeed without any GraphQL error."""
         response = await self.post(query, variables, token=token)
         body = response.json()
@@ -157,8 +169,9 @@ class GraphQLClient:
         assert "errors" not in body, body["errors"]
         return body["data"]
 
-    async def execute_raw(self, query: str, variables: dict[str, Any] | None = None, *,
-                          token: str | None = None) -> dict[str, Any]:
+    async def execute_raw(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         response = await self.post(query, variables, token=token)
         return response.json()
 
@@ -168,8 +181,9 @@ async def app(db: Database) -> AsyncIterator[Any]:
     from app import create_app
     from settings import get_settings
 
-    application = create_app(get_settings().model_copy(update={"broadcast_url": "memory://"}),
-                             manage_database=False)
+    application = create_app(
+        get_settings().model_copy(update={"broadcast_url": "memory://"}), manage_database=False
+    )
     async with application.router.lifespan_context(application):
         yield application
 

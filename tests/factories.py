@@ -15,25 +15,43 @@ PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
 
 
-async def make_user(*, email: str | None = None, display_name: str | None = None,
-                    is_staff: bool = False) -> Session:
+async def make_user(
+    *, email: str | None = None, display_name: str | None = None, is_staff: bool = False
+) -> Session:
     number = next(_sequence)
-    return await users.sign_up(email=email or f"user{number}@example.com", password=PASSWORD,
-                               display_name=display_name or f"User {number}", is_staff=is_staff)
+    return await users.sign_up(
+        email=email or f"user{number}@example.com",
+        password=PASSWORD,
+        display_name=display_name or f"User {number}",
+        is_staff=is_staff,
+    )
 
 
-async def make_freelancer(*, skills: list[str] | None = None, hourly_rate: str | None = "50.00",
-                          title: str = "Python developer", overview: str = "I build APIs.",
-                          **fields: Any) -> tuple[Session, FreelancerProfile]:
+async def make_freelancer(
+    *,
+    skills: list[str] | None = None,
+    hourly_rate: str | None = "50.00",
+    title: str = "Python developer",
+    overview: str = "I build APIs.",
+    **fields: Any,
+) -> tuple[Session, FreelancerProfile]:
     session = await make_user()
-    profile = await profiles.create_freelancer_profile(session.user, {
-        "title": title, "overview": overview, "skills": skills or ["python"],
-        "hourly_rate": Decimal(hourly_rate) if hourly_rate is not None else None, **fields})
+    profile = await profiles.create_freelancer_profile(
+        session.user,
+        {
+            "title": title,
+            "overview": overview,
+            "skills": skills or ["python"],
+            "hourly_rate": Decimal(hourly_rate) if hourly_rate is not None else None,
+            **fields,
+        },
+    )
     return session, profile
 
 
 async def make_client(*, company_name: str = "Acme") -> tuple[Session, ClientProfile]:
     session = await make_user()
-    profile = await profiles.create_client_profile(session.user, {
-        "company_name": company_name, "description": "We hire."})
+    profile = await profiles.create_client_profile(
+        session.user, {"company_name": company_name, "description": "We hire."}
+    )
     return session, profile

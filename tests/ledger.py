@@ -21,7 +21,8 @@ async def assert_ledger_invariants() -> None:
     for account_id, account in accounts.items():
         assert account.balance_cents == by_account.get(account_id, 0), (
             f"{account.key}: cached {account.balance_cents} != postings "
-            f"{by_account.get(account_id, 0)}")
+            f"{by_account.get(account_id, 0)}"
+        )
         if must_stay_non_negative(account.key):
             assert account.balance_cents >= 0, f"{account.key} is negative"
     keyed = {account.key: account.balance_cents for account in accounts.values()}
@@ -29,4 +30,5 @@ async def assert_ledger_invariants() -> None:
         escrow = contract.funded_cents - contract.paid_cents - contract.refunded_cents
         assert keyed.get(escrow_key(contract.id), 0) == escrow, (
             f"contract {contract.id}: escrow {keyed.get(escrow_key(contract.id), 0)} != "
-            f"funded - paid - refunded {escrow}")
+            f"funded - paid - refunded {escrow}"
+        )

@@ -46,9 +46,23 @@ class RedisServer:
         self.starts += 1
         with (self.directory / f"redis-{self.port}-{self.starts}.log").open("wb") as log:
             self.process = subprocess.Popen(
-                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                 "--save", "", "--appendonly", "no", "--daemonize", "no"],
-                cwd=self.directory, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                ],
+                cwd=self.directory,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -76,8 +90,7 @@ class RedisServer:
 
     @asynccontextmanager
     async def client(self) -> AsyncIterator[aioredis.Redis]:
-        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1,
-                                         socket_timeout=2)
+        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=2)
         try:
             yield client
         finally:
@@ -92,8 +105,10 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while (count := await self.numsub(channel)) != expected:
             if time.monotonic() > deadline:
-                pytest.fail(f"PUBSUB NUMSUB {channel} is {count}, not {expected}, after "
-                            f"{timeout} s", pytrace=False)
+                pytest.fail(
+                    f"PUBSUB NUMSUB {channel} is {count}, not {expected}, after {timeout} s",
+                    pytrace=False,
+                )
             await asyncio.sleep(0.05)
 
 

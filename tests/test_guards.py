@@ -26,20 +26,28 @@ PENDING_MUTATIONS: set[str] = set()
 
 def test_committed_schema_matches_the_code():
     assert SCHEMA_FILE.read_text() == export_schema_sdl(), (
-        "schema.graphql is stale: run `marketplace export-schema -o schema.graphql`")
+        "schema.graphql is stale: run `marketplace export-schema -o schema.graphql`"
+    )
 
 
 def _pending(breach: str) -> bool:
     subject = breach.split()[-1]  # "missing field User.email" -> "User.email"
     type_name = subject.split(".")[0]
-    return (subject in PENDING_CONTRACT or type_name in PENDING_CONTRACT
-            or (type_name == "Mutation" and subject.split(".")[-1] in PENDING_MUTATIONS))
+    return (
+        subject in PENDING_CONTRACT
+        or type_name in PENDING_CONTRACT
+        or (type_name == "Mutation" and subject.split(".")[-1] in PENDING_MUTATIONS)
+    )
 
 
 @pytest.mark.skipif(not CONTRACT_CHECK.exists(), reason="../shared is not beside this checkout")
 def test_contract_holds_for_everything_built():
-    result = subprocess.run([sys.executable, str(CONTRACT_CHECK), str(SCHEMA_FILE)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, str(CONTRACT_CHECK), str(SCHEMA_FILE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     lines = result.stdout.strip().splitlines()
     breaches = lines[:-1]
     print(f"contract check: {lines[-1]}; {len(breaches)} breaches belong to later issues")
@@ -52,10 +60,18 @@ def test_models_import_nothing_from_the_layers_above():
     offenders = []
     for path in (ROOT / "models").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            offenders += [f"{path.relative_to(ROOT)}: {name}" for name in names
-                          if name.split(".")[0] in forbidden]
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [
+                f"{path.relative_to(ROOT)}: {name}"
+                for name in names
+                if name.split(".")[0] in forbidden
+            ]
     assert offenders == []
 
 
@@ -65,9 +81,15 @@ EXTRA_COLUMNS = {"postgres": {"jobs": {"search_vector"}}}
 
 def _migrate(url: str) -> None:
     """`marketplace migrate` in its own process, exactly as an operator would run it."""
-    result = subprocess.run([sys.executable, "-m", "cli", "migrate"], cwd=ROOT,
-                            env={**os.environ, "DATABASE_URL": url},
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "migrate"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -76,8 +98,10 @@ async def _postgres_columns(url: str) -> dict[str, set[str]]:
 
     connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
-        rows = await connection.fetch("SELECT table_name, column_name FROM "
-                                      "information_schema.columns WHERE table_schema = 'public'")
+        rows = await connection.fetch(
+            "SELECT table_name, column_name FROM "
+            "information_schema.columns WHERE table_schema = 'public'"
+        )
     finally:
         await connection.close()
     columns: dict[str, set[str]] = {}
@@ -88,18 +112,25 @@ async def _postgres_columns(url: str) -> dict[str, set[str]]:
 
 def _sqlite_columns(path: Path) -> dict[str, set[str]]:
     with sqlite3.connect(path) as connection:
-        tables = [row[0] for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {table: {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')}
-                for table in tables}
+        tables = [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        return {
+            table: {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')}
+            for table in tables
+        }
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_migrations_build_the_tables_the_models_describe(database, tmp_path, backend):
     from tortoise import Tortoise
 
-    expected = {model._meta.db_table: set(model._meta.db_fields)
-                for app in Tortoise.apps.values() for model in app.values()}
+    expected = {
+        model._meta.db_table: set(model._meta.db_fields)
+        for app in Tortoise.apps.values()
+        for model in app.values()
+    }
     if backend == "postgres":
         import asyncpg
 
@@ -123,5 +154,6 @@ async def test_migrations_build_the_tables_the_models_describe(database, tmp_pat
         _migrate(f"sqlite://{path}")
         actual = _sqlite_columns(path)
     extra = EXTRA_COLUMNS.get(backend, {})
-    assert {table: (actual.get(table) or set()) - extra.get(table, set())
-            for table in expected} == expected
+    assert {
+        table: (actual.get(table) or set()) - extra.get(table, set()) for table in expected
+    } == expected

@@ -20,8 +20,9 @@ def party_of(actor: Actor | None, contract: Contract) -> Party | None:
     return None
 
 
-async def locked_contract(actor: Actor, contract_id: UUID, *,
-                          field: str = "contractId") -> tuple[Contract, Party]:
+async def locked_contract(
+    actor: Actor, contract_id: UUID, *, field: str = "contractId"
+) -> tuple[Contract, Party]:
     """The contract, row-locked for the rest of the transaction, and the actor's party.
 
     Lock order everywhere: contract, then milestone, then accounts (by id).
@@ -33,13 +34,13 @@ async def locked_contract(actor: Actor, contract_id: UUID, *,
     return contract, party
 
 
-async def locked_milestone(actor: Actor | None, milestone_id: UUID
-                           ) -> tuple[Contract, Milestone, Party | None]:
+async def locked_milestone(
+    actor: Actor | None, milestone_id: UUID
+) -> tuple[Contract, Milestone, Party | None]:
     found = await Milestone.get_or_none(id=milestone_id).only("id", "contract_id")
     if found is None:
         raise NotFound("Milestone", field=["input", "milestoneId"])
-    contract = await Contract.filter(
-        id=found.contract_id).select_for_update().first()  # type: ignore[attr-defined]
+    contract = await Contract.filter(id=found.contract_id).select_for_update().first()  # type: ignore[attr-defined]
     milestone = await Milestone.filter(id=milestone_id).select_for_update().first()
     assert contract is not None and milestone is not None
     party = party_of(actor, contract)

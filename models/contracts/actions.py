@@ -56,24 +56,37 @@ def check_milestone(draft: MilestoneDraft, field: list[str]) -> dict[str, Any]:
     cents = parse_amount(draft.amount, field=[*field, "amount"])
     if cents < MIN_MILESTONE_CENTS:
         raise ValidationFailed("A milestone is at least 5.00", field=[*field, "amount"])
-    return {"title": required_text(draft.title, field=[*field, "title"], max_length=150),
-            "description": optional_text(draft.description, field=[*field, "description"],
-                                         max_length=5000) or "",
-            "amount_cents": cents, "due_date": draft.due_date}
+    return {
+        "title": required_text(draft.title, field=[*field, "title"], max_length=150),
+        "description": optional_text(
+            draft.description, field=[*field, "description"], max_length=5000
+        )
+        or "",
+        "amount_cents": cents,
+        "due_date": draft.due_date,
+    }
 
 
-async def _notify(user_id: UUID, kind: NotificationKind, title: str, contract: Contract
-                  ) -> list[Published]:
-    _, event = await notify(user_id, kind, title, subject_type="Contract",
-                            subject_id=contract.id)
+async def _notify(
+    user_id: UUID, kind: NotificationKind, title: str, contract: Contract
+) -> list[Published]:
+    _, event = await notify(user_id, kind, title, subject_type="Contract", subject_id=contract.id)
     return [event]
 
 
-async def send_offer(actor: Actor, proposal_id: UUID, *, title: str, terms: str,
-                     contract_type: ContractType, milestones: list[MilestoneDraft] | None,
-                     hourly_rate: Decimal | None, weekly_limit_hours: int | None,
-                     deadline: date | None, now: datetime | None = None
-                     ) -> tuple[Contract, list[Published]]:
+async def send_offer(
+    actor: Actor,
+    proposal_id: UUID,
+    *,
+    title: str,
+    terms: str,
+    contract_type: ContractType,
+    milestones: list[MilestoneDraft] | None,
+    hourly_rate: Decimal | None,
+    weekly_limit_hours: int | None,
+    deadline: date | None,
+    now: datetime | None = None,
+) -> tuple[Contract, list[Published]]:
     now = now or utc_now()
     title = required_text(title, field=["input", "title"], max_length=150)
     terms = required_text(terms, field=["input", "terms"], max_length=20_000)
@@ -82,86 +95,135 @@ async def send_offer(actor: Actor, proposal_id: UUID, *, title: str, terms: str,
     rate_cents = None
     if contract_type == ContractType.FIXED:
         if hourly_rate is not None or weekly_limit_hours is not None:
-            raise ValidationFailed("A fixed-price offer has milestones, not an hourly rate",
-                                   field=["input", "hourlyRate"])
+            raise ValidationFailed(
+                "A fixed-price offer has milestones, not an hourly rate",
+                field=["input", "hourlyRate"],
+            )
         if not milestones:
-            raise ValidationFailed("A fixed-price offer needs at least one milestone",
-                                   field=["input", "milestones"])
+            raise ValidationFailed(
+                "A fixed-price offer needs at least one milestone", field=["input", "milestones"]
+            )
         if len(milestones) > MAX_MILESTONES:
-            raise ValidationFailed(f"At most {MAX_MILESTONES} milestones",
-                                   field=["input", "milestones"])
-        drafts = [check_milestone(m, ["input", "milestones", str(i)])
-                  for i, m in enumerate(milestones)]
+            raise ValidationFailed(
+                f"At most {MAX_MILESTONES} milestones", field=["input", "milestones"]
+            )
+        drafts = [
+            check_milestone(m, ["input", "milestones", str(i)]) for i, m in enumerate(milestones)
+        ]
     else:
         if milestones:
-            raise ValidationFailed("An hourly offer has no milestones",
-                                   field=["input", "milestones"])
+            raise ValidationFailed(
+                "An hourly offer has no milestones", field=["input", "milestones"]
+            )
         if hourly_rate is None:
-            raise ValidationFailed("An hourly offer needs an hourly rate",
-                                   field=["input", "hourlyRate"])
+            raise ValidationFailed(
+                "An hourly offer needs an hourly rate", field=["input", "hourlyRate"]
+            )
         rate_cents = parse_amount(hourly_rate, field=["input", "hourlyRate"])
         if weekly_limit_hours is None or not 1 <= weekly_limit_hours <= MAX_WEEKLY_HOURS:
-            raise ValidationFailed(f"The weekly limit is 1 to {MAX_WEEKLY_HOURS} hours",
-                                   field=["input", "weeklyLimitHours"])
+            raise ValidationFailed(
+                f"The weekly limit is 1 to {MAX_WEEKLY_HOURS} hours",
+                field=["input", "weeklyLimitHours"],
+            )
     if deadline is not None and deadline < now.date():
         raise ValidationFailed("The deadline is in the past", field=["input", "deadline"])
     async with in_transaction():
-        proposal = await Proposal.filter(id=proposal_id).select_for_update(
-            of=("proposals",)).select_related("job", "freelancer").first()
+        proposal = (
+            await Proposal.filter(id=proposal_id)
+            .select_for_update(of=("proposals",))
+            .select_related("job", "freelancer")
+            .first()
+        )
         if proposal is None or proposal.job.client_id != actor.client_profile_id:  # type: ignore[attr-defined]
             raise NotFound("Proposal", field=["input", "proposalId"])
         if proposal.status not in OPEN_STATUSES:
-            raise InvalidState(f"Offers go to open proposals, not "
-                               f"{ProposalStatus(proposal.status).value.lower()} ones")
+            raise InvalidState(
+                f"Offers go to open proposals, not "
+                f"{ProposalStatus(proposal.status).value.lower()} ones"
+            )
         if proposal.job.status != JobStatus.OPEN:
             raise InvalidState("The job is no longer open")
-        if await Contract.filter(proposal_id=proposal.id,
-                                 status__in=[ContractStatus.OFFERED, ContractStatus.ACTIVE,
-                                             ContractStatus.PAUSED, ContractStatus.DISPUTED]
-                                 ).exists():
-            raise DomainError("This proposal already has a live offer or contract",
-                              code=ErrorCode.ALREADY_EXISTS)
+        if await Contract.filter(
+            proposal_id=proposal.id,
+            status__in=[
+                ContractStatus.OFFERED,
+                ContractStatus.ACTIVE,
+                ContractStatus.PAUSED,
+                ContractStatus.DISPUTED,
+            ],
+        ).exists():
+            raise DomainError(
+                "This proposal already has a live offer or contract", code=ErrorCode.ALREADY_EXISTS
+            )
         interview = await Interview.get_or_none(proposal_id=proposal.id)
         contract = await Contract.create(
-            job_id=proposal.job_id, proposal_id=proposal.id,  # type: ignore[attr-defined]
+            job_id=proposal.job_id,
+            proposal_id=proposal.id,  # type: ignore[attr-defined]
             interview_id=interview.id if interview else None,
-            client_id=actor.client_profile_id, freelancer_id=proposal.freelancer_id,  # type: ignore[attr-defined]
+            client_id=actor.client_profile_id,
+            freelancer_id=proposal.freelancer_id,  # type: ignore[attr-defined]
             client_user_id=actor.user_id,
             freelancer_user_id=proposal.freelancer.user_id,  # type: ignore[attr-defined]
-            title=title, terms=terms, contract_type=contract_type,
-            currency=get_settings().currency, hourly_rate_cents=rate_cents,
-            weekly_limit_hours=weekly_limit_hours, deadline=deadline,
-            status=ContractStatus.OFFERED, offer_expires_at=now + OFFER_LIFETIME)
-        await Milestone.bulk_create([Milestone(contract_id=contract.id, position=index + 1,
-                                               **draft) for index, draft in enumerate(drafts)])
-        events = await record_event(contract, ContractEventKind.OFFER_SENT,
-                                    actor_id=actor.user_id)
-        events += await _notify(contract.freelancer_user_id,  # type: ignore[attr-defined]
-                                NotificationKind.OFFER_RECEIVED, f"Offer: {title}", contract)
+            title=title,
+            terms=terms,
+            contract_type=contract_type,
+            currency=get_settings().currency,
+            hourly_rate_cents=rate_cents,
+            weekly_limit_hours=weekly_limit_hours,
+            deadline=deadline,
+            status=ContractStatus.OFFERED,
+            offer_expires_at=now + OFFER_LIFETIME,
+        )
+        await Milestone.bulk_create(
+            [
+                Milestone(contract_id=contract.id, position=index + 1, **draft)
+                for index, draft in enumerate(drafts)
+            ]
+        )
+        events = await record_event(contract, ContractEventKind.OFFER_SENT, actor_id=actor.user_id)
+        events += await _notify(
+            contract.freelancer_user_id,  # type: ignore[attr-defined]
+            NotificationKind.OFFER_RECEIVED,
+            f"Offer: {title}",
+            contract,
+        )
     return contract, events
 
 
-async def _transition(actor: Actor, contract_id: UUID, action: ContractAction,
-                      kind: ContractEventKind, *, now: datetime | None = None,
-                      notify_title: str, reason: str | None = None
-                      ) -> tuple[Contract, list[Published]]:
+async def _transition(
+    actor: Actor,
+    contract_id: UUID,
+    action: ContractAction,
+    kind: ContractEventKind,
+    *,
+    now: datetime | None = None,
+    notify_title: str,
+    reason: str | None = None,
+) -> tuple[Contract, list[Published]]:
     now = now or utc_now()
     async with in_transaction():
         contract, party = await locked_contract(actor, contract_id)
-        if contract.status == ContractStatus.OFFERED and contract.offer_expires_at and \
-                contract.offer_expires_at <= now:
+        if (
+            contract.status == ContractStatus.OFFERED
+            and contract.offer_expires_at
+            and contract.offer_expires_at <= now
+        ):
             raise InvalidState("This offer has expired")
-        new_status = rules.contract_transition(ContractStatus(contract.status), action, party,
-                                               ContractType(contract.contract_type))
+        new_status = rules.contract_transition(
+            ContractStatus(contract.status), action, party, ContractType(contract.contract_type)
+        )
         if action == ContractAction.END:
             escrow = contract.funded_cents - contract.paid_cents - contract.refunded_cents
             if escrow:
-                raise InvalidState("Settle the escrow first: approve or refund every funded "
-                                   "milestone")
+                raise InvalidState(
+                    "Settle the escrow first: approve or refund every funded milestone"
+                )
             new_status = rules.end_status(contract.paid_cents)
-            kind = (ContractEventKind.CONTRACT_COMPLETED
-                    if new_status == ContractStatus.COMPLETED
-                    else ContractEventKind.CONTRACT_CANCELLED)
+            kind = (
+                ContractEventKind.CONTRACT_COMPLETED
+                if new_status == ContractStatus.COMPLETED
+                else ContractEventKind.CONTRACT_CANCELLED
+            )
             contract.ended_at = now
             contract.review_deadline = now + REVIEW_WINDOW
         if action == ContractAction.ACCEPT_OFFER:
@@ -171,10 +233,14 @@ async def _transition(actor: Actor, contract_id: UUID, action: ContractAction,
         contract.updated_at = now
         await contract.save()
         events = await record_event(contract, kind, actor_id=actor.user_id)
-        other = (contract.freelancer_user_id if party == Party.CLIENT  # type: ignore[attr-defined]
-                 else contract.client_user_id)  # type: ignore[attr-defined]
-        events += await _notify(other, NotificationKind.CONTRACT_UPDATED,
-                                f"{contract.title}: {notify_title}", contract)
+        other = (
+            contract.freelancer_user_id
+            if party == Party.CLIENT  # type: ignore[attr-defined]
+            else contract.client_user_id
+        )  # type: ignore[attr-defined]
+        events += await _notify(
+            other, NotificationKind.CONTRACT_UPDATED, f"{contract.title}: {notify_title}", contract
+        )
     return contract, events
 
 
@@ -188,7 +254,8 @@ async def _hire(contract: Contract) -> None:
             raise InvalidState("The proposal behind this offer is no longer open")
         if proposal is not None:
             proposal.status = proposal_rules.transition(
-                ProposalStatus(proposal.status), ProposalAction.HIRE, Role.SYSTEM)
+                ProposalStatus(proposal.status), ProposalAction.HIRE, Role.SYSTEM
+            )
             proposal.updated_at = utc_now()
             await proposal.save(update_fields=["status", "updated_at"])
     job = await Job.filter(id=contract.job_id).select_for_update().first()  # type: ignore[attr-defined]
@@ -198,55 +265,97 @@ async def _hire(contract: Contract) -> None:
         await job.save(update_fields=["status", "updated_at"])
 
 
-async def accept_offer(actor: Actor, contract_id: UUID, *, now: datetime | None = None
-                       ) -> tuple[Contract, list[Published]]:
-    return await _transition(actor, contract_id, ContractAction.ACCEPT_OFFER,
-                             ContractEventKind.OFFER_ACCEPTED, now=now,
-                             notify_title="offer accepted")
+async def accept_offer(
+    actor: Actor, contract_id: UUID, *, now: datetime | None = None
+) -> tuple[Contract, list[Published]]:
+    return await _transition(
+        actor,
+        contract_id,
+        ContractAction.ACCEPT_OFFER,
+        ContractEventKind.OFFER_ACCEPTED,
+        now=now,
+        notify_title="offer accepted",
+    )
 
 
 async def decline_offer(actor: Actor, contract_id: UUID) -> tuple[Contract, list[Published]]:
-    return await _transition(actor, contract_id, ContractAction.DECLINE_OFFER,
-                             ContractEventKind.OFFER_DECLINED, notify_title="offer declined")
+    return await _transition(
+        actor,
+        contract_id,
+        ContractAction.DECLINE_OFFER,
+        ContractEventKind.OFFER_DECLINED,
+        notify_title="offer declined",
+    )
 
 
 async def withdraw_offer(actor: Actor, contract_id: UUID) -> tuple[Contract, list[Published]]:
-    return await _transition(actor, contract_id, ContractAction.WITHDRAW_OFFER,
-                             ContractEventKind.OFFER_WITHDRAWN, notify_title="offer withdrawn")
+    return await _transition(
+        actor,
+        contract_id,
+        ContractAction.WITHDRAW_OFFER,
+        ContractEventKind.OFFER_WITHDRAWN,
+        notify_title="offer withdrawn",
+    )
 
 
 async def pause_contract(actor: Actor, contract_id: UUID) -> tuple[Contract, list[Published]]:
-    return await _transition(actor, contract_id, ContractAction.PAUSE,
-                             ContractEventKind.CONTRACT_PAUSED, notify_title="paused")
+    return await _transition(
+        actor,
+        contract_id,
+        ContractAction.PAUSE,
+        ContractEventKind.CONTRACT_PAUSED,
+        notify_title="paused",
+    )
 
 
 async def resume_contract(actor: Actor, contract_id: UUID) -> tuple[Contract, list[Published]]:
-    return await _transition(actor, contract_id, ContractAction.RESUME,
-                             ContractEventKind.CONTRACT_RESUMED, notify_title="resumed")
+    return await _transition(
+        actor,
+        contract_id,
+        ContractAction.RESUME,
+        ContractEventKind.CONTRACT_RESUMED,
+        notify_title="resumed",
+    )
 
 
-async def end_contract(actor: Actor, contract_id: UUID, reason: str | None = None
-                       ) -> tuple[Contract, list[Published]]:
+async def end_contract(
+    actor: Actor, contract_id: UUID, reason: str | None = None
+) -> tuple[Contract, list[Published]]:
     optional_text(reason, field=["input", "reason"], max_length=2000)
-    return await _transition(actor, contract_id, ContractAction.END,
-                             ContractEventKind.CONTRACT_COMPLETED, notify_title="ended")
+    return await _transition(
+        actor,
+        contract_id,
+        ContractAction.END,
+        ContractEventKind.CONTRACT_COMPLETED,
+        notify_title="ended",
+    )
 
 
-async def add_milestone(actor: Actor, contract_id: UUID, draft: MilestoneDraft
-                        ) -> tuple[Milestone, list[Published]]:
+async def add_milestone(
+    actor: Actor, contract_id: UUID, draft: MilestoneDraft
+) -> tuple[Milestone, list[Published]]:
     values = check_milestone(draft, ["input", "milestone"])
     async with in_transaction():
         contract, party = await locked_contract(actor, contract_id)
-        rules.contract_transition(ContractStatus(contract.status), ContractAction.ADD_MILESTONE,
-                                  party, ContractType(contract.contract_type))
+        rules.contract_transition(
+            ContractStatus(contract.status),
+            ContractAction.ADD_MILESTONE,
+            party,
+            ContractType(contract.contract_type),
+        )
         last = await Milestone.filter(contract_id=contract.id).order_by("-position").first()
-        milestone = await Milestone.create(contract_id=contract.id,
-                                           position=(last.position if last else 0) + 1, **values)
-        events = await record_event(contract, ContractEventKind.MILESTONE_ADDED,
-                                    actor_id=actor.user_id, milestone=milestone)
-        events += await _notify(contract.freelancer_user_id,  # type: ignore[attr-defined]
-                                NotificationKind.MILESTONE_UPDATED,
-                                f"{contract.title}: milestone added", contract)
+        milestone = await Milestone.create(
+            contract_id=contract.id, position=(last.position if last else 0) + 1, **values
+        )
+        events = await record_event(
+            contract, ContractEventKind.MILESTONE_ADDED, actor_id=actor.user_id, milestone=milestone
+        )
+        events += await _notify(
+            contract.freelancer_user_id,  # type: ignore[attr-defined]
+            NotificationKind.MILESTONE_UPDATED,
+            f"{contract.title}: milestone added",
+            contract,
+        )
     return milestone, events
 
 
@@ -255,22 +364,31 @@ async def expire_offers(now: datetime | None = None) -> list[Published]:
     at once: each offer is re-checked under its row lock."""
     now = now or utc_now()
     events: list[Published] = []
-    due = await Contract.filter(status=ContractStatus.OFFERED,
-                                offer_expires_at__lte=now).values_list("id", flat=True)
+    due = await Contract.filter(
+        status=ContractStatus.OFFERED, offer_expires_at__lte=now
+    ).values_list("id", flat=True)
     for contract_id in due:
         async with in_transaction():
             contract = await Contract.filter(id=contract_id).select_for_update().first()
             if contract is None or contract.status != ContractStatus.OFFERED:
                 continue
             contract.status = rules.contract_transition(
-                ContractStatus.OFFERED, ContractAction.EXPIRE_OFFER, Party.SYSTEM,
-                ContractType(contract.contract_type))
+                ContractStatus.OFFERED,
+                ContractAction.EXPIRE_OFFER,
+                Party.SYSTEM,
+                ContractType(contract.contract_type),
+            )
             contract.updated_at = now
             await contract.save(update_fields=["status", "updated_at"])
-            events += await record_event(contract, ContractEventKind.OFFER_EXPIRED,
-                                         actor_id=None)
-            for user_id in (contract.client_user_id,  # type: ignore[attr-defined]
-                            contract.freelancer_user_id):  # type: ignore[attr-defined]
-                events += await _notify(user_id, NotificationKind.CONTRACT_UPDATED,
-                                        f"{contract.title}: offer expired", contract)
+            events += await record_event(contract, ContractEventKind.OFFER_EXPIRED, actor_id=None)
+            for user_id in (
+                contract.client_user_id,  # type: ignore[attr-defined]
+                contract.freelancer_user_id,
+            ):  # type: ignore[attr-defined]
+                events += await _notify(
+                    user_id,
+                    NotificationKind.CONTRACT_UPDATED,
+                    f"{contract.title}: offer expired",
+                    contract,
+                )
     return events

@@ -46,24 +46,35 @@ IN_ESCROW = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.
 async def _notify_both(contract: Contract, dispute: Dispute, title: str) -> list[Published]:
     events = []
     for user_id in (contract.client_user_id, contract.freelancer_user_id):  # type: ignore[attr-defined]
-        _, event = await notify(user_id, NotificationKind.DISPUTE_UPDATED,
-                                f"{contract.title}: {title}", subject_type="Dispute",
-                                subject_id=dispute.id)
+        _, event = await notify(
+            user_id,
+            NotificationKind.DISPUTE_UPDATED,
+            f"{contract.title}: {title}",
+            subject_type="Dispute",
+            subject_id=dispute.id,
+        )
         events.append(event)
     return events
 
 
-async def open_dispute(actor: Actor, contract_id: UUID, milestone_id: UUID | None, reason: str
-                       ) -> tuple[Dispute, list[Published]]:
+async def open_dispute(
+    actor: Actor, contract_id: UUID, milestone_id: UUID | None, reason: str
+) -> tuple[Dispute, list[Published]]:
     reason = required_text(reason, field=["input", "reason"], max_length=5000)
     async with in_transaction():
         contract, party = await locked_contract(actor, contract_id)
-        status = rules.contract_transition(ContractStatus(contract.status),
-                                           ContractAction.OPEN_DISPUTE, party,
-                                           ContractType(contract.contract_type))
+        status = rules.contract_transition(
+            ContractStatus(contract.status),
+            ContractAction.OPEN_DISPUTE,
+            party,
+            ContractType(contract.contract_type),
+        )
         if milestone_id is not None:
-            milestone = await Milestone.filter(id=milestone_id, contract_id=contract.id
-                                               ).select_for_update().first()
+            milestone = (
+                await Milestone.filter(id=milestone_id, contract_id=contract.id)
+                .select_for_update()
+                .first()
+            )
             if milestone is None:
                 raise NotFound("Milestone", field=["input", "milestoneId"])
             if milestone.status not in IN_ESCROW:
@@ -73,14 +84,19 @@ async def open_dispute(actor: Actor, contract_id: UUID, milestone_id: UUID | Non
             frozen = contract.funded_cents - contract.paid_cents - contract.refunded_cents
         if frozen <= 0:
             raise InvalidState("There is no money in escrow to dispute")
-        dispute = await Dispute.create(contract_id=contract.id, milestone_id=milestone_id,
-                                       opened_by_id=actor.user_id, reason=reason,
-                                       frozen_cents=frozen)
+        dispute = await Dispute.create(
+            contract_id=contract.id,
+            milestone_id=milestone_id,
+            opened_by_id=actor.user_id,
+            reason=reason,
+            frozen_cents=frozen,
+        )
         contract.status = status
         contract.updated_at = utc_now()
         await contract.save(update_fields=["status", "updated_at"])
-        events = await record_event(contract, ContractEventKind.DISPUTE_OPENED,
-                                    actor_id=actor.user_id)
+        events = await record_event(
+            contract, ContractEventKind.DISPUTE_OPENED, actor_id=actor.user_id
+        )
         events += await _notify_both(contract, dispute, "dispute opened")
     return dispute, events
 
@@ -97,18 +113,24 @@ def split(milestones: list[Milestone], release_cents: int) -> list[tuple[Milesto
     return parts
 
 
-async def resolve_dispute(actor: Actor, dispute_id: UUID, *, release: Decimal, refund: Decimal,
-                          note: str) -> tuple[Dispute, list[Published]]:
+async def resolve_dispute(
+    actor: Actor, dispute_id: UUID, *, release: Decimal, refund: Decimal, note: str
+) -> tuple[Dispute, list[Published]]:
     note = required_text(note, field=["input", "note"], max_length=5000)
-    release_cents = parse_amount(release, field=["input", "releaseToFreelancer"],
-                                 allow_zero=True)
+    release_cents = parse_amount(release, field=["input", "releaseToFreelancer"], allow_zero=True)
     refund_cents = parse_amount(refund, field=["input", "refundToClient"], allow_zero=True)
     async with in_transaction():
         found = await Dispute.get_or_none(id=dispute_id)
-        contract = await Contract.filter(id=found.contract_id).select_for_update().first() \
-            if found else None  # type: ignore[attr-defined]
-        if found is None or contract is None or (not actor.is_staff
-                                                 and party_of(actor, contract) is None):
+        contract = (
+            await Contract.filter(id=found.contract_id).select_for_update().first()
+            if found
+            else None
+        )  # type: ignore[attr-defined]
+        if (
+            found is None
+            or contract is None
+            or (not actor.is_staff and party_of(actor, contract) is None)
+        ):
             raise NotFound("Dispute", field=["input", "disputeId"])
         if not actor.is_staff:
             raise DomainError("Only staff resolve disputes", code=ErrorCode.FORBIDDEN)
@@ -119,10 +141,14 @@ async def resolve_dispute(actor: Actor, dispute_id: UUID, *, release: Decimal, r
         if release_cents + refund_cents != dispute.frozen_cents:
             raise ValidationFailed(
                 f"The parts must add up to the frozen {from_cents(dispute.frozen_cents)}",
-                field=["input", "releaseToFreelancer"])
-        status = rules.contract_transition(ContractStatus(contract.status),
-                                           ContractAction.RESOLVE_DISPUTE, Party.STAFF,
-                                           ContractType(contract.contract_type))
+                field=["input", "releaseToFreelancer"],
+            )
+        status = rules.contract_transition(
+            ContractStatus(contract.status),
+            ContractAction.RESOLVE_DISPUTE,
+            Party.STAFF,
+            ContractType(contract.contract_type),
+        )
         query = Milestone.filter(contract_id=contract.id, status__in=list(IN_ESCROW))
         if dispute.milestone_id:  # type: ignore[attr-defined]
             query = query.filter(id=dispute.milestone_id)  # type: ignore[attr-defined]
@@ -137,24 +163,32 @@ async def resolve_dispute(actor: Actor, dispute_id: UUID, *, release: Decimal, r
         for milestone, released, refunded in split(milestones, release_cents):
             first_key = settle_key(milestone.id)
             if released:
-                await journal.record(TransactionKind.ESCROW_RELEASE,
-                                     [(escrow, -released), (freelancer_wallet, released)],
-                                     memo=f"Dispute: payment for {milestone.title}",
-                                     contract_id=contract.id, milestone_id=milestone.id,
-                                     unique_key=first_key)
+                await journal.record(
+                    TransactionKind.ESCROW_RELEASE,
+                    [(escrow, -released), (freelancer_wallet, released)],
+                    memo=f"Dispute: payment for {milestone.title}",
+                    contract_id=contract.id,
+                    milestone_id=milestone.id,
+                    unique_key=first_key,
+                )
                 fee = fee_cents(released, get_settings().freelancer_fee_rate)
                 if fee:
-                    await journal.record(TransactionKind.SERVICE_FEE,
-                                         [(freelancer_wallet, -fee),
-                                          (await platform_account(), fee)],
-                                         memo=f"Service fee on {milestone.title}",
-                                         contract_id=contract.id, milestone_id=milestone.id)
+                    await journal.record(
+                        TransactionKind.SERVICE_FEE,
+                        [(freelancer_wallet, -fee), (await platform_account(), fee)],
+                        memo=f"Service fee on {milestone.title}",
+                        contract_id=contract.id,
+                        milestone_id=milestone.id,
+                    )
             if refunded:
-                await journal.record(TransactionKind.ESCROW_REFUND,
-                                     [(escrow, -refunded), (client_wallet, refunded)],
-                                     memo=f"Dispute: refund of {milestone.title}",
-                                     contract_id=contract.id, milestone_id=milestone.id,
-                                     unique_key=f"{first_key}:split" if released else first_key)
+                await journal.record(
+                    TransactionKind.ESCROW_REFUND,
+                    [(escrow, -refunded), (client_wallet, refunded)],
+                    memo=f"Dispute: refund of {milestone.title}",
+                    contract_id=contract.id,
+                    milestone_id=milestone.id,
+                    unique_key=f"{first_key}:split" if released else first_key,
+                )
             milestone.status = MilestoneStatus.PAID if released else MilestoneStatus.REFUNDED
             milestone.released_cents, milestone.refunded_cents = released, refunded
             milestone.paid_at = utc_now() if released else None
@@ -162,9 +196,13 @@ async def resolve_dispute(actor: Actor, dispute_id: UUID, *, release: Decimal, r
             milestone.updated_at = utc_now()
             await milestone.save()
             events += await record_event(
-                contract, ContractEventKind.MILESTONE_PAID if released
-                else ContractEventKind.MILESTONE_REFUNDED, actor_id=actor.user_id,
-                milestone=milestone)
+                contract,
+                ContractEventKind.MILESTONE_PAID
+                if released
+                else ContractEventKind.MILESTONE_REFUNDED,
+                actor_id=actor.user_id,
+                milestone=milestone,
+            )
         contract.paid_cents += release_cents
         contract.refunded_cents += refund_cents
         contract.status = status
@@ -176,7 +214,8 @@ async def resolve_dispute(actor: Actor, dispute_id: UUID, *, release: Decimal, r
         dispute.resolved_by_id = actor.user_id  # type: ignore[attr-defined]
         dispute.resolved_at = utc_now()
         await dispute.save()
-        events += await record_event(contract, ContractEventKind.DISPUTE_RESOLVED,
-                                     actor_id=actor.user_id)
+        events += await record_event(
+            contract, ContractEventKind.DISPUTE_RESOLVED, actor_id=actor.user_id
+        )
         events += await _notify_both(contract, dispute, "dispute resolved")
     return dispute, events

@@ -47,23 +47,37 @@ def settle_key(milestone_id: UUID) -> str:
     return f"settle:{milestone_id}"
 
 
-async def _announce(contract: Contract, milestone: Milestone, kind: ContractEventKind,
-                    actor_id: UUID | None, notify_user: UUID, title: str) -> list[Published]:
+async def _announce(
+    contract: Contract,
+    milestone: Milestone,
+    kind: ContractEventKind,
+    actor_id: UUID | None,
+    notify_user: UUID,
+    title: str,
+) -> list[Published]:
     events = await record_event(contract, kind, actor_id=actor_id, milestone=milestone)
-    _, notification = await notify(notify_user, NotificationKind.MILESTONE_UPDATED,
-                                   f"{contract.title}: {title}", subject_type="Milestone",
-                                   subject_id=milestone.id)
+    _, notification = await notify(
+        notify_user,
+        NotificationKind.MILESTONE_UPDATED,
+        f"{contract.title}: {title}",
+        subject_type="Milestone",
+        subject_id=milestone.id,
+    )
     return [*events, notification]
 
 
-async def _move(actor: Actor | None, milestone_id: UUID, action: MilestoneAction,
-                party_override: Party | None = None
-                ) -> tuple[Contract, Milestone, Party]:
+async def _move(
+    actor: Actor | None,
+    milestone_id: UUID,
+    action: MilestoneAction,
+    party_override: Party | None = None,
+) -> tuple[Contract, Milestone, Party]:
     contract, milestone, party = await locked_milestone(actor, milestone_id)
     party = party_override or party
     assert party is not None
     milestone.status = rules.milestone_transition(
-        MilestoneStatus(milestone.status), action, party, ContractStatus(contract.status))
+        MilestoneStatus(milestone.status), action, party, ContractStatus(contract.status)
+    )
     milestone.updated_at = utc_now()
     return contract, milestone, party
 
@@ -75,99 +89,153 @@ async def _fund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Publi
     client_wallet = await accounts.wallet(contract.client_user_id)  # type: ignore[attr-defined]
     escrow = await accounts.escrow(contract.id)
     fee = fee_cents(milestone.amount_cents, get_settings().client_fee_rate)
-    await journal.record(TransactionKind.ESCROW_FUND,
-                         [(client_wallet, -milestone.amount_cents),
-                          (escrow, milestone.amount_cents)],
-                         memo=f"Escrow for {milestone.title}", contract_id=contract.id,
-                         milestone_id=milestone.id, unique_key=f"fund:{milestone.id}")
+    await journal.record(
+        TransactionKind.ESCROW_FUND,
+        [(client_wallet, -milestone.amount_cents), (escrow, milestone.amount_cents)],
+        memo=f"Escrow for {milestone.title}",
+        contract_id=contract.id,
+        milestone_id=milestone.id,
+        unique_key=f"fund:{milestone.id}",
+    )
     if fee:
-        await journal.record(TransactionKind.SERVICE_FEE,
-                             [(client_wallet, -fee), (await platform_account(), fee)],
-                             memo=f"Marketplace fee for {milestone.title}",
-                             contract_id=contract.id, milestone_id=milestone.id)
+        await journal.record(
+            TransactionKind.SERVICE_FEE,
+            [(client_wallet, -fee), (await platform_account(), fee)],
+            memo=f"Marketplace fee for {milestone.title}",
+            contract_id=contract.id,
+            milestone_id=milestone.id,
+        )
     milestone.funded_at = utc_now()
     await milestone.save()
     contract.funded_cents += milestone.amount_cents
     await contract.save(update_fields=["funded_cents"])
-    events = await _announce(contract, milestone, ContractEventKind.MILESTONE_FUNDED,
-                             actor.user_id, contract.freelancer_user_id,  # type: ignore[attr-defined]
-                             f"{milestone.title} is funded")
+    events = await _announce(
+        contract,
+        milestone,
+        ContractEventKind.MILESTONE_FUNDED,
+        actor.user_id,
+        contract.freelancer_user_id,  # type: ignore[attr-defined]
+        f"{milestone.title} is funded",
+    )
     return milestone, events
 
 
-async def submit(actor: Actor, milestone_id: UUID, message: str, attachment_urls: list[str],
-                 *, now: datetime | None = None) -> tuple[Milestone, list[Published]]:
+async def submit(
+    actor: Actor,
+    milestone_id: UUID,
+    message: str,
+    attachment_urls: list[str],
+    *,
+    now: datetime | None = None,
+) -> tuple[Milestone, list[Published]]:
     now = now or utc_now()
     message = required_text(message, field=["input", "message"], max_length=10_000)
     if len(attachment_urls) > MAX_ATTACHMENTS:
-        raise ValidationFailed(f"At most {MAX_ATTACHMENTS} attachments",
-                               field=["input", "attachmentUrls"])
-    urls = [optional_url(url, field=["input", "attachmentUrls", str(i)])
-            for i, url in enumerate(attachment_urls)]
+        raise ValidationFailed(
+            f"At most {MAX_ATTACHMENTS} attachments", field=["input", "attachmentUrls"]
+        )
+    urls = [
+        optional_url(url, field=["input", "attachmentUrls", str(i)])
+        for i, url in enumerate(attachment_urls)
+    ]
     async with in_transaction():
         contract, milestone, _ = await _move(actor, milestone_id, MilestoneAction.SUBMIT)
         milestone.submitted_at = now
         milestone.auto_release_at = now + AUTO_RELEASE_AFTER
         await milestone.save()
-        await MilestoneSubmission.create(milestone_id=milestone.id, message=message,
-                                         attachment_urls=[url for url in urls if url])
-        events = await _announce(contract, milestone, ContractEventKind.MILESTONE_SUBMITTED,
-                                 actor.user_id, contract.client_user_id,  # type: ignore[attr-defined]
-                                 f"{milestone.title} was submitted for review")
+        await MilestoneSubmission.create(
+            milestone_id=milestone.id, message=message, attachment_urls=[url for url in urls if url]
+        )
+        events = await _announce(
+            contract,
+            milestone,
+            ContractEventKind.MILESTONE_SUBMITTED,
+            actor.user_id,
+            contract.client_user_id,  # type: ignore[attr-defined]
+            f"{milestone.title} was submitted for review",
+        )
     return milestone, events
 
 
-async def request_changes(actor: Actor, milestone_id: UUID, message: str
-                          ) -> tuple[Milestone, list[Published]]:
+async def request_changes(
+    actor: Actor, milestone_id: UUID, message: str
+) -> tuple[Milestone, list[Published]]:
     message = required_text(message, field=["input", "message"], max_length=10_000)
     async with in_transaction():
-        contract, milestone, _ = await _move(actor, milestone_id,
-                                             MilestoneAction.REQUEST_CHANGES)
+        contract, milestone, _ = await _move(actor, milestone_id, MilestoneAction.REQUEST_CHANGES)
         milestone.auto_release_at = None
         await milestone.save()
-        events = await _announce(contract, milestone,
-                                 ContractEventKind.MILESTONE_CHANGES_REQUESTED, actor.user_id,
-                                 contract.freelancer_user_id,  # type: ignore[attr-defined]
-                                 f"changes requested on {milestone.title}: {message[:80]}")
+        events = await _announce(
+            contract,
+            milestone,
+            ContractEventKind.MILESTONE_CHANGES_REQUESTED,
+            actor.user_id,
+            contract.freelancer_user_id,  # type: ignore[attr-defined]
+            f"changes requested on {milestone.title}: {message[:80]}",
+        )
     return milestone, events
 
 
-async def _settle_escrow(kind: TransactionKind, contract: Contract, milestone: Milestone,
-                         to_wallet: Account, *, memo: str) -> None:
+async def _settle_escrow(
+    kind: TransactionKind,
+    contract: Contract,
+    milestone: Milestone,
+    to_wallet: Account,
+    *,
+    memo: str,
+) -> None:
     """The milestone's whole escrow to `to_wallet`, once: release and refund share the
     milestone's settle key, so a second settlement of either kind fails in the database."""
     escrow = await accounts.escrow(contract.id)
     try:
-        await journal.record(kind, [(escrow, -milestone.amount_cents),
-                                    (to_wallet, milestone.amount_cents)],
-                             memo=memo, contract_id=contract.id, milestone_id=milestone.id,
-                             unique_key=settle_key(milestone.id))
+        await journal.record(
+            kind,
+            [(escrow, -milestone.amount_cents), (to_wallet, milestone.amount_cents)],
+            memo=memo,
+            contract_id=contract.id,
+            milestone_id=milestone.id,
+            unique_key=settle_key(milestone.id),
+        )
     except AlreadyRecorded as error:
         raise InvalidState("This milestone's escrow was already settled") from error
 
 
-async def release(contract: Contract, milestone: Milestone, actor_id: UUID | None
-                  ) -> list[Published]:
+async def release(
+    contract: Contract, milestone: Milestone, actor_id: UUID | None
+) -> list[Published]:
     """Escrow to the freelancer, less the service fee to the platform. Inside a transaction,
     with the milestone already moved to PAID."""
     freelancer_wallet = await accounts.wallet(contract.freelancer_user_id)  # type: ignore[attr-defined]
-    await _settle_escrow(TransactionKind.ESCROW_RELEASE, contract, milestone, freelancer_wallet,
-                         memo=f"Payment for {milestone.title}")
+    await _settle_escrow(
+        TransactionKind.ESCROW_RELEASE,
+        contract,
+        milestone,
+        freelancer_wallet,
+        memo=f"Payment for {milestone.title}",
+    )
     fee = fee_cents(milestone.amount_cents, get_settings().freelancer_fee_rate)
     if fee:
-        await journal.record(TransactionKind.SERVICE_FEE,
-                             [(freelancer_wallet, -fee), (await platform_account(), fee)],
-                             memo=f"Service fee on {milestone.title}", contract_id=contract.id,
-                             milestone_id=milestone.id)
+        await journal.record(
+            TransactionKind.SERVICE_FEE,
+            [(freelancer_wallet, -fee), (await platform_account(), fee)],
+            memo=f"Service fee on {milestone.title}",
+            contract_id=contract.id,
+            milestone_id=milestone.id,
+        )
     milestone.released_cents = milestone.amount_cents
     milestone.paid_at = utc_now()
     milestone.auto_release_at = None
     await milestone.save()
     contract.paid_cents += milestone.amount_cents
     await contract.save(update_fields=["paid_cents"])
-    return await _announce(contract, milestone, ContractEventKind.MILESTONE_PAID, actor_id,
-                           contract.freelancer_user_id,  # type: ignore[attr-defined]
-                           f"{milestone.title} is paid")
+    return await _announce(
+        contract,
+        milestone,
+        ContractEventKind.MILESTONE_PAID,
+        actor_id,
+        contract.freelancer_user_id,  # type: ignore[attr-defined]
+        f"{milestone.title} is paid",
+    )
 
 
 async def _approve(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Published]]:
@@ -179,16 +247,26 @@ async def _refund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Pub
     """By the freelancer: the escrow goes back to the client's wallet."""
     contract, milestone, _ = await _move(actor, milestone_id, MilestoneAction.REFUND)
     client_wallet = await accounts.wallet(contract.client_user_id)  # type: ignore[attr-defined]
-    await _settle_escrow(TransactionKind.ESCROW_REFUND, contract, milestone, client_wallet,
-                         memo=f"Refund of {milestone.title}")
+    await _settle_escrow(
+        TransactionKind.ESCROW_REFUND,
+        contract,
+        milestone,
+        client_wallet,
+        memo=f"Refund of {milestone.title}",
+    )
     milestone.refunded_cents = milestone.amount_cents
     milestone.auto_release_at = None
     await milestone.save()
     contract.refunded_cents += milestone.amount_cents
     await contract.save(update_fields=["refunded_cents"])
-    events = await _announce(contract, milestone, ContractEventKind.MILESTONE_REFUNDED,
-                             actor.user_id, contract.client_user_id,  # type: ignore[attr-defined]
-                             f"{milestone.title} was refunded")
+    events = await _announce(
+        contract,
+        milestone,
+        ContractEventKind.MILESTONE_REFUNDED,
+        actor.user_id,
+        contract.client_user_id,  # type: ignore[attr-defined]
+        f"{milestone.title} was refunded",
+    )
     return milestone, events
 
 
@@ -197,19 +275,26 @@ async def auto_release_due(now: datetime | None = None) -> list[Published]:
     14 days is released. Safe in every process at once (row locks, then the status check)."""
     now = now or utc_now()
     events: list[Published] = []
-    due = await Milestone.filter(status=MilestoneStatus.SUBMITTED,
-                                 auto_release_at__lte=now).values_list("id", flat=True)
+    due = await Milestone.filter(
+        status=MilestoneStatus.SUBMITTED, auto_release_at__lte=now
+    ).values_list("id", flat=True)
     for milestone_id in due:
         async with in_transaction():
             contract, milestone, _ = await locked_milestone(None, milestone_id)
-            if milestone.status != MilestoneStatus.SUBMITTED or not milestone.auto_release_at \
-                    or milestone.auto_release_at > now \
-                    or contract.status not in rules.MILESTONE_ACTIONS_WHILE[
-                        MilestoneAction.AUTO_RELEASE]:
+            if (
+                milestone.status != MilestoneStatus.SUBMITTED
+                or not milestone.auto_release_at
+                or milestone.auto_release_at > now
+                or contract.status
+                not in rules.MILESTONE_ACTIONS_WHILE[MilestoneAction.AUTO_RELEASE]
+            ):
                 continue
             milestone.status = rules.milestone_transition(
-                MilestoneStatus.SUBMITTED, MilestoneAction.AUTO_RELEASE, Party.SYSTEM,
-                ContractStatus(contract.status))
+                MilestoneStatus.SUBMITTED,
+                MilestoneAction.AUTO_RELEASE,
+                Party.SYSTEM,
+                ContractStatus(contract.status),
+            )
             events += await release(contract, milestone, None)
     return events
 
@@ -217,29 +302,35 @@ async def auto_release_due(now: datetime | None = None) -> list[Published]:
 MilestoneResult = tuple[Milestone, list[Published]]
 
 
-async def _once(actor: Actor, key: str | None, operation: str,
-                run: Callable[[], Awaitable[MilestoneResult]]) -> MilestoneResult:
+async def _once(
+    actor: Actor, key: str | None, operation: str, run: Callable[[], Awaitable[MilestoneResult]]
+) -> MilestoneResult:
     async def replay(milestone_id: str) -> MilestoneResult:
         return await Milestone.get(id=milestone_id), []
 
-    result, _ = await once(actor.user_id, key, operation, run,
-                           lambda result: str(result[0].id), replay)
+    result, _ = await once(
+        actor.user_id, key, operation, run, lambda result: str(result[0].id), replay
+    )
     return result
 
 
-async def fund_milestone(actor: Actor, milestone_id: UUID, idempotency_key: str | None = None
-                         ) -> MilestoneResult:
-    return await _once(actor, idempotency_key, "fundMilestone",
-                       lambda: _fund(actor, milestone_id))
+async def fund_milestone(
+    actor: Actor, milestone_id: UUID, idempotency_key: str | None = None
+) -> MilestoneResult:
+    return await _once(actor, idempotency_key, "fundMilestone", lambda: _fund(actor, milestone_id))
 
 
-async def approve_milestone(actor: Actor, milestone_id: UUID,
-                            idempotency_key: str | None = None) -> MilestoneResult:
-    return await _once(actor, idempotency_key, "approveMilestone",
-                       lambda: _approve(actor, milestone_id))
+async def approve_milestone(
+    actor: Actor, milestone_id: UUID, idempotency_key: str | None = None
+) -> MilestoneResult:
+    return await _once(
+        actor, idempotency_key, "approveMilestone", lambda: _approve(actor, milestone_id)
+    )
 
 
-async def refund_milestone(actor: Actor, milestone_id: UUID, idempotency_key: str | None = None
-                           ) -> MilestoneResult:
-    return await _once(actor, idempotency_key, "refundMilestone",
-                       lambda: _refund(actor, milestone_id))
+async def refund_milestone(
+    actor: Actor, milestone_id: UUID, idempotency_key: str | None = None
+) -> MilestoneResult:
+    return await _once(
+        actor, idempotency_key, "refundMilestone", lambda: _refund(actor, milestone_id)
+    )

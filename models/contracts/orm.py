@@ -71,20 +71,25 @@ class DisputeStatus(StrEnum):
 
 class Contract(Entity):
     job = fields.ForeignKeyField("models.Job", related_name="contracts", on_delete=fields.RESTRICT)
-    proposal = fields.ForeignKeyField("models.Proposal", related_name="contracts", null=True,
-                                      on_delete=fields.SET_NULL)
-    interview = fields.ForeignKeyField("models.Interview", related_name="contracts", null=True,
-                                       on_delete=fields.SET_NULL)
-    client = fields.ForeignKeyField("models.ClientProfile", related_name="contracts",
-                                    on_delete=fields.RESTRICT)
-    freelancer = fields.ForeignKeyField("models.FreelancerProfile", related_name="contracts",
-                                        on_delete=fields.RESTRICT)
+    proposal = fields.ForeignKeyField(
+        "models.Proposal", related_name="contracts", null=True, on_delete=fields.SET_NULL
+    )
+    interview = fields.ForeignKeyField(
+        "models.Interview", related_name="contracts", null=True, on_delete=fields.SET_NULL
+    )
+    client = fields.ForeignKeyField(
+        "models.ClientProfile", related_name="contracts", on_delete=fields.RESTRICT
+    )
+    freelancer = fields.ForeignKeyField(
+        "models.FreelancerProfile", related_name="contracts", on_delete=fields.RESTRICT
+    )
     # The two parties as users, for policies and channels without a join.
-    client_user = fields.ForeignKeyField("models.User", related_name="contracts_as_client",
-                                         on_delete=fields.RESTRICT)
-    freelancer_user = fields.ForeignKeyField("models.User",
-                                             related_name="contracts_as_freelancer",
-                                             on_delete=fields.RESTRICT)
+    client_user = fields.ForeignKeyField(
+        "models.User", related_name="contracts_as_client", on_delete=fields.RESTRICT
+    )
+    freelancer_user = fields.ForeignKeyField(
+        "models.User", related_name="contracts_as_freelancer", on_delete=fields.RESTRICT
+    )
     title = fields.CharField(max_length=150)
     terms = fields.TextField()
     contract_type = fields.CharEnumField(ContractType, max_length=8)
@@ -109,8 +114,9 @@ class Contract(Entity):
 
 
 class Milestone(Entity):
-    contract = fields.ForeignKeyField("models.Contract", related_name="milestones",
-                                      on_delete=fields.CASCADE)
+    contract = fields.ForeignKeyField(
+        "models.Contract", related_name="milestones", on_delete=fields.CASCADE
+    )
     position = fields.IntField()
     title = fields.CharField(max_length=150)
     description = fields.TextField(default="")
@@ -132,8 +138,9 @@ class Milestone(Entity):
 
 class MilestoneSubmission(Model):
     id = fields.BigIntField(primary_key=True)
-    milestone = fields.ForeignKeyField("models.Milestone", related_name="submissions",
-                                       on_delete=fields.CASCADE)
+    milestone = fields.ForeignKeyField(
+        "models.Milestone", related_name="submissions", on_delete=fields.CASCADE
+    )
     message = fields.TextField()
     attachment_urls = fields.JSONField(default=list)
     created_at = fields.DatetimeField(default=utc_now)
@@ -147,13 +154,16 @@ class ContractEvent(Model):
 
     seq = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
-    contract = fields.ForeignKeyField("models.Contract", related_name="events",
-                                      on_delete=fields.CASCADE)
+    contract = fields.ForeignKeyField(
+        "models.Contract", related_name="events", on_delete=fields.CASCADE
+    )
     kind = fields.CharEnumField(ContractEventKind, max_length=32)
-    milestone = fields.ForeignKeyField("models.Milestone", related_name="events", null=True,
-                                       on_delete=fields.SET_NULL)
-    actor = fields.ForeignKeyField("models.User", related_name="contract_events", null=True,
-                                   on_delete=fields.SET_NULL)
+    milestone = fields.ForeignKeyField(
+        "models.Milestone", related_name="events", null=True, on_delete=fields.SET_NULL
+    )
+    actor = fields.ForeignKeyField(
+        "models.User", related_name="contract_events", null=True, on_delete=fields.SET_NULL
+    )
     status = fields.CharEnumField(ContractStatus, max_length=16)
     created_at = fields.DatetimeField(default=utc_now)
 
@@ -163,8 +173,9 @@ class ContractEvent(Model):
 
 
 class TimeEntry(Entity):
-    contract = fields.ForeignKeyField("models.Contract", related_name="time_entries",
-                                      on_delete=fields.CASCADE)
+    contract = fields.ForeignKeyField(
+        "models.Contract", related_name="time_entries", on_delete=fields.CASCADE
+    )
     date = fields.DateField()
     week_start = fields.DateField(db_index=True)
     # Hours in hundredths (1.25 h is 125), so hours stay exact integers like money.
@@ -178,20 +189,24 @@ class TimeEntry(Entity):
 
 
 class Dispute(Entity):
-    contract = fields.ForeignKeyField("models.Contract", related_name="disputes",
-                                      on_delete=fields.CASCADE)
-    milestone = fields.ForeignKeyField("models.Milestone", related_name="disputes", null=True,
-                                       on_delete=fields.SET_NULL)
-    opened_by = fields.ForeignKeyField("models.User", related_name="disputes_opened",
-                                       on_delete=fields.RESTRICT)
+    contract = fields.ForeignKeyField(
+        "models.Contract", related_name="disputes", on_delete=fields.CASCADE
+    )
+    milestone = fields.ForeignKeyField(
+        "models.Milestone", related_name="disputes", null=True, on_delete=fields.SET_NULL
+    )
+    opened_by = fields.ForeignKeyField(
+        "models.User", related_name="disputes_opened", on_delete=fields.RESTRICT
+    )
     reason = fields.TextField()
     status = fields.CharEnumField(DisputeStatus, max_length=8, default=DisputeStatus.OPEN)
     frozen_cents = fields.BigIntField()
     released_cents = fields.BigIntField(null=True)
     refunded_cents = fields.BigIntField(null=True)
     resolution_note = fields.TextField(null=True)
-    resolved_by = fields.ForeignKeyField("models.User", related_name="disputes_resolved",
-                                         null=True, on_delete=fields.SET_NULL)
+    resolved_by = fields.ForeignKeyField(
+        "models.User", related_name="disputes_resolved", null=True, on_delete=fields.SET_NULL
+    )
     resolved_at = fields.DatetimeField(null=True)
 
     class Meta:

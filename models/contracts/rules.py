@@ -50,8 +50,9 @@ BOTH = frozenset({C, F})
 
 # END's status after depends on money: COMPLETED when anything was paid, else CANCELLED
 # (see end_status); the table says END is allowed and by whom.
-CONTRACT_TRANSITIONS: dict[tuple[ContractStatus, ContractAction],
-                           tuple[frozenset[Party], ContractStatus]] = {
+CONTRACT_TRANSITIONS: dict[
+    tuple[ContractStatus, ContractAction], tuple[frozenset[Party], ContractStatus]
+] = {
     (CS.OFFERED, CA.ACCEPT_OFFER): (frozenset({F}), CS.ACTIVE),
     (CS.OFFERED, CA.DECLINE_OFFER): (frozenset({F}), CS.DECLINED),
     (CS.OFFERED, CA.WITHDRAW_OFFER): (frozenset({C}), CS.WITHDRAWN),
@@ -79,8 +80,9 @@ ONLY_FOR: dict[ContractAction, ContractType] = {
 }
 
 MS, MA = MilestoneStatus, MilestoneAction
-MILESTONE_TRANSITIONS: dict[tuple[MilestoneStatus, MilestoneAction],
-                            tuple[Party, MilestoneStatus]] = {
+MILESTONE_TRANSITIONS: dict[
+    tuple[MilestoneStatus, MilestoneAction], tuple[Party, MilestoneStatus]
+] = {
     (MS.PENDING, MA.FUND): (C, MS.FUNDED),
     (MS.FUNDED, MA.SUBMIT): (F, MS.SUBMITTED),
     (MS.FUNDED, MA.APPROVE): (C, MS.PAID),
@@ -104,48 +106,61 @@ MILESTONE_ACTIONS_WHILE: dict[MilestoneAction, frozenset[ContractStatus]] = {
     MA.AUTO_RELEASE: frozenset({CS.ACTIVE, CS.PAUSED}),
 }
 
-PUBLIC_CONTRACT_ACTIONS = [a for a in ContractAction
-                           if a not in (CA.EXPIRE_OFFER, CA.RESOLVE_DISPUTE)]
+PUBLIC_CONTRACT_ACTIONS = [
+    a for a in ContractAction if a not in (CA.EXPIRE_OFFER, CA.RESOLVE_DISPUTE)
+]
 PUBLIC_MILESTONE_ACTIONS = [a for a in MilestoneAction if a != MA.AUTO_RELEASE]
 
 
-DONE = {MA.FUND: "funded", MA.SUBMIT: "submitted", MA.REQUEST_CHANGES: "sent back for changes",
-        MA.APPROVE: "approved", MA.REFUND: "refunded", MA.AUTO_RELEASE: "released"}
+DONE = {
+    MA.FUND: "funded",
+    MA.SUBMIT: "submitted",
+    MA.REQUEST_CHANGES: "sent back for changes",
+    MA.APPROVE: "approved",
+    MA.REFUND: "refunded",
+    MA.AUTO_RELEASE: "released",
+}
 
 
 def _words(value: str) -> str:
     return value.lower().replace("_", " ")
 
 
-def contract_transition(status: ContractStatus, action: ContractAction, party: Party,
-                        contract_type: ContractType) -> ContractStatus:
+def contract_transition(
+    status: ContractStatus, action: ContractAction, party: Party, contract_type: ContractType
+) -> ContractStatus:
     entry = CONTRACT_TRANSITIONS.get((ContractStatus(status), action))
     only = ONLY_FOR.get(action)
     if entry is None or (only is not None and only != ContractType(contract_type)):
-        raise InvalidState(f"Cannot {_words(action)} on a {_words(status)} "
-                           f"{_words(contract_type)} contract")
+        raise InvalidState(
+            f"Cannot {_words(action)} on a {_words(status)} {_words(contract_type)} contract"
+        )
     if party not in entry[0]:
-        raise DomainError(f"The {_words(party)} may not {_words(action)}",
-                          code=ErrorCode.FORBIDDEN)
+        raise DomainError(f"The {_words(party)} may not {_words(action)}", code=ErrorCode.FORBIDDEN)
     return entry[1]
 
 
-def milestone_transition(status: MilestoneStatus, action: MilestoneAction, party: Party,
-                         contract_status: ContractStatus) -> MilestoneStatus:
+def milestone_transition(
+    status: MilestoneStatus, action: MilestoneAction, party: Party, contract_status: ContractStatus
+) -> MilestoneStatus:
     entry = MILESTONE_TRANSITIONS.get((MilestoneStatus(status), action))
     if entry is None:
         raise InvalidState(f"A {_words(status)} milestone cannot be {DONE[action]}")
     if entry[0] != party:
-        raise DomainError(f"Only the {_words(entry[0])} may {_words(action)} a milestone",
-                          code=ErrorCode.FORBIDDEN)
+        raise DomainError(
+            f"Only the {_words(entry[0])} may {_words(action)} a milestone",
+            code=ErrorCode.FORBIDDEN,
+        )
     if ContractStatus(contract_status) not in MILESTONE_ACTIONS_WHILE[action]:
-        raise InvalidState(f"Milestones cannot be {DONE[action]} while the contract is "
-                           f"{_words(contract_status)}")
+        raise InvalidState(
+            f"Milestones cannot be {DONE[action]} while the contract is {_words(contract_status)}"
+        )
     return entry[1]
 
 
-def allowed_contract_actions(status: ContractStatus, contract_type: ContractType,
-                             party: Party | None) -> list[ContractAction]:
+def allowed_contract_actions(
+    status: ContractStatus, contract_type: ContractType, party: Party | None
+) -> list[ContractAction]:
     if party is None:
         return []
     allowed = []
@@ -157,14 +172,18 @@ def allowed_contract_actions(status: ContractStatus, contract_type: ContractType
     return allowed
 
 
-def allowed_milestone_actions(status: MilestoneStatus, contract_status: ContractStatus,
-                              party: Party | None) -> list[MilestoneAction]:
+def allowed_milestone_actions(
+    status: MilestoneStatus, contract_status: ContractStatus, party: Party | None
+) -> list[MilestoneAction]:
     if party is None:
         return []
-    return [action for action in PUBLIC_MILESTONE_ACTIONS
-            if (entry := MILESTONE_TRANSITIONS.get((MilestoneStatus(status), action)))
-            and entry[0] == party
-            and ContractStatus(contract_status) in MILESTONE_ACTIONS_WHILE[action]]
+    return [
+        action
+        for action in PUBLIC_MILESTONE_ACTIONS
+        if (entry := MILESTONE_TRANSITIONS.get((MilestoneStatus(status), action)))
+        and entry[0] == party
+        and ContractStatus(contract_status) in MILESTONE_ACTIONS_WHILE[action]
+    ]
 
 
 def end_status(paid_cents: int) -> ContractStatus:

@@ -34,114 +34,162 @@ def interview_channel(interview_id: UUID) -> str:
 
 
 def message_event(message: Message) -> Published:
-    return Published(channel=interview_channel(message.interview_id), payload={  # type: ignore[attr-defined]
-        "type": "message", "cursor": message.seq, "id": str(message.public_id),
-        "interview_id": str(message.interview_id),  # type: ignore[attr-defined]
-        "sender_id": str(message.sender_id),  # type: ignore[attr-defined]
-        "body": message.body, "created_at": message.created_at.isoformat(),
-    })
+    return Published(
+        channel=interview_channel(message.interview_id),
+        payload={  # type: ignore[attr-defined]
+            "type": "message",
+            "cursor": message.seq,
+            "id": str(message.public_id),
+            "interview_id": str(message.interview_id),  # type: ignore[attr-defined]
+            "sender_id": str(message.sender_id),  # type: ignore[attr-defined]
+            "body": message.body,
+            "created_at": message.created_at.isoformat(),
+        },
+    )
 
 
 def _clean_body(body: str) -> str:
     if not body or not body.strip():
         raise ValidationFailed("A message must not be empty", field=["input", "body"])
     if len(body) > MESSAGE_MAX:
-        raise ValidationFailed(f"A message is at most {MESSAGE_MAX} characters",
-                               field=["input", "body"])
+        raise ValidationFailed(
+            f"A message is at most {MESSAGE_MAX} characters", field=["input", "body"]
+        )
     return body
 
 
-async def start_interview(actor: Actor, proposal_id: UUID, first_message: str | None
-                          ) -> tuple[Interview, list[Published]]:
+async def start_interview(
+    actor: Actor, proposal_id: UUID, first_message: str | None
+) -> tuple[Interview, list[Published]]:
     body = _clean_body(first_message) if first_message is not None else None
     events: list[Published] = []
     try:
         async with in_transaction():
-            proposal = await Proposal.filter(id=proposal_id).select_for_update(of=("proposals",)).select_related(
-                "job__client", "freelancer").first()
+            proposal = (
+                await Proposal.filter(id=proposal_id)
+                .select_for_update(of=("proposals",))
+                .select_related("job__client", "freelancer")
+                .first()
+            )
             if proposal is None or proposal.job.client_id != actor.client_profile_id:  # type: ignore[attr-defined]
                 if proposal is not None and proposal.freelancer_id == actor.freelancer_profile_id:  # type: ignore[attr-defined]
-                    raise DomainError("Only the job's client starts an interview",
-                                      code=ErrorCode.FORBIDDEN)
+                    raise DomainError(
+                        "Only the job's client starts an interview", code=ErrorCode.FORBIDDEN
+                    )
                 raise NotFound("Proposal", field=["input", "proposalId"])
             if await Interview.filter(proposal_id=proposal.id).exists():
-                raise AlreadyExists("An interview for this proposal already exists",
-                                    field=["input", "proposalId"])
+                raise AlreadyExists(
+                    "An interview for this proposal already exists", field=["input", "proposalId"]
+                )
             proposal.status = proposal_rules.transition(
-                ProposalStatus(proposal.status), ProposalAction.START_INTERVIEW, Role.CLIENT)
+                ProposalStatus(proposal.status), ProposalAction.START_INTERVIEW, Role.CLIENT
+            )
             proposal.updated_at = utc_now()
             await proposal.save(update_fields=["status", "updated_at"])
             interview = await Interview.create(
-                job_id=proposal.job_id, proposal_id=proposal.id,  # type: ignore[attr-defined]
+                job_id=proposal.job_id,
+                proposal_id=proposal.id,  # type: ignore[attr-defined]
                 client_id=actor.user_id,
-                freelancer_id=proposal.freelancer.user_id)  # type: ignore[attr-defined]
+                freelancer_id=proposal.freelancer.user_id,
+            )  # type: ignore[attr-defined]
             if body is not None:
                 message = await _append(interview, actor.user_id, body)
                 events.append(message_event(message))
-            _, event = await notify(interview.freelancer_id,  # type: ignore[attr-defined]
-                                    NotificationKind.INTERVIEW_STARTED,
-                                    f"{proposal.job.title}: the client wants to talk",
-                                    subject_type="Interview", subject_id=interview.id)
+            _, event = await notify(
+                interview.freelancer_id,  # type: ignore[attr-defined]
+                NotificationKind.INTERVIEW_STARTED,
+                f"{proposal.job.title}: the client wants to talk",
+                subject_type="Interview",
+                subject_id=interview.id,
+            )
             events.append(event)
     except IntegrityError as error:
-        raise AlreadyExists("An interview for this proposal already exists",
-                            field=["input", "proposalId"]) from error
+        raise AlreadyExists(
+            "An interview for this proposal already exists", field=["input", "proposalId"]
+        ) from error
     return interview, events
 
 
 async def _append(interview: Interview, sender_id: UUID, body: str) -> Message:
     message = await Message.create(interview_id=interview.id, sender_id=sender_id, body=body)
-    read_column = ("client_read_seq" if sender_id == interview.client_id  # type: ignore[attr-defined]
-                   else "freelancer_read_seq")
+    read_column = (
+        "client_read_seq"
+        if sender_id == interview.client_id  # type: ignore[attr-defined]
+        else "freelancer_read_seq"
+    )
     # The sender has read everything up to their own message.
-    await Interview.filter(id=interview.id).update(**{"last_message_seq": message.seq,
-                                                      read_column: message.seq})
+    await Interview.filter(id=interview.id).update(
+        **{"last_message_seq": message.seq, read_column: message.seq}
+    )
     interview.last_message_seq = message.seq
     return message
 
 
 def _participant(actor: Actor, interview: Interview | None) -> Interview:
-    if interview is None or actor.user_id not in (interview.client_id,  # type: ignore[attr-defined]
-                                                  interview.freelancer_id):  # type: ignore[attr-defined]
+    if interview is None or actor.user_id not in (
+        interview.client_id,  # type: ignore[attr-defined]
+        interview.freelancer_id,
+    ):  # type: ignore[attr-defined]
         raise NotFound("Interview", field=["input", "interviewId"])
     return interview
 
 
-async def send_message(actor: Actor, interview_id: UUID, body: str
-                       ) -> tuple[Message, list[Published]]:
+async def send_message(
+    actor: Actor, interview_id: UUID, body: str
+) -> tuple[Message, list[Published]]:
     body = _clean_body(body)
     async with in_transaction():
         # The row lock serializes sends within one interview, so its messages commit in
         # sequence order.
-        interview = _participant(actor, await Interview.filter(id=interview_id)
-                                 .select_for_update().first())
+        interview = _participant(
+            actor, await Interview.filter(id=interview_id).select_for_update().first()
+        )
         if interview.status != InterviewStatus.OPEN:
             raise InvalidState("This conversation is closed")
         message = await _append(interview, actor.user_id, body)
         events = [message_event(message)]
-        recipient = (interview.freelancer_id if actor.user_id == interview.client_id  # type: ignore[attr-defined]
-                     else interview.client_id)  # type: ignore[attr-defined]
+        recipient = (
+            interview.freelancer_id
+            if actor.user_id == interview.client_id  # type: ignore[attr-defined]
+            else interview.client_id
+        )  # type: ignore[attr-defined]
         # Coalesced: one unread MESSAGE_RECEIVED per conversation, not one per message.
-        if not await Notification.filter(user_id=recipient, kind=NotificationKind.MESSAGE_RECEIVED,
-                                         subject_id=interview.id, read_at=None).exists():
-            _, event = await notify(recipient, NotificationKind.MESSAGE_RECEIVED,
-                                    "New message", subject_type="Interview",
-                                    subject_id=interview.id)
+        if not await Notification.filter(
+            user_id=recipient,
+            kind=NotificationKind.MESSAGE_RECEIVED,
+            subject_id=interview.id,
+            read_at=None,
+        ).exists():
+            _, event = await notify(
+                recipient,
+                NotificationKind.MESSAGE_RECEIVED,
+                "New message",
+                subject_type="Interview",
+                subject_id=interview.id,
+            )
             events.append(event)
     return message, events
 
 
 async def mark_read(actor: Actor, interview_id: UUID) -> Interview:
     async with in_transaction():
-        interview = _participant(actor, await Interview.filter(id=interview_id)
-                                 .select_for_update().first())
-        column = ("client_read_seq" if actor.user_id == interview.client_id  # type: ignore[attr-defined]
-                  else "freelancer_read_seq")
+        interview = _participant(
+            actor, await Interview.filter(id=interview_id).select_for_update().first()
+        )
+        column = (
+            "client_read_seq"
+            if actor.user_id == interview.client_id  # type: ignore[attr-defined]
+            else "freelancer_read_seq"
+        )
         position = interview.last_message_seq or 0
         await Interview.filter(id=interview.id).update(**{column: position})
         setattr(interview, column, position)
-        await Notification.filter(user_id=actor.user_id, kind=NotificationKind.MESSAGE_RECEIVED,
-                                  subject_id=interview.id, read_at=None).update(read_at=utc_now())
+        await Notification.filter(
+            user_id=actor.user_id,
+            kind=NotificationKind.MESSAGE_RECEIVED,
+            subject_id=interview.id,
+            read_at=None,
+        ).update(read_at=utc_now())
     return interview
 
 
@@ -158,16 +206,21 @@ async def unread_counts(user_id: UUID, interview_ids: list[UUID]) -> dict[UUID, 
         "JOIN interviews i ON i.id = m.interview_id "
         f"WHERE m.interview_id IN ({marks}) AND m.sender_id <> {me} AND m.seq > "
         f"CASE WHEN i.client_id = {me} THEN i.client_read_seq ELSE i.freelancer_read_seq END "
-        "GROUP BY m.interview_id")
+        "GROUP BY m.interview_id"
+    )
     # SQLite binds '?' in order of appearance (the ids, then `me` twice); PostgreSQL by number.
-    params: list[object] = ([*map(str, interview_ids), str(user_id), str(user_id)] if sqlite
-                            else [user_id, *interview_ids])
+    params: list[object] = (
+        [*map(str, interview_ids), str(user_id), str(user_id)]
+        if sqlite
+        else [user_id, *interview_ids]
+    )
     _, rows = await client.execute_query(sql, params)
     return {UUID(str(row["interview_id"])): int(row["unread"]) for row in rows}
 
 
-async def messages_after(interview_id: UUID, after_seq: int | None, limit: int = 500
-                         ) -> list[Message]:
+async def messages_after(
+    interview_id: UUID, after_seq: int | None, limit: int = 500
+) -> list[Message]:
     query = Message.filter(interview_id=interview_id)
     if after_seq is not None:
         query = query.filter(seq__gt=after_seq)

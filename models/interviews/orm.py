@@ -19,12 +19,15 @@ class Interview(Entity):
     contract. Each party's read position is kept here, so unread counts need no extra table."""
 
     job = fields.ForeignKeyField("models.Job", related_name="interviews", on_delete=fields.CASCADE)
-    proposal = fields.OneToOneField("models.Proposal", related_name="interview", null=True,
-                                    on_delete=fields.SET_NULL)
-    client = fields.ForeignKeyField("models.User", related_name="interviews_as_client",
-                                    on_delete=fields.CASCADE)
-    freelancer = fields.ForeignKeyField("models.User", related_name="interviews_as_freelancer",
-                                        on_delete=fields.CASCADE)
+    proposal = fields.OneToOneField(
+        "models.Proposal", related_name="interview", null=True, on_delete=fields.SET_NULL
+    )
+    client = fields.ForeignKeyField(
+        "models.User", related_name="interviews_as_client", on_delete=fields.CASCADE
+    )
+    freelancer = fields.ForeignKeyField(
+        "models.User", related_name="interviews_as_freelancer", on_delete=fields.CASCADE
+    )
     status = fields.CharEnumField(InterviewStatus, max_length=8, default=InterviewStatus.OPEN)
     last_message_seq = fields.BigIntField(null=True)
     client_read_seq = fields.BigIntField(default=0)
@@ -41,10 +44,12 @@ class Message(Model):
 
     seq = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
-    interview = fields.ForeignKeyField("models.Interview", related_name="messages",
-                                       on_delete=fields.CASCADE)
-    sender = fields.ForeignKeyField("models.User", related_name="messages",
-                                    on_delete=fields.CASCADE)
+    interview = fields.ForeignKeyField(
+        "models.Interview", related_name="messages", on_delete=fields.CASCADE
+    )
+    sender = fields.ForeignKeyField(
+        "models.User", related_name="messages", on_delete=fields.CASCADE
+    )
     body = fields.TextField()
     created_at = fields.DatetimeField(default=utc_now)
 

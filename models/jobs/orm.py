@@ -39,8 +39,9 @@ class InvitationStatus(StrEnum):
 
 
 class Job(Entity):
-    client = fields.ForeignKeyField("models.ClientProfile", related_name="jobs",
-                                    on_delete=fields.CASCADE)
+    client = fields.ForeignKeyField(
+        "models.ClientProfile", related_name="jobs", on_delete=fields.CASCADE
+    )
     title = fields.CharField(max_length=150)
     description = fields.TextField()
     budget_type = fields.CharEnumField(BudgetType, max_length=8)
@@ -68,10 +69,10 @@ class Job(Entity):
 
 class JobSkill(Model):
     id = fields.BigIntField(primary_key=True)
-    job = fields.ForeignKeyField("models.Job", related_name="skill_links",
-                                 on_delete=fields.CASCADE)
-    skill = fields.ForeignKeyField("models.Skill", related_name="job_links",
-                                   on_delete=fields.CASCADE)
+    job = fields.ForeignKeyField("models.Job", related_name="skill_links", on_delete=fields.CASCADE)
+    skill = fields.ForeignKeyField(
+        "models.Skill", related_name="job_links", on_delete=fields.CASCADE
+    )
     position = fields.IntField(default=0)
 
     class Meta:
@@ -80,13 +81,12 @@ class JobSkill(Model):
 
 
 class Invitation(Entity):
-    job = fields.ForeignKeyField("models.Job", related_name="invitations",
-                                 on_delete=fields.CASCADE)
-    freelancer = fields.ForeignKeyField("models.FreelancerProfile", related_name="invitations",
-                                        on_delete=fields.CASCADE)
+    job = fields.ForeignKeyField("models.Job", related_name="invitations", on_delete=fields.CASCADE)
+    freelancer = fields.ForeignKeyField(
+        "models.FreelancerProfile", related_name="invitations", on_delete=fields.CASCADE
+    )
     message = fields.TextField()
-    status = fields.CharEnumField(InvitationStatus, max_length=16,
-                                  default=InvitationStatus.PENDING)
+    status = fields.CharEnumField(InvitationStatus, max_length=16, default=InvitationStatus.PENDING)
     responded_at = fields.DatetimeField(null=True)
 
     class Meta:

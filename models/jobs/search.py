@@ -60,21 +60,25 @@ def visible_jobs(actor: Actor | None) -> QuerySet[Job]:
     if actor is not None and actor.client_profile_id is not None:
         visible |= Q(client_id=actor.client_profile_id)
     if actor is not None and actor.freelancer_profile_id is not None:
-        invited = Subquery(Invitation.filter(freelancer_id=actor.freelancer_profile_id)
-                           .values("job_id"))
+        invited = Subquery(
+            Invitation.filter(freelancer_id=actor.freelancer_profile_id).values("job_id")
+        )
         visible |= Q(id__in=invited) & ~Q(status=JobStatus.DRAFT)
     return Job.filter(visible)
 
 
-def search_jobs(actor: Actor | None, search: JobSearch, order: JobOrderField | None,
-                descending: bool = True) -> JobListing:
+def search_jobs(
+    actor: Actor | None, search: JobSearch, order: JobOrderField | None, descending: bool = True
+) -> JobListing:
     status = search.status or JobStatus.OPEN
     queryset = visible_jobs(actor)
     terms: list[str] = []
     if search.query is not None:
         if len(search.query) > MAX_QUERY_LENGTH:
-            raise ValidationFailed(f"Search text is limited to {MAX_QUERY_LENGTH} characters",
-                                   field=["filter", "query"])
+            raise ValidationFailed(
+                f"Search text is limited to {MAX_QUERY_LENGTH} characters",
+                field=["filter", "query"],
+            )
         terms = search_index.search_terms(search.query)
     if terms:
         queryset = search_index.only_matching(queryset, terms, status=status)
@@ -83,15 +87,19 @@ def search_jobs(actor: Actor | None, search: JobSearch, order: JobOrderField | N
     if search.skills:
         slugs = [slugify(name) for name in search.skills[:50]]
         queryset = queryset.filter(
-            id__in=Subquery(JobSkill.filter(skill__slug__in=slugs).values("job_id")))
+            id__in=Subquery(JobSkill.filter(skill__slug__in=slugs).values("job_id"))
+        )
     if search.budget_type is not None:
         queryset = queryset.filter(budget_type=search.budget_type)
-    for name, bound, operator in (("minBudget", search.min_budget, "gte"),
-                                  ("maxBudget", search.max_budget, "lte")):
+    for name, bound, operator in (
+        ("minBudget", search.min_budget, "gte"),
+        ("maxBudget", search.max_budget, "lte"),
+    ):
         if bound is not None:
             if not bound.is_finite() or bound < 0:
-                raise ValidationFailed("Budget bounds must be non-negative numbers",
-                                       field=["filter", name])
+                raise ValidationFailed(
+                    "Budget bounds must be non-negative numbers", field=["filter", name]
+                )
             queryset = queryset.filter(**{f"budget_sort_cents__{operator}": to_cents(bound)})
     if search.experience_level is not None:
         queryset = queryset.filter(experience_level=search.experience_level)

@@ -58,10 +58,13 @@ async def reindex(job_id: UUID) -> None:
         await client.execute_query("DELETE FROM jobs_fts WHERE job_id = ?", [str(job_id)])
         await client.execute_query(
             "INSERT INTO jobs_fts (job_id, title, skills, description) "
-            "SELECT id, title, skill_names, description FROM jobs WHERE id = ?", [str(job_id)])
+            "SELECT id, title, skill_names, description FROM jobs WHERE id = ?",
+            [str(job_id)],
+        )
     else:
         await client.execute_query(
-            f"UPDATE jobs SET search_vector = {POSTGRES_VECTOR} WHERE id = $1", [job_id])
+            f"UPDATE jobs SET search_vector = {POSTGRES_VECTOR} WHERE id = $1", [job_id]
+        )
 
 
 async def reindex_all() -> None:
@@ -70,7 +73,8 @@ async def reindex_all() -> None:
         await client.execute_script("DELETE FROM jobs_fts")
         await client.execute_script(
             "INSERT INTO jobs_fts (job_id, title, skills, description) "
-            "SELECT id, title, skill_names, description FROM jobs")
+            "SELECT id, title, skill_names, description FROM jobs"
+        )
     else:
         await client.execute_script(f"UPDATE jobs SET search_vector = {POSTGRES_VECTOR}")
 
@@ -83,12 +87,12 @@ def matching_ids_sql(terms: list[str], client: BaseDBAsyncClient | None = None) 
     """A parenthesized SELECT of the ids of jobs matching every term (for `id IN ...`)."""
     if dialect(client) == "sqlite":
         return f"(SELECT job_id FROM jobs_fts WHERE jobs_fts MATCH '{_fts5(terms)}')"
-    return (f"(SELECT id FROM jobs WHERE search_vector @@ "
-            f"to_tsquery('english', '{_tsquery(terms)}'))")
+    return (
+        f"(SELECT id FROM jobs WHERE search_vector @@ to_tsquery('english', '{_tsquery(terms)}'))"
+    )
 
 
-def only_matching(queryset: QuerySet[Any], terms: list[str], *, status: JobStatus
-                  ) -> QuerySet[Any]:
+def only_matching(queryset: QuerySet[Any], terms: list[str], *, status: JobStatus) -> QuerySet[Any]:
     """`queryset` (of jobs) narrowed to the jobs in `status` matching every term.
 
     On PostgreSQL this is a predicate on the row itself, `jobs.search_vector @@ query`, not
@@ -106,9 +110,11 @@ def only_matching(queryset: QuerySet[Any], terms: list[str], *, status: JobStatu
     if dialect() == "sqlite":
         return queryset.filter(status=status, id__in=RawSQL(matching_ids_sql(terms)))
     status_literal = JobStatus(status).value  # an enum member: nothing to escape
-    return queryset.annotate(text_match=RawSQL(
-        f"(jobs.search_vector @@ to_tsquery('english', '{_tsquery(terms)}') "
-        f"AND jobs.status = '{status_literal}')")
+    return queryset.annotate(
+        text_match=RawSQL(
+            f"(jobs.search_vector @@ to_tsquery('english', '{_tsquery(terms)}') "
+            f"AND jobs.status = '{status_literal}')"
+        )
     ).filter(text_match=RawSQL("TRUE"))
 
 
@@ -116,8 +122,10 @@ def rank_sql(terms: list[str], client: BaseDBAsyncClient | None = None) -> str:
     """A per-row relevance score, higher is better."""
     if dialect(client) == "sqlite":
         # bm25 is lower-is-better and needs the FTS row; look it up by job id.
-        return (f"(SELECT -bm25(jobs_fts, 0.0, 10.0, 5.0, 1.0) FROM jobs_fts "
-                f"WHERE jobs_fts MATCH '{_fts5(terms)}' AND jobs_fts.job_id = jobs.id)")
+        return (
+            f"(SELECT -bm25(jobs_fts, 0.0, 10.0, 5.0, 1.0) FROM jobs_fts "
+            f"WHERE jobs_fts MATCH '{_fts5(terms)}' AND jobs_fts.job_id = jobs.id)"
+        )
     return f"ts_rank_cd(jobs.search_vector, to_tsquery('english', '{_tsquery(terms)}'))"
 
 

@@ -10,23 +10,40 @@ from models.events import Published, user_channel
 from models.notifications.orm import Notification, NotificationKind
 
 
-async def notify(user_id: UUID, kind: NotificationKind, title: str, *,
-                 subject_type: str | None = None,
-                 subject_id: UUID | None = None) -> tuple[Notification, Published]:
+async def notify(
+    user_id: UUID,
+    kind: NotificationKind,
+    title: str,
+    *,
+    subject_type: str | None = None,
+    subject_id: UUID | None = None,
+) -> tuple[Notification, Published]:
     """Call inside the action's transaction; publish the returned event after it commits."""
-    row = await Notification.create(user_id=user_id, kind=kind, title=title[:200],
-                                    subject_type=subject_type, subject_id=subject_id)
+    row = await Notification.create(
+        user_id=user_id,
+        kind=kind,
+        title=title[:200],
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )
     return row, notification_event(row)
 
 
 def notification_event(row: Notification) -> Published:
-    return Published(channel=user_channel(row.user_id), payload={  # type: ignore[attr-defined]
-        "type": "notification", "cursor": row.seq, "id": str(row.public_id),
-        "kind": row.kind.value if hasattr(row.kind, "value") else row.kind, "title": row.title,
-        "subject_type": row.subject_type,
-        "subject_id": str(row.subject_id) if row.subject_id else None,
-        "read": row.read_at is not None, "created_at": row.created_at.isoformat(),
-    })
+    return Published(
+        channel=user_channel(row.user_id),
+        payload={  # type: ignore[attr-defined]
+            "type": "notification",
+            "cursor": row.seq,
+            "id": str(row.public_id),
+            "kind": row.kind.value if hasattr(row.kind, "value") else row.kind,
+            "title": row.title,
+            "subject_type": row.subject_type,
+            "subject_id": str(row.subject_id) if row.subject_id else None,
+            "read": row.read_at is not None,
+            "created_at": row.created_at.isoformat(),
+        },
+    )
 
 
 async def mark_read(user_id: UUID, public_ids: Sequence[UUID] | None) -> int:

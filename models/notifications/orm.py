@@ -27,8 +27,9 @@ class Notification(Model):
 
     seq = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
-    user = fields.ForeignKeyField("models.User", related_name="notifications",
-                                  on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="notifications", on_delete=fields.CASCADE
+    )
     kind = fields.CharEnumField(NotificationKind, max_length=32)
     title = fields.CharField(max_length=200)
     subject_type = fields.CharField(max_length=40, null=True)

@@ -21,20 +21,25 @@ T = TypeVar("T")
 KEY_MAX = 100
 
 
-async def once(user_id: UUID, key: str | None, operation: str,
-               run: Callable[[], Awaitable[T]], result_id: Callable[[T], str],
-               replay: Callable[[str], Awaitable[T]]) -> tuple[T, bool]:
+async def once(
+    user_id: UUID,
+    key: str | None,
+    operation: str,
+    run: Callable[[], Awaitable[T]],
+    result_id: Callable[[T], str],
+    replay: Callable[[str], Awaitable[T]],
+) -> tuple[T, bool]:
     """(result, replayed). `run` executes inside the transaction that stores the key."""
     if key is None:
         async with in_transaction():
             return await run(), False
     if not key.strip() or len(key) > KEY_MAX:
-        raise ValidationFailed(f"An idempotency key is 1 to {KEY_MAX} characters",
-                               field=["input", "idempotencyKey"])
+        raise ValidationFailed(
+            f"An idempotency key is 1 to {KEY_MAX} characters", field=["input", "idempotencyKey"]
+        )
     try:
         async with in_transaction():
-            record = await IdempotencyRecord.create(user_id=user_id, key=key,
-                                                    operation=operation)
+            record = await IdempotencyRecord.create(user_id=user_id, key=key, operation=operation)
             result = await run()
             record.result_id = result_id(result)
             await record.save(update_fields=["result_id"])
@@ -44,6 +49,7 @@ async def once(user_id: UUID, key: str | None, operation: str,
         if existing is None:
             raise
     if existing.operation != operation:
-        raise ValidationFailed("This idempotency key was used for another operation",
-                               field=["input", "idempotencyKey"])
+        raise ValidationFailed(
+            "This idempotency key was used for another operation", field=["input", "idempotencyKey"]
+        )
     return await replay(existing.result_id or ""), True

@@ -30,16 +30,18 @@ class AlreadyRecorded(Exception):
     """The entry's unique key exists: this movement already happened."""
 
 
-async def account(key: str, kind: AccountKind, *, user_id: UUID | None = None,
-                  contract_id: UUID | None = None) -> Account:
+async def account(
+    key: str, kind: AccountKind, *, user_id: UUID | None = None, contract_id: UUID | None = None
+) -> Account:
     """The account with this key, created on first use (a race is settled by the unique key)."""
     found = await Account.get_or_none(key=key)
     if found is not None:
         return found
     try:
         async with in_transaction():  # a savepoint inside the caller's transaction
-            return await Account.create(key=key, kind=kind, user_id=user_id,
-                                        contract_id=contract_id)
+            return await Account.create(
+                key=key, kind=kind, user_id=user_id, contract_id=contract_id
+            )
     except IntegrityError:
         return await Account.get(key=key)
 
@@ -58,19 +60,27 @@ async def _apply(account_row: Account, amount_cents: int) -> int:
     client = connections.get("default")
     guard = must_stay_non_negative(account_row.key) and amount_cents < 0
     if client.capabilities.dialect == "sqlite":
-        sql = ("UPDATE accounts SET balance_cents = balance_cents + ? WHERE id = ?"
-               + (" AND balance_cents + ? >= 0" if guard else "") + " RETURNING balance_cents")
+        sql = (
+            "UPDATE accounts SET balance_cents = balance_cents + ? WHERE id = ?"
+            + (" AND balance_cents + ? >= 0" if guard else "")
+            + " RETURNING balance_cents"
+        )
         params: list[object] = [amount_cents, account_row.id] + ([amount_cents] if guard else [])
     else:
-        sql = ("UPDATE accounts SET balance_cents = balance_cents + $1 WHERE id = $2"
-               + (" AND balance_cents + $1 >= 0" if guard else "") + " RETURNING balance_cents")
+        sql = (
+            "UPDATE accounts SET balance_cents = balance_cents + $1 WHERE id = $2"
+            + (" AND balance_cents + $1 >= 0" if guard else "")
+            + " RETURNING balance_cents"
+        )
         params = [amount_cents, account_row.id]
     # execute_query_dict fetches rows; execute_query drops RETURNING rows of an UPDATE on asyncpg.
     rows = await client.execute_query_dict(sql, params)
     if not rows:
-        raise InsufficientFunds("The wallet does not hold enough money for this"
-                                if account_row.kind == AccountKind.WALLET
-                                else "The escrow does not hold enough money for this")
+        raise InsufficientFunds(
+            "The wallet does not hold enough money for this"
+            if account_row.kind == AccountKind.WALLET
+            else "The escrow does not hold enough money for this"
+        )
     return int(rows[0]["balance_cents"])
 
 
@@ -92,10 +102,16 @@ async def lock(account_rows: list[Account]) -> None:
         await Account.filter(id=account_id).select_for_update().first()
 
 
-async def record(kind: TransactionKind, lines: list[tuple[Account, int]], *, memo: str = "",
-                 contract_id: UUID | None = None, milestone_id: UUID | None = None,
-                 unique_key: str | None = None, provider_reference: str | None = None
-                 ) -> JournalEntry:
+async def record(
+    kind: TransactionKind,
+    lines: list[tuple[Account, int]],
+    *,
+    memo: str = "",
+    contract_id: UUID | None = None,
+    milestone_id: UUID | None = None,
+    unique_key: str | None = None,
+    provider_reference: str | None = None,
+) -> JournalEntry:
     """Write one balanced entry and move the balances, or raise and move nothing.
 
     Lock order: wallets and escrows by id, then the shared platform and external accounts
@@ -106,15 +122,23 @@ async def record(kind: TransactionKind, lines: list[tuple[Account, int]], *, mem
         raise ValueError(f"unbalanced or empty lines in a {kind} entry: {lines}")
     try:
         async with in_transaction():  # a savepoint inside the caller's transaction
-            entry = await JournalEntry.create(kind=kind, memo=memo[:200], contract_id=contract_id,
-                                              milestone_id=milestone_id, unique_key=unique_key,
-                                              provider_reference=provider_reference)
+            entry = await JournalEntry.create(
+                kind=kind,
+                memo=memo[:200],
+                contract_id=contract_id,
+                milestone_id=milestone_id,
+                unique_key=unique_key,
+                provider_reference=provider_reference,
+            )
     except IntegrityError as error:
         raise AlreadyRecorded(unique_key) from error
     postings = []
     for acct, cents in sorted(lines, key=lambda line: lock_order(line[0])):
         after = await _apply(acct, cents)
-        postings.append(Posting(entry_id=entry.id, account_id=acct.id, amount_cents=cents,
-                                balance_after_cents=after))
+        postings.append(
+            Posting(
+                entry_id=entry.id, account_id=acct.id, amount_cents=cents, balance_after_cents=after
+            )
+        )
     await Posting.bulk_create(postings)
     return entry

@@ -27,7 +27,8 @@ class Line:
 
 def balanced(lines: list[Line]) -> bool:
     return sum(line.amount_cents for line in lines) == 0 and all(
-        line.amount_cents != 0 for line in lines)
+        line.amount_cents != 0 for line in lines
+    )
 
 
 def fee_cents(amount_cents: int, rate: Decimal) -> int:

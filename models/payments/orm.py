@@ -34,10 +34,12 @@ class Account(Model):
     id = fields.BigIntField(primary_key=True)
     key = fields.CharField(max_length=80, unique=True)
     kind = fields.CharEnumField(AccountKind, max_length=16)
-    user = fields.ForeignKeyField("models.User", related_name="accounts", null=True,
-                                  on_delete=fields.RESTRICT)
-    contract = fields.ForeignKeyField("models.Contract", related_name="accounts", null=True,
-                                      on_delete=fields.RESTRICT)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="accounts", null=True, on_delete=fields.RESTRICT
+    )
+    contract = fields.ForeignKeyField(
+        "models.Contract", related_name="accounts", null=True, on_delete=fields.RESTRICT
+    )
     balance_cents = fields.BigIntField(default=0)
     created_at = fields.DatetimeField(default=utc_now)
 
@@ -52,10 +54,12 @@ class JournalEntry(Model):
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharEnumField(TransactionKind, max_length=24)
     unique_key = fields.CharField(max_length=120, unique=True, null=True)
-    contract = fields.ForeignKeyField("models.Contract", related_name="journal_entries",
-                                      null=True, on_delete=fields.RESTRICT)
-    milestone = fields.ForeignKeyField("models.Milestone", related_name="journal_entries",
-                                       null=True, on_delete=fields.RESTRICT)
+    contract = fields.ForeignKeyField(
+        "models.Contract", related_name="journal_entries", null=True, on_delete=fields.RESTRICT
+    )
+    milestone = fields.ForeignKeyField(
+        "models.Milestone", related_name="journal_entries", null=True, on_delete=fields.RESTRICT
+    )
     memo = fields.CharField(max_length=200, default="")
     provider_reference = fields.CharField(max_length=80, null=True)
     created_at = fields.DatetimeField(default=utc_now)
@@ -69,10 +73,12 @@ class Posting(Model):
 
     id = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
-    entry = fields.ForeignKeyField("models.JournalEntry", related_name="postings",
-                                   on_delete=fields.RESTRICT)
-    account = fields.ForeignKeyField("models.Account", related_name="postings",
-                                     on_delete=fields.RESTRICT)
+    entry = fields.ForeignKeyField(
+        "models.JournalEntry", related_name="postings", on_delete=fields.RESTRICT
+    )
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="postings", on_delete=fields.RESTRICT
+    )
     amount_cents = fields.BigIntField()
     balance_after_cents = fields.BigIntField()
     created_at = fields.DatetimeField(default=utc_now)
@@ -86,8 +92,9 @@ class IdempotencyRecord(Model):
     """The first result of a money-moving request made with an idempotency key."""
 
     id = fields.BigIntField(primary_key=True)
-    user = fields.ForeignKeyField("models.User", related_name="idempotency_records",
-                                  on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="idempotency_records", on_delete=fields.CASCADE
+    )
     key = fields.CharField(max_length=100)
     operation = fields.CharField(max_length=60)
     result_id = fields.CharField(max_length=60, null=True)

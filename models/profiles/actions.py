@@ -39,17 +39,20 @@ async def resolve_skills(names: Sequence[str], *, field: list[str]) -> list[Skil
     found = {skill.slug: skill for skill in await Skill.filter(slug__in=slugs)}
     for index, name in enumerate(names):
         if slugify(name) not in found:
-            raise ValidationFailed(f"Unknown skill {name[:60]!r}; pick one from `skills`",
-                                   field=[*field, str(index)])
+            raise ValidationFailed(
+                f"Unknown skill {name[:60]!r}; pick one from `skills`", field=[*field, str(index)]
+            )
     return [found[slug] for slug in slugs]
 
 
 async def _replace_skills(profile: FreelancerProfile, skills: list[Skill]) -> None:
     await FreelancerSkill.filter(profile_id=profile.id).delete()
-    await FreelancerSkill.bulk_create([
-        FreelancerSkill(profile_id=profile.id, skill_id=skill.id, position=index)
-        for index, skill in enumerate(skills)
-    ])
+    await FreelancerSkill.bulk_create(
+        [
+            FreelancerSkill(profile_id=profile.id, skill_id=skill.id, position=index)
+            for index, skill in enumerate(skills)
+        ]
+    )
 
 
 def _freelancer_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -57,18 +60,20 @@ def _freelancer_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, A
     values: dict[str, Any] = {}
     field = ["input"]
     if not partial or "title" in data:
-        values["title"] = rules.required_text(data.get("title"), field=[*field, "title"],
-                                              max_length=rules.TITLE_MAX)
+        values["title"] = rules.required_text(
+            data.get("title"), field=[*field, "title"], max_length=rules.TITLE_MAX
+        )
     if not partial or "overview" in data:
-        values["overview"] = rules.required_text(data.get("overview"), field=[*field, "overview"],
-                                                 max_length=rules.LONG_TEXT_MAX)
+        values["overview"] = rules.required_text(
+            data.get("overview"), field=[*field, "overview"], max_length=rules.LONG_TEXT_MAX
+        )
     if not partial or "hourly_rate" in data:
         rate: Decimal | None = data.get("hourly_rate")
         values["hourly_rate_cents"] = rules.hourly_rate_cents(rate, field=[*field, "hourlyRate"])
     if not partial or "location" in data:
-        values["location"] = rules.optional_text(data.get("location"),
-                                                 field=[*field, "location"],
-                                                 max_length=rules.LOCATION_MAX)
+        values["location"] = rules.optional_text(
+            data.get("location"), field=[*field, "location"], max_length=rules.LOCATION_MAX
+        )
     if "availability" in data or not partial:
         availability = data.get("availability")
         if availability is None and partial:
@@ -86,8 +91,9 @@ async def create_freelancer_profile(user: User, data: Mapping[str, Any]) -> Free
         async with in_transaction():
             profile = await FreelancerProfile.create(user_id=user.id, **values)
             await _replace_skills(profile, skills)
-            await connects.credit(profile.id, get_settings().monthly_free_connects,
-                                  ConnectsReason.MONTHLY_ALLOTMENT)
+            await connects.credit(
+                profile.id, get_settings().monthly_free_connects, ConnectsReason.MONTHLY_ALLOTMENT
+            )
             profile.connects_balance = get_settings().monthly_free_connects
     except IntegrityError as error:
         raise AlreadyExists("You already have a freelancer profile") from error
@@ -113,16 +119,18 @@ async def update_freelancer_profile(user: User, data: Mapping[str, Any]) -> Free
     return profile
 
 
-async def add_portfolio_item(user: User, *, title: str, description: str,
-                             url: str | None) -> PortfolioItem:
+async def add_portfolio_item(
+    user: User, *, title: str, description: str, url: str | None
+) -> PortfolioItem:
     profile = await FreelancerProfile.get_or_none(user_id=user.id)
     if profile is None:
         raise NotFound("Freelancer profile")
     return await PortfolioItem.create(
         profile_id=profile.id,
         title=rules.required_text(title, field=["input", "title"], max_length=rules.TITLE_MAX),
-        description=rules.required_text(description, field=["input", "description"],
-                                        max_length=rules.LONG_TEXT_MAX),
+        description=rules.required_text(
+            description, field=["input", "description"], max_length=rules.LONG_TEXT_MAX
+        ),
         url=rules.optional_url(url, field=["input", "url"]),
     )
 
@@ -131,16 +139,18 @@ def _client_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if not partial or "company_name" in data:
         values["company_name"] = rules.optional_text(
-            data.get("company_name"), field=["input", "companyName"], max_length=rules.COMPANY_MAX)
+            data.get("company_name"), field=["input", "companyName"], max_length=rules.COMPANY_MAX
+        )
     if not partial or "description" in data:
         values["description"] = rules.required_text(
-            data.get("description"), field=["input", "description"],
-            max_length=rules.LONG_TEXT_MAX)
+            data.get("description"), field=["input", "description"], max_length=rules.LONG_TEXT_MAX
+        )
     if not partial or "website" in data:
         values["website"] = rules.optional_url(data.get("website"), field=["input", "website"])
     if not partial or "location" in data:
         values["location"] = rules.optional_text(
-            data.get("location"), field=["input", "location"], max_length=rules.LOCATION_MAX)
+            data.get("location"), field=["input", "location"], max_length=rules.LOCATION_MAX
+        )
     return values
 
 

@@ -23,14 +23,14 @@ class Skill(Entity):
 
 
 class FreelancerProfile(Entity):
-    user = fields.OneToOneField("models.User", related_name="freelancer_profile",
-                                on_delete=fields.CASCADE)
+    user = fields.OneToOneField(
+        "models.User", related_name="freelancer_profile", on_delete=fields.CASCADE
+    )
     title = fields.CharField(max_length=120)
     overview = fields.TextField()
     hourly_rate_cents = fields.BigIntField(null=True)
     location = fields.CharField(max_length=120, null=True)
-    availability = fields.CharEnumField(Availability, max_length=16,
-                                        default=Availability.FULL_TIME)
+    availability = fields.CharEnumField(Availability, max_length=16, default=Availability.FULL_TIME)
     # Sums of revealed reviews by clients, moved in the transaction that reveals a review, so
     # rating summaries need no query and rating filters run in SQL.
     # The sum of this freelancer's connects ledger, updated with each entry by a conditional
@@ -49,10 +49,12 @@ class FreelancerProfile(Entity):
 
 class FreelancerSkill(Model):
     id = fields.BigIntField(primary_key=True)
-    profile = fields.ForeignKeyField("models.FreelancerProfile", related_name="skill_links",
-                                     on_delete=fields.CASCADE)
-    skill = fields.ForeignKeyField("models.Skill", related_name="freelancer_links",
-                                   on_delete=fields.CASCADE)
+    profile = fields.ForeignKeyField(
+        "models.FreelancerProfile", related_name="skill_links", on_delete=fields.CASCADE
+    )
+    skill = fields.ForeignKeyField(
+        "models.Skill", related_name="freelancer_links", on_delete=fields.CASCADE
+    )
     position = fields.IntField(default=0)
 
     class Meta:
@@ -61,8 +63,9 @@ class FreelancerSkill(Model):
 
 
 class PortfolioItem(Entity):
-    profile = fields.ForeignKeyField("models.FreelancerProfile", related_name="portfolio_items",
-                                     on_delete=fields.CASCADE)
+    profile = fields.ForeignKeyField(
+        "models.FreelancerProfile", related_name="portfolio_items", on_delete=fields.CASCADE
+    )
     title = fields.CharField(max_length=120)
     description = fields.TextField()
     url = fields.CharField(max_length=2048, null=True)
@@ -72,8 +75,9 @@ class PortfolioItem(Entity):
 
 
 class ClientProfile(Entity):
-    user = fields.OneToOneField("models.User", related_name="client_profile",
-                                on_delete=fields.CASCADE)
+    user = fields.OneToOneField(
+        "models.User", related_name="client_profile", on_delete=fields.CASCADE
+    )
     company_name = fields.CharField(max_length=120, null=True)
     description = fields.TextField()
     website = fields.CharField(max_length=2048, null=True)

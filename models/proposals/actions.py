@@ -30,15 +30,21 @@ from models.proposals import connects, rules
 from models.proposals.orm import Proposal, ProposalStatus
 from models.proposals.rules import ProposalAction, Role
 
-MAX_BID_CENTS = to_cents(Decimal("10000000"))
+MAX_BID_CENTS = to_cents(Decimal(10000000))
 
 
-async def submit_proposal(actor: Actor, job_id: UUID, *, cover_letter: str,
-                          bid_amount: Decimal, estimated_duration_days: int | None
-                          ) -> tuple[Proposal, list[Published]]:
+async def submit_proposal(
+    actor: Actor,
+    job_id: UUID,
+    *,
+    cover_letter: str,
+    bid_amount: Decimal,
+    estimated_duration_days: int | None,
+) -> tuple[Proposal, list[Published]]:
     freelancer_id = actor.require_freelancer()
-    cover_letter = required_text(cover_letter, field=["input", "coverLetter"],
-                                 max_length=rules.COVER_LETTER_MAX)
+    cover_letter = required_text(
+        cover_letter, field=["input", "coverLetter"], max_length=rules.COVER_LETTER_MAX
+    )
     bid_cents = parse_amount(bid_amount, field=["input", "bidAmount"])
     if bid_cents > MAX_BID_CENTS:
         raise ValidationFailed("Bid is too large", field=["input", "bidAmount"])
@@ -47,8 +53,11 @@ async def submit_proposal(actor: Actor, job_id: UUID, *, cover_letter: str,
         async with in_transaction():
             job = await Job.get_or_none(id=job_id).select_related("client")
             invitation = await Invitation.get_or_none(job_id=job_id, freelancer_id=freelancer_id)
-            if job is None or job.status == JobStatus.DRAFT or (
-                    job.visibility == JobVisibility.INVITE_ONLY and invitation is None):
+            if (
+                job is None
+                or job.status == JobStatus.DRAFT
+                or (job.visibility == JobVisibility.INVITE_ONLY and invitation is None)
+            ):
                 raise NotFound("Job", field=["input", "jobId"])
             if job.client.user_id == actor.user_id:  # type: ignore[attr-defined]
                 raise DomainError("You cannot bid on your own job", code=ErrorCode.FORBIDDEN)
@@ -59,24 +68,33 @@ async def submit_proposal(actor: Actor, job_id: UUID, *, cover_letter: str,
             invited = invitation is not None and invitation.status != InvitationStatus.DECLINED
             cost = 0 if invited else job.connects_required
             proposal = await Proposal.create(
-                job_id=job.id, freelancer_id=freelancer_id, cover_letter=cover_letter,
-                bid_amount_cents=bid_cents, estimated_duration_days=duration,
-                connects_spent=cost)
+                job_id=job.id,
+                freelancer_id=freelancer_id,
+                cover_letter=cover_letter,
+                bid_amount_cents=bid_cents,
+                estimated_duration_days=duration,
+                connects_spent=cost,
+            )
             await connects.spend(freelancer_id, cost, proposal_id=proposal.id)
             if invitation is not None and invitation.status == InvitationStatus.PENDING:
                 await Invitation.filter(id=invitation.id).update(
-                    status=InvitationStatus.ACCEPTED, responded_at=utc_now())
+                    status=InvitationStatus.ACCEPTED, responded_at=utc_now()
+                )
             # Still open? The job was read without a lock; a close that committed since then
             # did not see (nor refund) this proposal. The UPDATE waits for any close in
             # progress and re-checks the status; a close that starts later waits for this
             # transaction, through the job row, and then declines and refunds the proposal.
             if not await Job.filter(id=job.id, status=JobStatus.OPEN).update(
-                    proposal_count=F("proposal_count") + 1):
+                proposal_count=F("proposal_count") + 1
+            ):
                 raise InvalidState("This job closed while the proposal was being sent")
-            _, event = await notify(job.client.user_id,  # type: ignore[attr-defined]
-                                    NotificationKind.PROPOSAL_RECEIVED,
-                                    f"New proposal on {job.title}",
-                                    subject_type="Proposal", subject_id=proposal.id)
+            _, event = await notify(
+                job.client.user_id,  # type: ignore[attr-defined]
+                NotificationKind.PROPOSAL_RECEIVED,
+                f"New proposal on {job.title}",
+                subject_type="Proposal",
+                subject_id=proposal.id,
+            )
     except IntegrityError as error:
         # A concurrent submission of the same freelancer won the unique (job, freelancer) index;
         # this transaction rolled back, connects included.
@@ -87,8 +105,12 @@ async def submit_proposal(actor: Actor, job_id: UUID, *, cover_letter: str,
 async def _proposal_as(actor: Actor, proposal_id: UUID) -> tuple[Proposal, Role]:
     # Lock the proposal row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
     # LEFT JOIN select_related makes, and the job (whose client never changes) needs no lock.
-    proposal = await Proposal.filter(id=proposal_id).select_related("job").select_for_update(
-        of=("proposals",)).first()
+    proposal = (
+        await Proposal.filter(id=proposal_id)
+        .select_related("job")
+        .select_for_update(of=("proposals",))
+        .first()
+    )
     if proposal is not None:
         if proposal.freelancer_id == actor.freelancer_profile_id:  # type: ignore[attr-defined]
             return proposal, Role.FREELANCER
@@ -97,14 +119,16 @@ async def _proposal_as(actor: Actor, proposal_id: UUID) -> tuple[Proposal, Role]
     raise NotFound("Proposal", field=["input", "proposalId"])
 
 
-async def _move(actor: Actor, proposal_id: UUID, action: ProposalAction, *,
-                reason: str | None = None) -> Proposal:
+async def _move(
+    actor: Actor, proposal_id: UUID, action: ProposalAction, *, reason: str | None = None
+) -> Proposal:
     async with in_transaction():
         proposal, role = await _proposal_as(actor, proposal_id)
         entry = rules.TRANSITIONS.get((ProposalStatus(proposal.status), action))
         if entry is not None and entry[0] != role:
-            raise DomainError(f"Only the {entry[0].value.lower()} may do this",
-                              code=ErrorCode.FORBIDDEN)
+            raise DomainError(
+                f"Only the {entry[0].value.lower()} may do this", code=ErrorCode.FORBIDDEN
+            )
         proposal.status = rules.transition(ProposalStatus(proposal.status), action, role)
         proposal.updated_at = utc_now()
         if reason is not None:

@@ -16,15 +16,18 @@ class InsufficientConnects(DomainError):
     code = ErrorCode.INSUFFICIENT_CONNECTS
 
 
-async def credit(freelancer_id: UUID, amount: int, reason: ConnectsReason, *,
-                 proposal_id: UUID | None = None) -> None:
+async def credit(
+    freelancer_id: UUID, amount: int, reason: ConnectsReason, *, proposal_id: UUID | None = None
+) -> None:
     """Add connects. Call inside a transaction."""
     if amount <= 0:
         return
     await FreelancerProfile.filter(id=freelancer_id).update(
-        connects_balance=F("connects_balance") + amount)
-    await ConnectsEntry.create(freelancer_id=freelancer_id, delta=amount, reason=reason,
-                               proposal_id=proposal_id)
+        connects_balance=F("connects_balance") + amount
+    )
+    await ConnectsEntry.create(
+        freelancer_id=freelancer_id, delta=amount, reason=reason, proposal_id=proposal_id
+    )
 
 
 async def spend(freelancer_id: UUID, amount: int, *, proposal_id: UUID | None = None) -> None:
@@ -35,23 +38,28 @@ async def spend(freelancer_id: UUID, amount: int, *, proposal_id: UUID | None = 
     """
     if amount <= 0:
         return
-    updated = await FreelancerProfile.filter(
-        id=freelancer_id, connects_balance__gte=amount
-    ).update(connects_balance=F("connects_balance") - amount)
+    updated = await FreelancerProfile.filter(id=freelancer_id, connects_balance__gte=amount).update(
+        connects_balance=F("connects_balance") - amount
+    )
     if not updated:
-        raise InsufficientConnects(f"This proposal needs {amount} connects; buy more with "
-                                   "purchaseConnects")
-    await ConnectsEntry.create(freelancer_id=freelancer_id, delta=-amount,
-                               reason=ConnectsReason.PROPOSAL, proposal_id=proposal_id)
+        raise InsufficientConnects(
+            f"This proposal needs {amount} connects; buy more with purchaseConnects"
+        )
+    await ConnectsEntry.create(
+        freelancer_id=freelancer_id,
+        delta=-amount,
+        reason=ConnectsReason.PROPOSAL,
+        proposal_id=proposal_id,
+    )
 
 
 async def balance(freelancer_id: UUID) -> int:
-    row = await FreelancerProfile.filter(id=freelancer_id).values_list("connects_balance",
-                                                                        flat=True)
+    row = await FreelancerProfile.filter(id=freelancer_id).values_list(
+        "connects_balance", flat=True
+    )
     return row[0] if row else 0
 
 
 async def ledger_sum(freelancer_id: UUID) -> int:
-    deltas = await ConnectsEntry.filter(freelancer_id=freelancer_id).values_list("delta",
-                                                                                flat=True)
+    deltas = await ConnectsEntry.filter(freelancer_id=freelancer_id).values_list("delta", flat=True)
     return sum(deltas)

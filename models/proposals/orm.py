@@ -26,8 +26,9 @@ class ConnectsReason(StrEnum):
 
 class Proposal(Entity):
     job = fields.ForeignKeyField("models.Job", related_name="proposals", on_delete=fields.CASCADE)
-    freelancer = fields.ForeignKeyField("models.FreelancerProfile", related_name="proposals",
-                                        on_delete=fields.CASCADE)
+    freelancer = fields.ForeignKeyField(
+        "models.FreelancerProfile", related_name="proposals", on_delete=fields.CASCADE
+    )
     cover_letter = fields.TextField()
     bid_amount_cents = fields.BigIntField()
     estimated_duration_days = fields.IntField(null=True)
@@ -46,12 +47,14 @@ class ConnectsEntry(Model):
     """The connects ledger: every change to a balance, so the balance is always its sum."""
 
     id = fields.BigIntField(primary_key=True)
-    freelancer = fields.ForeignKeyField("models.FreelancerProfile", related_name="connects",
-                                        on_delete=fields.CASCADE)
+    freelancer = fields.ForeignKeyField(
+        "models.FreelancerProfile", related_name="connects", on_delete=fields.CASCADE
+    )
     delta = fields.IntField()
     reason = fields.CharEnumField(ConnectsReason, max_length=24)
-    proposal = fields.ForeignKeyField("models.Proposal", related_name="connects_entries",
-                                      null=True, on_delete=fields.SET_NULL)
+    proposal = fields.ForeignKeyField(
+        "models.Proposal", related_name="connects_entries", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(default=utc_now)
 
     class Meta:

@@ -44,9 +44,15 @@ TRANSITIONS: dict[tuple[ProposalStatus, ProposalAction], tuple[Role, ProposalSta
     **{(status, A.CLOSE_JOB): (Role.SYSTEM, S.DECLINED) for status in OPEN_STATUSES},
 }
 
-DONE = {A.WITHDRAW: "withdrawn", A.SHORTLIST: "shortlisted", A.DECLINE: "declined",
-        A.START_INTERVIEW: "interviewed", A.SEND_OFFER: "sent an offer", A.HIRE: "hired",
-        A.CLOSE_JOB: "closed with its job"}
+DONE = {
+    A.WITHDRAW: "withdrawn",
+    A.SHORTLIST: "shortlisted",
+    A.DECLINE: "declined",
+    A.START_INTERVIEW: "interviewed",
+    A.SEND_OFFER: "sent an offer",
+    A.HIRE: "hired",
+    A.CLOSE_JOB: "closed with its job",
+}
 
 # Actions the API offers in `allowedActions` (the others are taken by the system).
 PUBLIC_ACTIONS = (A.WITHDRAW, A.SHORTLIST, A.DECLINE, A.START_INTERVIEW, A.SEND_OFFER)
@@ -55,16 +61,21 @@ PUBLIC_ACTIONS = (A.WITHDRAW, A.SHORTLIST, A.DECLINE, A.START_INTERVIEW, A.SEND_
 def transition(status: ProposalStatus, action: ProposalAction, role: Role) -> ProposalStatus:
     entry = TRANSITIONS.get((ProposalStatus(status), action))
     if entry is None or entry[0] != role:
-        raise InvalidState(f"A {ProposalStatus(status).value.lower()} proposal cannot be "
-                           f"{DONE[action]} by the {role.value.lower()}")
+        raise InvalidState(
+            f"A {ProposalStatus(status).value.lower()} proposal cannot be "
+            f"{DONE[action]} by the {role.value.lower()}"
+        )
     return entry[1]
 
 
 def allowed_actions(status: ProposalStatus, role: Role | None) -> list[ProposalAction]:
     if role is None:
         return []
-    return [action for action in PUBLIC_ACTIONS
-            if TRANSITIONS.get((ProposalStatus(status), action), (None,))[0] == role]
+    return [
+        action
+        for action in PUBLIC_ACTIONS
+        if TRANSITIONS.get((ProposalStatus(status), action), (None,))[0] == role
+    ]
 
 
 COVER_LETTER_MAX = 10_000
@@ -73,6 +84,8 @@ MAX_DURATION_DAYS = 730
 
 def check_duration(days: int | None) -> int | None:
     if days is not None and not 1 <= days <= MAX_DURATION_DAYS:
-        raise ValidationFailed(f"Estimated duration must be 1 to {MAX_DURATION_DAYS} days",
-                               field=["input", "estimatedDurationDays"])
+        raise ValidationFailed(
+            f"Estimated duration must be 1 to {MAX_DURATION_DAYS} days",
+            field=["input", "estimatedDurationDays"],
+        )
     return days

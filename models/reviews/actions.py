@@ -34,19 +34,25 @@ SCORES = ("overall", "communication", "quality", "deadlines")
 def reviewable(contract: Contract, now: datetime) -> bool:
     """Ended with money moved (completed, or cancelled after funding), window still open."""
     ended = contract.status == ContractStatus.COMPLETED or (
-        contract.status == ContractStatus.CANCELLED and contract.funded_cents > 0)
+        contract.status == ContractStatus.CANCELLED and contract.funded_cents > 0
+    )
     return ended and contract.review_deadline is not None and now < contract.review_deadline
 
 
 def check_scores(scores: dict[str, int]) -> None:
     for name in SCORES:
         if not 1 <= scores[name] <= 5:
-            raise ValidationFailed("Scores are whole numbers from 1 to 5",
-                                   field=["input", name])
+            raise ValidationFailed("Scores are whole numbers from 1 to 5", field=["input", name])
 
 
-async def submit_review(actor: Actor, contract_id: object, scores: dict[str, int], comment: str,
-                        *, now: datetime | None = None) -> tuple[Review, list[Published]]:
+async def submit_review(
+    actor: Actor,
+    contract_id: object,
+    scores: dict[str, int],
+    comment: str,
+    *,
+    now: datetime | None = None,
+) -> tuple[Review, list[Published]]:
     now = now or utc_now()
     check_scores(scores)
     comment = required_text(comment, field=["input", "comment"], max_length=COMMENT_MAX)
@@ -59,13 +65,18 @@ async def submit_review(actor: Actor, contract_id: object, scores: dict[str, int
                 raise AlreadyExists("You already reviewed this contract")
             by_client = party == Party.CLIENT
             review = await Review.create(
-                contract_id=contract.id, author_id=actor.user_id,
-                subject_id=contract.freelancer_user_id if by_client  # type: ignore[attr-defined]
+                contract_id=contract.id,
+                author_id=actor.user_id,
+                subject_id=contract.freelancer_user_id
+                if by_client  # type: ignore[attr-defined]
                 else contract.client_user_id,  # type: ignore[attr-defined]
                 author_role=ReviewerRole.CLIENT if by_client else ReviewerRole.FREELANCER,
-                comment=comment, **{name: scores[name] for name in SCORES})
-            events = await record_event(contract, ContractEventKind.REVIEW_SUBMITTED,
-                                        actor_id=actor.user_id)
+                comment=comment,
+                **{name: scores[name] for name in SCORES},
+            )
+            events = await record_event(
+                contract, ContractEventKind.REVIEW_SUBMITTED, actor_id=actor.user_id
+            )
             if await Review.filter(contract_id=contract.id).count() == 2:
                 events += await _reveal(contract, now)
                 review.revealed_at = now
@@ -81,16 +92,21 @@ async def _reveal(contract: Contract, now: datetime) -> list[Published]:
         updated = await Review.filter(id=review.id, revealed_at=None).update(revealed_at=now)
         if not updated:
             continue
-        profile = FreelancerProfile if review.author_role == ReviewerRole.CLIENT \
-            else ClientProfile
+        profile = FreelancerProfile if review.author_role == ReviewerRole.CLIENT else ClientProfile
         await profile.filter(user_id=review.subject_id).update(  # type: ignore[attr-defined]
             rating_count=F("rating_count") + 1,
-            **{f"rating_{name}_sum": F(f"rating_{name}_sum") + getattr(review, name)
-               for name in SCORES})
-        _, event = await notify(review.subject_id,  # type: ignore[attr-defined]
-                                NotificationKind.REVIEW_RECEIVED,
-                                f"{contract.title}: you have a new review",
-                                subject_type="Review", subject_id=review.id)
+            **{
+                f"rating_{name}_sum": F(f"rating_{name}_sum") + getattr(review, name)
+                for name in SCORES
+            },
+        )
+        _, event = await notify(
+            review.subject_id,  # type: ignore[attr-defined]
+            NotificationKind.REVIEW_RECEIVED,
+            f"{contract.title}: you have a new review",
+            subject_type="Review",
+            subject_id=review.id,
+        )
         events.append(event)
     return events
 
@@ -99,8 +115,11 @@ async def reveal_due(now: datetime | None = None) -> list[Published]:
     """Scheduler rule: when a review window closes, its hidden reviews are revealed."""
     now = now or utc_now()
     events: list[Published] = []
-    contract_ids = await Review.filter(revealed_at=None, contract__review_deadline__lte=now
-                                       ).distinct().values_list("contract_id", flat=True)
+    contract_ids = (
+        await Review.filter(revealed_at=None, contract__review_deadline__lte=now)
+        .distinct()
+        .values_list("contract_id", flat=True)
+    )
     for contract_id in contract_ids:
         async with in_transaction():
             contract = await Contract.filter(id=contract_id).select_for_update().first()

@@ -16,12 +16,15 @@ class Review(Entity):
     """Double-blind: hidden from everyone but its author until `revealed_at` is set, when both
     parties have reviewed or the review window has closed."""
 
-    contract = fields.ForeignKeyField("models.Contract", related_name="reviews",
-                                      on_delete=fields.CASCADE)
-    author = fields.ForeignKeyField("models.User", related_name="reviews_written",
-                                    on_delete=fields.CASCADE)
-    subject = fields.ForeignKeyField("models.User", related_name="reviews_received",
-                                     on_delete=fields.CASCADE)
+    contract = fields.ForeignKeyField(
+        "models.Contract", related_name="reviews", on_delete=fields.CASCADE
+    )
+    author = fields.ForeignKeyField(
+        "models.User", related_name="reviews_written", on_delete=fields.CASCADE
+    )
+    subject = fields.ForeignKeyField(
+        "models.User", related_name="reviews_received", on_delete=fields.CASCADE
+    )
     author_role = fields.CharEnumField(ReviewerRole, max_length=12)
     overall = fields.SmallIntField()
     communication = fields.SmallIntField()

@@ -24,32 +24,44 @@ GOOD_OVERALL = 4
 
 
 def _ended() -> Q:
-    return Q(status=ContractStatus.COMPLETED) | Q(status=ContractStatus.CANCELLED,
-                                                  funded_cents__gt=0)
+    return Q(status=ContractStatus.COMPLETED) | Q(
+        status=ContractStatus.CANCELLED, funded_cents__gt=0
+    )
 
 
 async def job_success_scores(freelancer_ids: Sequence[UUID]) -> dict[UUID, int | None]:
     contracts = await Contract.filter(_ended(), freelancer_id__in=list(freelancer_ids)).values(
-        "id", "freelancer_id", "status", "refunded_cents")
+        "id", "freelancer_id", "status", "refunded_cents"
+    )
     ids = [row["id"] for row in contracts]
-    disputed = set(await Dispute.filter(contract_id__in=ids).values_list("contract_id",
-                                                                         flat=True))
-    scores = dict(await Review.filter(contract_id__in=ids, author_role=ReviewerRole.CLIENT,
-                                      revealed_at__isnull=False).values_list("contract_id",
-                                                                             "overall"))
+    disputed = set(await Dispute.filter(contract_id__in=ids).values_list("contract_id", flat=True))
+    scores = dict(
+        await Review.filter(
+            contract_id__in=ids, author_role=ReviewerRole.CLIENT, revealed_at__isnull=False
+        ).values_list("contract_id", "overall")
+    )
     ended: dict[UUID, int] = defaultdict(int)
     well: dict[UUID, int] = defaultdict(int)
     for row in contracts:
         owner = UUID(str(row["freelancer_id"]))
         ended[owner] += 1
-        went_well = (row["status"] == ContractStatus.COMPLETED and row["refunded_cents"] == 0
-                     and row["id"] not in disputed
-                     and scores.get(row["id"], GOOD_OVERALL) >= GOOD_OVERALL)
+        went_well = (
+            row["status"] == ContractStatus.COMPLETED
+            and row["refunded_cents"] == 0
+            and row["id"] not in disputed
+            and scores.get(row["id"], GOOD_OVERALL) >= GOOD_OVERALL
+        )
         well[owner] += went_well
-    return {freelancer_id: int((Decimal(100) * well[freelancer_id] / ended[freelancer_id])
-                               .quantize(Decimal(1), ROUND_HALF_UP))
-            if ended[freelancer_id] >= MIN_ENDED_FOR_SCORE else None
-            for freelancer_id in (UUID(str(i)) for i in freelancer_ids)}
+    return {
+        freelancer_id: int(
+            (Decimal(100) * well[freelancer_id] / ended[freelancer_id]).quantize(
+                Decimal(1), ROUND_HALF_UP
+            )
+        )
+        if ended[freelancer_id] >= MIN_ENDED_FOR_SCORE
+        else None
+        for freelancer_id in (UUID(str(i)) for i in freelancer_ids)
+    }
 
 
 async def _grouped(queryset, column: str, value) -> dict[UUID, int]:  # type: ignore[no-untyped-def]
@@ -59,30 +71,42 @@ async def _grouped(queryset, column: str, value) -> dict[UUID, int]:  # type: ig
 
 async def freelancer_counters(ids: Sequence[UUID]) -> dict[UUID, tuple[int, int]]:
     """(completed contracts, total earned in cents, before the service fee) per freelancer."""
-    completed = await _grouped(Contract.filter(freelancer_id__in=list(ids),
-                                               status=ContractStatus.COMPLETED),
-                               "freelancer_id", Count("id"))
-    earned = await _grouped(Contract.filter(freelancer_id__in=list(ids)), "freelancer_id",
-                            Sum("paid_cents"))
-    return {UUID(str(i)): (completed.get(UUID(str(i)), 0), earned.get(UUID(str(i)), 0))
-            for i in ids}
+    completed = await _grouped(
+        Contract.filter(freelancer_id__in=list(ids), status=ContractStatus.COMPLETED),
+        "freelancer_id",
+        Count("id"),
+    )
+    earned = await _grouped(
+        Contract.filter(freelancer_id__in=list(ids)), "freelancer_id", Sum("paid_cents")
+    )
+    return {
+        UUID(str(i)): (completed.get(UUID(str(i)), 0), earned.get(UUID(str(i)), 0)) for i in ids
+    }
 
 
 async def client_counters(ids: Sequence[UUID]) -> dict[UUID, tuple[int, int, int, bool]]:
     """(jobs posted, hires, total spent in cents, payment verified) per client profile.
 
     Payment verified: the client has funded escrow or paid a timesheet at least once."""
-    jobs = await _grouped(Job.filter(client_id__in=list(ids)).exclude(status=JobStatus.DRAFT),
-                          "client_id", Count("id"))
-    hires = await _grouped(Contract.filter(client_id__in=list(ids), started_at__isnull=False),
-                           "client_id", Count("id"))
-    spent = await _grouped(Contract.filter(client_id__in=list(ids)), "client_id",
-                           Sum("paid_cents"))
-    funded = await _grouped(Contract.filter(client_id__in=list(ids)), "client_id",
-                            Sum("funded_cents"))
+    jobs = await _grouped(
+        Job.filter(client_id__in=list(ids)).exclude(status=JobStatus.DRAFT),
+        "client_id",
+        Count("id"),
+    )
+    hires = await _grouped(
+        Contract.filter(client_id__in=list(ids), started_at__isnull=False), "client_id", Count("id")
+    )
+    spent = await _grouped(Contract.filter(client_id__in=list(ids)), "client_id", Sum("paid_cents"))
+    funded = await _grouped(
+        Contract.filter(client_id__in=list(ids)), "client_id", Sum("funded_cents")
+    )
     result = {}
     for raw in ids:
         key = UUID(str(raw))
-        result[key] = (jobs.get(key, 0), hires.get(key, 0), spent.get(key, 0),
-                       funded.get(key, 0) > 0 or spent.get(key, 0) > 0)
+        result[key] = (
+            jobs.get(key, 0),
+            hires.get(key, 0),
+            spent.get(key, 0),
+            funded.get(key, 0) > 0 or spent.get(key, 0) > 0,
+        )
     return result

@@ -23,8 +23,9 @@ class Session:
     token: str
 
 
-async def sign_up(*, email: str, password: str, display_name: str,
-                  is_staff: bool = False) -> Session:
+async def sign_up(
+    *, email: str, password: str, display_name: str, is_staff: bool = False
+) -> Session:
     email = rules.normalize_email(email, field=["input", "email"])
     rules.check_password(password, email=email, field=["input", "password"])
     display_name = rules.clean_display_name(display_name, field=["input", "displayName"])
@@ -33,13 +34,18 @@ async def sign_up(*, email: str, password: str, display_name: str,
     password_hash = await hash_password(password)
     try:
         async with in_transaction():
-            user = await User.create(email=email, display_name=display_name,
-                                     password_hash=password_hash, is_staff=is_staff)
+            user = await User.create(
+                email=email,
+                display_name=display_name,
+                password_hash=password_hash,
+                is_staff=is_staff,
+            )
             token = await _issue_token(user)
     except IntegrityError as error:
         # Two sign-ups with one email raced past the check above; the unique index decided.
-        raise AlreadyExists("An account with this email already exists",
-                            field=["input", "email"]) from error
+        raise AlreadyExists(
+            "An account with this email already exists", field=["input", "email"]
+        ) from error
     return Session(user=user, token=token)
 
 
@@ -54,9 +60,10 @@ async def log_in(*, email: str, password: str, address: str) -> Session:
         await LoginFailure.create(email=normalized, address=address[:64])
         raise ValidationFailed("Email or password is incorrect")
     # A successful log-in forgives earlier mistakes for this email, not for the address.
-    await LoginFailure.filter(email=normalized,
-                              created_at__gte=utc_now() - timedelta(
-                                  seconds=settings.login_window_seconds)).delete()
+    await LoginFailure.filter(
+        email=normalized,
+        created_at__gte=utc_now() - timedelta(seconds=settings.login_window_seconds),
+    ).delete()
     return Session(user=user, token=await _issue_token(user))
 
 
@@ -65,36 +72,46 @@ async def _refuse_when_rate_limited(email: str, address: str) -> None:
     since = utc_now() - timedelta(seconds=settings.login_window_seconds)
     by_email = await LoginFailure.filter(email=email, created_at__gte=since).count()
     by_address = await LoginFailure.filter(address=address, created_at__gte=since).count()
-    if (by_email >= settings.login_max_failures_per_email
-            or by_address >= settings.login_max_failures_per_address):
+    if (
+        by_email >= settings.login_max_failures_per_email
+        or by_address >= settings.login_max_failures_per_address
+    ):
         raise RateLimited("Too many failed log-in attempts; try again later")
 
 
 async def log_out(token: str) -> None:
     await AuthToken.filter(token_hash=token_digest(token), revoked_at=None).update(
-        revoked_at=utc_now())
+        revoked_at=utc_now()
+    )
 
 
 async def user_for_token(token: str | None) -> User | None:
     """The user a bearer token signs in, or None when it is unknown, expired or revoked."""
     if not token:
         return None
-    row = await AuthToken.filter(
-        token_hash=token_digest(token), revoked_at=None, expires_at__gt=utc_now()
-    ).select_related("user").first()
+    row = (
+        await AuthToken.filter(
+            token_hash=token_digest(token), revoked_at=None, expires_at__gt=utc_now()
+        )
+        .select_related("user")
+        .first()
+    )
     return row.user if row else None
 
 
 async def token_is_live(token: str) -> bool:
-    return await AuthToken.filter(token_hash=token_digest(token), revoked_at=None,
-                                  expires_at__gt=utc_now()).exists()
+    return await AuthToken.filter(
+        token_hash=token_digest(token), revoked_at=None, expires_at__gt=utc_now()
+    ).exists()
 
 
 async def _issue_token(user: User) -> str:
     token = new_token()
     await AuthToken.create(
-        token_hash=token_digest(token), user=user,
-        expires_at=utc_now() + timedelta(hours=get_settings().token_ttl_hours))
+        token_hash=token_digest(token),
+        user=user,
+        expires_at=utc_now() + timedelta(hours=get_settings().token_ttl_hours),
+    )
     return token
 
 

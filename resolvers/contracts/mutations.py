@@ -42,8 +42,9 @@ from schema.proposals import ConnectsPayload, PurchaseConnectsInput
 RowT = TypeVar("RowT")
 
 
-async def _act(info: Info, run: Callable[[], Awaitable[tuple[RowT, list[Published]]]]
-               ) -> tuple[RowT | None, list[Any]]:
+async def _act(
+    info: Info, run: Callable[[], Awaitable[tuple[RowT, list[Published]]]]
+) -> tuple[RowT | None, list[Any]]:
     """Run one action; publish its events once it has committed; map business errors."""
     result, errors = await attempt(run())
     if result is None:
@@ -58,8 +59,7 @@ def _contract_payload(row: Any, errors: list[Any]) -> ContractPayload:
 
 
 def _milestone_payload(row: Any, errors: list[Any]) -> MilestonePayload:
-    return MilestonePayload(milestone=Milestone.from_row(row) if row else None,
-                            user_errors=errors)
+    return MilestonePayload(milestone=Milestone.from_row(row) if row else None, user_errors=errors)
 
 
 def _contract_id(global_id: str) -> Any:
@@ -71,8 +71,12 @@ def _milestone_id(global_id: str) -> Any:
 
 
 def _draft(milestone: Any) -> MilestoneDraft:
-    return MilestoneDraft(title=milestone.title, amount=milestone.amount,
-                          description=milestone.description, due_date=milestone.due_date)
+    return MilestoneDraft(
+        title=milestone.title,
+        amount=milestone.amount,
+        description=milestone.description,
+        due_date=milestone.due_date,
+    )
 
 
 async def send_offer(info: Info, input: SendOfferInput) -> ContractPayload:
@@ -80,10 +84,14 @@ async def send_offer(info: Info, input: SendOfferInput) -> ContractPayload:
         return await actions.send_offer(
             await signed_in_actor(info),
             decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"]),
-            title=input.title, terms=input.terms, contract_type=input.contract_type,
+            title=input.title,
+            terms=input.terms,
+            contract_type=input.contract_type,
             milestones=[_draft(m) for m in input.milestones] if input.milestones else None,
-            hourly_rate=input.hourly_rate, weekly_limit_hours=input.weekly_limit_hours,
-            deadline=input.deadline)
+            hourly_rate=input.hourly_rate,
+            weekly_limit_hours=input.weekly_limit_hours,
+            deadline=input.deadline,
+        )
 
     return _contract_payload(*await _act(info, run))
 
@@ -107,17 +115,18 @@ resume_contract = _contract_move(actions.resume_contract)
 
 async def end_contract(info: Info, input: EndContractInput) -> ContractPayload:
     async def run():  # type: ignore[no-untyped-def]
-        return await actions.end_contract(await signed_in_actor(info),
-                                          _contract_id(input.contract_id), input.reason)
+        return await actions.end_contract(
+            await signed_in_actor(info), _contract_id(input.contract_id), input.reason
+        )
 
     return _contract_payload(*await _act(info, run))
 
 
 async def add_milestone(info: Info, input: AddMilestoneInput) -> MilestonePayload:
     async def run():  # type: ignore[no-untyped-def]
-        return await actions.add_milestone(await signed_in_actor(info),
-                                           _contract_id(input.contract_id),
-                                           _draft(input.milestone))
+        return await actions.add_milestone(
+            await signed_in_actor(info), _contract_id(input.contract_id), _draft(input.milestone)
+        )
 
     return _milestone_payload(*await _act(info, run))
 
@@ -125,8 +134,11 @@ async def add_milestone(info: Info, input: AddMilestoneInput) -> MilestonePayloa
 def _milestone_money(action: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     async def resolve(info: Info, input: MilestoneIdInput) -> MilestonePayload:
         async def run():  # type: ignore[no-untyped-def]
-            return await action(await signed_in_actor(info), _milestone_id(input.milestone_id),
-                                input.idempotency_key)
+            return await action(
+                await signed_in_actor(info),
+                _milestone_id(input.milestone_id),
+                input.idempotency_key,
+            )
 
         return _milestone_payload(*await _act(info, run))
 
@@ -140,39 +152,49 @@ refund_milestone = _milestone_money(milestones.refund_milestone)
 
 async def submit_milestone(info: Info, input: SubmitMilestoneInput) -> MilestonePayload:
     async def run():  # type: ignore[no-untyped-def]
-        return await milestones.submit(await signed_in_actor(info),
-                                       _milestone_id(input.milestone_id), input.message,
-                                       input.attachment_urls or [])
+        return await milestones.submit(
+            await signed_in_actor(info),
+            _milestone_id(input.milestone_id),
+            input.message,
+            input.attachment_urls or [],
+        )
 
     return _milestone_payload(*await _act(info, run))
 
 
-async def request_milestone_changes(info: Info,
-                                    input: RequestMilestoneChangesInput) -> MilestonePayload:
+async def request_milestone_changes(
+    info: Info, input: RequestMilestoneChangesInput
+) -> MilestonePayload:
     async def run():  # type: ignore[no-untyped-def]
-        return await milestones.request_changes(await signed_in_actor(info),
-                                                _milestone_id(input.milestone_id),
-                                                input.message)
+        return await milestones.request_changes(
+            await signed_in_actor(info), _milestone_id(input.milestone_id), input.message
+        )
 
     return _milestone_payload(*await _act(info, run))
 
 
 async def log_time(info: Info, input: LogTimeInput) -> TimeEntryPayload:
     async def run():  # type: ignore[no-untyped-def]
-        return await hourly.log_time(await signed_in_actor(info),
-                                     _contract_id(input.contract_id), input.date, input.hours,
-                                     input.memo)
+        return await hourly.log_time(
+            await signed_in_actor(info),
+            _contract_id(input.contract_id),
+            input.date,
+            input.hours,
+            input.memo,
+        )
 
     row, errors = await _act(info, run)
-    return TimeEntryPayload(time_entry=TimeEntry.from_row(row) if row else None,
-                            user_errors=errors)
+    return TimeEntryPayload(time_entry=TimeEntry.from_row(row) if row else None, user_errors=errors)
 
 
 async def approve_timesheet(info: Info, input: ApproveTimesheetInput) -> ContractPayload:
     async def run():  # type: ignore[no-untyped-def]
-        return await hourly.approve_timesheet(await signed_in_actor(info),
-                                              _contract_id(input.contract_id),
-                                              input.week_start, input.idempotency_key)
+        return await hourly.approve_timesheet(
+            await signed_in_actor(info),
+            _contract_id(input.contract_id),
+            input.week_start,
+            input.idempotency_key,
+        )
 
     return _contract_payload(*await _act(info, run))
 
@@ -180,9 +202,9 @@ async def approve_timesheet(info: Info, input: ApproveTimesheetInput) -> Contrac
 async def open_dispute(info: Info, input: OpenDisputeInput) -> DisputePayload:
     async def run():  # type: ignore[no-untyped-def]
         milestone_id = _milestone_id(input.milestone_id) if input.milestone_id else None
-        return await disputes.open_dispute(await signed_in_actor(info),
-                                           _contract_id(input.contract_id), milestone_id,
-                                           input.reason)
+        return await disputes.open_dispute(
+            await signed_in_actor(info), _contract_id(input.contract_id), milestone_id, input.reason
+        )
 
     row, errors = await _act(info, run)
     return DisputePayload(dispute=Dispute.from_row(row) if row else None, user_errors=errors)
@@ -193,8 +215,10 @@ async def resolve_dispute(info: Info, input: ResolveDisputeInput) -> DisputePayl
         return await disputes.resolve_dispute(
             await signed_in_actor(info),
             decode_id(input.dispute_id, "Dispute", field=["input", "disputeId"]),
-            release=input.release_to_freelancer, refund=input.refund_to_client,
-            note=input.note)
+            release=input.release_to_freelancer,
+            refund=input.refund_to_client,
+            note=input.note,
+        )
 
     row, errors = await _act(info, run)
     return DisputePayload(dispute=Dispute.from_row(row) if row else None, user_errors=errors)
@@ -203,21 +227,26 @@ async def resolve_dispute(info: Info, input: ResolveDisputeInput) -> DisputePayl
 async def add_funds(info: Info, input: AddFundsInput) -> WalletPayload:
     actor = await signed_in_actor(info)
     _, errors = await attempt(wallet.add_funds(actor, input.amount, input.idempotency_key))
-    return WalletPayload(wallet=None if errors else await wallet_of(actor.user_id),
-                         user_errors=errors)
+    return WalletPayload(
+        wallet=None if errors else await wallet_of(actor.user_id), user_errors=errors
+    )
 
 
 async def withdraw_funds(info: Info, input: WithdrawFundsInput) -> WalletPayload:
     actor = await signed_in_actor(info)
     _, errors = await attempt(wallet.withdraw_funds(actor, input.amount, input.idempotency_key))
-    return WalletPayload(wallet=None if errors else await wallet_of(actor.user_id),
-                         user_errors=errors)
+    return WalletPayload(
+        wallet=None if errors else await wallet_of(actor.user_id), user_errors=errors
+    )
 
 
 async def purchase_connects(info: Info, input: PurchaseConnectsInput) -> ConnectsPayload:
     actor = await signed_in_actor(info)
-    balance, errors = await attempt(wallet.purchase_connects(actor, input.quantity,
-                                                             input.idempotency_key))
-    return ConnectsPayload(connects_balance=balance,
-                           wallet=None if errors else await wallet_of(actor.user_id),
-                           user_errors=errors)
+    balance, errors = await attempt(
+        wallet.purchase_connects(actor, input.quantity, input.idempotency_key)
+    )
+    return ConnectsPayload(
+        connects_balance=balance,
+        wallet=None if errors else await wallet_of(actor.user_id),
+        user_errors=errors,
+    )

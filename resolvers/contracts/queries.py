@@ -71,16 +71,22 @@ async def visible_transaction(info: Info, pk: UUID) -> Any:
     return row
 
 
-async def viewer_contracts(info: Info, first: int | None = None, after: str | None = None,
-                           last: int | None = None, before: str | None = None,
-                           status: ContractStatus | None = None) -> Connection[Contract]:
+async def viewer_contracts(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    status: ContractStatus | None = None,
+) -> Connection[Contract]:
     user = info.context.user
     assert user is not None
     queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
     if status is not None:
         queryset = queryset.filter(status=ContractStatusValue(status))
-    return await build_connection(queryset, page_request(first, after, last, before),
-                                  Contract.from_row, descending=True)
+    return await build_connection(
+        queryset, page_request(first, after, last, before), Contract.from_row, descending=True
+    )
 
 
 def fee_quote(amount: Decimal) -> FeeQuote:
@@ -91,16 +97,21 @@ def fee_quote(amount: Decimal) -> FeeQuote:
     settings = get_settings()
     client_fee = fee_cents(cents, settings.client_fee_rate)
     freelancer_fee = fee_cents(cents, settings.freelancer_fee_rate)
-    return FeeQuote(amount=from_cents(cents), client_fee=from_cents(client_fee),
-                    client_pays=from_cents(cents + client_fee),
-                    freelancer_fee=from_cents(freelancer_fee),
-                    freelancer_receives=from_cents(cents - freelancer_fee))
+    return FeeQuote(
+        amount=from_cents(cents),
+        client_fee=from_cents(client_fee),
+        client_pays=from_cents(cents + client_fee),
+        freelancer_fee=from_cents(freelancer_fee),
+        freelancer_receives=from_cents(cents - freelancer_fee),
+    )
 
 
 # ---------------------------------------------------------------- subscriptions
 
-async def _contract_for_subscription(info: Info, contract_id: strawberry.ID | None
-                                     ) -> ContractRow | None:
+
+async def _contract_for_subscription(
+    info: Info, contract_id: strawberry.ID | None
+) -> ContractRow | None:
     if contract_id is None:
         return None
     parsed = parse_global_id(contract_id)
@@ -110,8 +121,9 @@ async def _contract_for_subscription(info: Info, contract_id: strawberry.ID | No
     return row
 
 
-async def contract_updated(info: Info, contract_id: strawberry.ID | None = None,
-                           after: str | None = None) -> AsyncGenerator[ContractEvent, None]:
+async def contract_updated(
+    info: Info, contract_id: strawberry.ID | None = None, after: str | None = None
+) -> AsyncGenerator[ContractEvent, None]:
     user = await signed_in_now(info)
     contract = await _contract_for_subscription(info, contract_id)
     after_seq = after_cursor(after)
@@ -119,8 +131,9 @@ async def contract_updated(info: Info, contract_id: strawberry.ID | None = None,
     def mine() -> Any:
         if contract is not None:
             return ContractEventRow.filter(contract_id=contract.id)
-        return ContractEventRow.filter(Q(contract__client_user_id=user.id)
-                                       | Q(contract__freelancer_user_id=user.id))
+        return ContractEventRow.filter(
+            Q(contract__client_user_id=user.id) | Q(contract__freelancer_user_id=user.id)
+        )
 
     async def fetch_after(cursor: int | None) -> list[dict[str, Any]]:
         query = mine()
@@ -136,12 +149,18 @@ async def contract_updated(info: Info, contract_id: strawberry.ID | None = None,
     # event of theirs is also published (contracts made later included).
     channel = contract_channel(contract.id) if contract else channels.user(user.id)
     stream = replay_then_live(
-        info.context.broadcast, [channel] if contract is None else [channel,
-                                                                    channels.user(user.id)],
-        after=after_seq, fetch_after=fetch_after, latest=latest,
-        accept=lambda envelope: envelope.get("type") == "contract_event" and (
-            contract is None or envelope.get("contract_id") == str(contract.id)),
-        closes=revokes(info), still_allowed=token_still_valid(info))
+        info.context.broadcast,
+        [channel] if contract is None else [channel, channels.user(user.id)],
+        after=after_seq,
+        fetch_after=fetch_after,
+        latest=latest,
+        accept=lambda envelope: (
+            envelope.get("type") == "contract_event"
+            and (contract is None or envelope.get("contract_id") == str(contract.id))
+        ),
+        closes=revokes(info),
+        still_allowed=token_still_valid(info),
+    )
     # aclosing: when the subscription ends, the stream leaves its channels now, not whenever
     # the garbage collector finalizes it.
     async with aclosing(stream):
@@ -150,8 +169,9 @@ async def contract_updated(info: Info, contract_id: strawberry.ID | None = None,
             yield ContractEvent.from_envelope(envelope)
 
 
-async def milestone_updated(info: Info, contract_id: strawberry.ID | None = None
-                            ) -> AsyncGenerator[Milestone, None]:
+async def milestone_updated(
+    info: Info, contract_id: strawberry.ID | None = None
+) -> AsyncGenerator[Milestone, None]:
     """Live only: each milestone as it is after each change."""
     user = await signed_in_now(info)
     contract = await _contract_for_subscription(info, contract_id)

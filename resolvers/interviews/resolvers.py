@@ -46,11 +46,19 @@ from schema.interviews import (
 )
 from schema.notifications import Notification
 
+
 async def visible_interview(info: Info, pk: UUID) -> InterviewRow | None:
     row = await info.context.loaders.interview.load(pk)
     user = info.context.user
-    if row is None or user is None or user.id not in (row.client_id,  # type: ignore[attr-defined]
-                                                      row.freelancer_id):  # type: ignore[attr-defined]
+    if (
+        row is None
+        or user is None
+        or user.id
+        not in (
+            row.client_id,  # type: ignore[attr-defined]
+            row.freelancer_id,
+        )
+    ):  # type: ignore[attr-defined]
         return None
     return row
 
@@ -65,8 +73,9 @@ async def visible_message(info: Info, public_id: UUID) -> MessageRow | None:
 async def start_interview(info: Info, input: StartInterviewInput) -> InterviewPayload:
     async def run():  # type: ignore[no-untyped-def]
         proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
-        return await actions.start_interview(await signed_in_actor(info), proposal_id,
-                                             input.message)
+        return await actions.start_interview(
+            await signed_in_actor(info), proposal_id, input.message
+        )
 
     result, errors = await attempt(run())
     if result is None:
@@ -78,8 +87,7 @@ async def start_interview(info: Info, input: StartInterviewInput) -> InterviewPa
 
 async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
     async def run():  # type: ignore[no-untyped-def]
-        interview_id = decode_id(input.interview_id, "Interview",
-                                 field=["input", "interviewId"])
+        interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
         return await actions.send_message(await signed_in_actor(info), interview_id, input.body)
 
     result, errors = await attempt(run())
@@ -92,37 +100,43 @@ async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
 
 async def mark_interview_read(info: Info, input: MarkInterviewReadInput) -> InterviewPayload:
     async def run():  # type: ignore[no-untyped-def]
-        interview_id = decode_id(input.interview_id, "Interview",
-                                 field=["input", "interviewId"])
+        interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
         return await actions.mark_read(await signed_in_actor(info), interview_id)
 
     row, errors = await attempt(run())
-    return InterviewPayload(interview=Interview.from_row(row) if row else None,
-                            user_errors=errors)
+    return InterviewPayload(interview=Interview.from_row(row) if row else None, user_errors=errors)
 
 
-async def viewer_interviews(info: Info, first: int | None = None, after: str | None = None,
-                            last: int | None = None, before: str | None = None
-                            ) -> Connection[Interview]:
+async def viewer_interviews(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Interview]:
     user = info.context.user
     assert user is not None
     queryset = InterviewRow.filter(Q(client_id=user.id) | Q(freelancer_id=user.id))
-    return await build_connection(queryset, page_request(first, after, last, before),
-                                  Interview.from_row, descending=True)
+    return await build_connection(
+        queryset, page_request(first, after, last, before), Interview.from_row, descending=True
+    )
 
 
 # ---------------------------------------------------------------- subscriptions
+
 
 def _message_envelope(row: MessageRow) -> dict[str, Any]:
     return actions.message_event(row).payload
 
 
-async def message_added(info: Info, interview_id: strawberry.ID, after: str | None = None
-                        ) -> AsyncGenerator[Message, None]:
+async def message_added(
+    info: Info, interview_id: strawberry.ID, after: str | None = None
+) -> AsyncGenerator[Message, None]:
     user = await signed_in_now(info)
     parsed = parse_global_id(interview_id)
-    interview = await visible_interview(info, parsed[1]) if parsed and parsed[0] == "Interview" \
-        else None
+    interview = (
+        await visible_interview(info, parsed[1]) if parsed and parsed[0] == "Interview" else None
+    )
     if interview is None:
         raise PublicError("No Interview with this ID", "NOT_FOUND")
     after_seq = after_cursor(after)
@@ -136,10 +150,15 @@ async def message_added(info: Info, interview_id: strawberry.ID, after: str | No
         return row.seq if row else 0
 
     stream = replay_then_live(
-        info.context.broadcast, [channels.interview(interview.id), channels.user(user.id)],
-        after=after_seq, fetch_after=fetch_after, latest=latest,
-        accept=lambda envelope: envelope.get("type") == "message", closes=revokes(info),
-        still_allowed=token_still_valid(info))
+        info.context.broadcast,
+        [channels.interview(interview.id), channels.user(user.id)],
+        after=after_seq,
+        fetch_after=fetch_after,
+        latest=latest,
+        accept=lambda envelope: envelope.get("type") == "message",
+        closes=revokes(info),
+        still_allowed=token_still_valid(info),
+    )
     # aclosing: when the subscription ends, the stream leaves its channels now, not whenever
     # the garbage collector finalizes it.
     async with aclosing(stream):
@@ -149,8 +168,9 @@ async def message_added(info: Info, interview_id: strawberry.ID, after: str | No
             yield Message.from_envelope(envelope)
 
 
-async def notification_added(info: Info, after: str | None = None
-                             ) -> AsyncGenerator[Notification, None]:
+async def notification_added(
+    info: Info, after: str | None = None
+) -> AsyncGenerator[Notification, None]:
     user = await signed_in_now(info)
     after_seq = after_cursor(after)
 
@@ -166,10 +186,15 @@ async def notification_added(info: Info, after: str | None = None
         return row.seq if row else 0
 
     stream = replay_then_live(
-        info.context.broadcast, [channels.user(user.id)], after=after_seq,
-        fetch_after=fetch_after, latest=latest,
-        accept=lambda envelope: envelope.get("type") == "notification", closes=revokes(info),
-        still_allowed=token_still_valid(info))
+        info.context.broadcast,
+        [channels.user(user.id)],
+        after=after_seq,
+        fetch_after=fetch_after,
+        latest=latest,
+        accept=lambda envelope: envelope.get("type") == "notification",
+        closes=revokes(info),
+        still_allowed=token_still_valid(info),
+    )
     async with aclosing(stream):
         async for envelope in stream:
             info.context.loaders = Loaders()

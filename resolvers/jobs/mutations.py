@@ -24,8 +24,9 @@ def _job_payload(row, errors) -> JobPayload:  # type: ignore[no-untyped-def]
 
 
 async def post_job(info: Info, input: PostJobInput) -> JobPayload:
-    return _job_payload(*await attempt(actions.post_job(await signed_in_actor(info),
-                                                        provided_fields(input))))
+    return _job_payload(
+        *await attempt(actions.post_job(await signed_in_actor(info), provided_fields(input)))
+    )
 
 
 async def update_job(info: Info, input: UpdateJobInput) -> JobPayload:
@@ -56,10 +57,12 @@ async def close_job(info: Info, input: JobIdInput) -> JobPayload:
 async def invite_freelancer(info: Info, input: InviteFreelancerInput) -> InvitationPayload:
     async def run():  # type: ignore[no-untyped-def]
         job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
-        freelancer_id = decode_id(input.freelancer_id, "FreelancerProfile",
-                                  field=["input", "freelancerId"])
-        return await actions.invite_freelancer(await signed_in_actor(info), job_id,
-                                               freelancer_id, input.message)
+        freelancer_id = decode_id(
+            input.freelancer_id, "FreelancerProfile", field=["input", "freelancerId"]
+        )
+        return await actions.invite_freelancer(
+            await signed_in_actor(info), job_id, freelancer_id, input.message
+        )
 
     result, errors = await attempt(run())
     if result is None:
@@ -69,14 +72,16 @@ async def invite_freelancer(info: Info, input: InviteFreelancerInput) -> Invitat
     return InvitationPayload(invitation=Invitation.from_row(invitation), user_errors=[])
 
 
-async def respond_to_invitation(info: Info,
-                                input: RespondToInvitationInput) -> InvitationPayload:
+async def respond_to_invitation(info: Info, input: RespondToInvitationInput) -> InvitationPayload:
     async def run():  # type: ignore[no-untyped-def]
-        invitation_id = decode_id(input.invitation_id, "Invitation",
-                                  field=["input", "invitationId"])
-        return await actions.respond_to_invitation(await signed_in_actor(info), invitation_id,
-                                                   input.accept)
+        invitation_id = decode_id(
+            input.invitation_id, "Invitation", field=["input", "invitationId"]
+        )
+        return await actions.respond_to_invitation(
+            await signed_in_actor(info), invitation_id, input.accept
+        )
 
     row, errors = await attempt(run())
-    return InvitationPayload(invitation=Invitation.from_row(row) if row else None,
-                             user_errors=errors)
+    return InvitationPayload(
+        invitation=Invitation.from_row(row) if row else None, user_errors=errors
+    )

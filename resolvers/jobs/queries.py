@@ -6,11 +6,11 @@ import strawberry
 from tortoise.expressions import Q
 
 from models.errors import DomainError
+from models.jobs.orm import Invitation as InvitationRow
+from models.jobs.orm import Job as JobRow
 from models.jobs.orm import JobStatus as JobStatusValue
 from models.jobs.search import JobOrderField as JobOrderFieldValue
 from models.jobs.search import JobSearch, search_jobs
-from models.jobs.orm import Invitation as InvitationRow
-from models.jobs.orm import Job as JobRow
 from resolvers.actors import bad_argument, signed_in_actor, viewer_actor
 from resolvers.context import Info
 from resolvers.jobs.visibility import visible_job
@@ -35,46 +35,78 @@ async def job(info: Info, id: strawberry.ID) -> Job | None:
     return Job.from_row(row) if row else None
 
 
-async def jobs(info: Info, first: int | None = None, after: str | None = None,
-               last: int | None = None, before: str | None = None,
-               filter: JobFilter | None = None, order_by: JobOrder | None = None
-               ) -> Connection[Job]:
+async def jobs(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: JobFilter | None = None,
+    order_by: JobOrder | None = None,
+) -> Connection[Job]:
     given = filter or JobFilter()
     client_id = None
     if given.client_id is not None:
         parsed = parse_global_id(given.client_id)
         # An id that is not a client profile matches no job, as a missing one would.
         client_id = parsed[1] if parsed and parsed[0] == "ClientProfile" else NO_SUCH_ID
-    search = JobSearch(query=given.query, skills=given.skills, budget_type=given.budget_type,
-                       min_budget=given.min_budget, max_budget=given.max_budget,
-                       experience_level=given.experience_level, status=given.status,
-                       client_id=client_id)
+    search = JobSearch(
+        query=given.query,
+        skills=given.skills,
+        budget_type=given.budget_type,
+        min_budget=given.min_budget,
+        max_budget=given.max_budget,
+        experience_level=given.experience_level,
+        status=given.status,
+        client_id=client_id,
+    )
     try:
         listing = search_jobs(
-            await viewer_actor(info), search,
+            await viewer_actor(info),
+            search,
             JobOrderFieldValue(order_by.field.value) if order_by else None,
-            descending=order_by is None or order_by.direction == SortDirection.DESC)
+            descending=order_by is None or order_by.direction == SortDirection.DESC,
+        )
     except DomainError as error:
         raise bad_argument(error) from error
-    return await build_connection(listing.queryset, page_request(first, after, last, before),
-                                  Job.from_row, keys=listing.keys, descending=listing.descending)
+    return await build_connection(
+        listing.queryset,
+        page_request(first, after, last, before),
+        Job.from_row,
+        keys=listing.keys,
+        descending=listing.descending,
+    )
 
 
-async def viewer_jobs(info: Info, first: int | None = None, after: str | None = None,
-                      last: int | None = None, before: str | None = None,
-                      status: JobStatus | None = None) -> Connection[Job]:
+async def viewer_jobs(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    status: JobStatus | None = None,
+) -> Connection[Job]:
     actor = await signed_in_actor(info)
-    queryset = JobRow.filter(client_id=actor.client_profile_id) \
-        if actor.client_profile_id else JobRow.filter(id__in=[])
+    queryset = (
+        JobRow.filter(client_id=actor.client_profile_id)
+        if actor.client_profile_id
+        else JobRow.filter(id__in=[])
+    )
     if status is not None:
         queryset = queryset.filter(status=JobStatusValue(status))
-    return await build_connection(queryset, page_request(first, after, last, before),
-                                  Job.from_row, descending=True)
+    return await build_connection(
+        queryset, page_request(first, after, last, before), Job.from_row, descending=True
+    )
 
 
-async def viewer_invitations(info: Info, first: int | None = None, after: str | None = None,
-                             last: int | None = None, before: str | None = None,
-                             status: InvitationStatus | None = None) -> Connection[Invitation]:
+async def viewer_invitations(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    status: InvitationStatus | None = None,
+) -> Connection[Invitation]:
     """Invitations the viewer received as a freelancer and sent as a client."""
     actor = await signed_in_actor(info)
     mine = Q(id__in=[])
@@ -85,5 +117,6 @@ async def viewer_invitations(info: Info, first: int | None = None, after: str | 
     queryset = InvitationRow.filter(mine)
     if status is not None:
         queryset = queryset.filter(status=status)
-    return await build_connection(queryset, page_request(first, after, last, before),
-                                  Invitation.from_row, descending=True)
+    return await build_connection(
+        queryset, page_request(first, after, last, before), Invitation.from_row, descending=True
+    )

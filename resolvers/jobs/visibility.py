@@ -20,7 +20,8 @@ async def visible_job(info: Info, job_id: UUID) -> Job | None:
     invited = False
     if actor is not None and actor.freelancer_profile_id is not None:
         invitation = await info.context.loaders.my_invitation_by_job(
-            actor.freelancer_profile_id).load(job.id)
+            actor.freelancer_profile_id
+        ).load(job.id)
         invited = invitation is not None
     return job if can_view_job(actor, job, invited=invited) else None
 
@@ -30,8 +31,7 @@ async def visible_proposal(info: Info, proposal_id: UUID) -> Proposal | None:
     if proposal is None:
         return None
     job = await info.context.loaders.job.load(proposal.job_id)  # type: ignore[attr-defined]
-    role = proposal_role(await viewer_actor(info), proposal,
-                         job.client_id)  # type: ignore[attr-defined]
+    role = proposal_role(await viewer_actor(info), proposal, job.client_id)  # type: ignore[attr-defined]
     return proposal if role is not None else None
 
 
@@ -41,5 +41,4 @@ async def visible_invitation(info: Info, invitation_id: UUID) -> Invitation | No
         return None
     job = await info.context.loaders.job.load(invitation.job_id)  # type: ignore[attr-defined]
     actor = await viewer_actor(info)
-    return invitation if can_view_invitation(actor, invitation,
-                                             job.client_id) else None  # type: ignore[attr-defined]
+    return invitation if can_view_invitation(actor, invitation, job.client_id) else None  # type: ignore[attr-defined]

@@ -11,15 +11,25 @@ from schema.notifications import (
 )
 
 
-async def viewer_notifications(info: Info, first: int | None = None, after: str | None = None,
-                               last: int | None = None, before: str | None = None,
-                               unread_only: bool | None = None) -> Connection[Notification]:
+async def viewer_notifications(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    unread_only: bool | None = None,
+) -> Connection[Notification]:
     assert info.context.user is not None
     queryset = NotificationRow.filter(user_id=info.context.user.id)
     if unread_only:
         queryset = queryset.filter(read_at=None)
-    return await build_connection(queryset, page_request(first, after, last, before),
-                                  Notification.from_row, keys=("seq",), descending=True)
+    return await build_connection(
+        queryset,
+        page_request(first, after, last, before),
+        Notification.from_row,
+        keys=("seq",),
+        descending=True,
+    )
 
 
 async def unread_notification_count(info: Info) -> int:
@@ -27,8 +37,9 @@ async def unread_notification_count(info: Info) -> int:
     return await actions.unread_count(info.context.user.id)
 
 
-async def mark_notifications_read(info: Info, input: MarkNotificationsReadInput
-                                  ) -> MarkNotificationsReadPayload:
+async def mark_notifications_read(
+    info: Info, input: MarkNotificationsReadInput
+) -> MarkNotificationsReadPayload:
     assert info.context.user is not None
     ids = []
     for global_id in input.ids or []:

@@ -21,44 +21,57 @@ from schema.profiles import (
 
 def _freelancer_payload(row, errors) -> FreelancerProfilePayload:  # type: ignore[no-untyped-def]
     return FreelancerProfilePayload(
-        profile=FreelancerProfile.from_row(row) if row else None, user_errors=errors)
+        profile=FreelancerProfile.from_row(row) if row else None, user_errors=errors
+    )
 
 
 def _client_payload(row, errors) -> ClientProfilePayload:  # type: ignore[no-untyped-def]
     return ClientProfilePayload(
-        profile=ClientProfile.from_row(row) if row else None, user_errors=errors)
+        profile=ClientProfile.from_row(row) if row else None, user_errors=errors
+    )
 
 
-async def create_freelancer_profile(info: Info,
-                                    input: FreelancerProfileInput) -> FreelancerProfilePayload:
+async def create_freelancer_profile(
+    info: Info, input: FreelancerProfileInput
+) -> FreelancerProfilePayload:
     assert info.context.user is not None
-    return _freelancer_payload(*await attempt(actions.create_freelancer_profile(
-        info.context.user, provided_fields(input))))
+    return _freelancer_payload(
+        *await attempt(actions.create_freelancer_profile(info.context.user, provided_fields(input)))
+    )
 
 
 async def update_freelancer_profile(
-        info: Info, input: UpdateFreelancerProfileInput) -> FreelancerProfilePayload:
+    info: Info, input: UpdateFreelancerProfileInput
+) -> FreelancerProfilePayload:
     assert info.context.user is not None
-    return _freelancer_payload(*await attempt(actions.update_freelancer_profile(
-        info.context.user, provided_fields(input))))
+    return _freelancer_payload(
+        *await attempt(actions.update_freelancer_profile(info.context.user, provided_fields(input)))
+    )
 
 
 async def add_portfolio_item(info: Info, input: PortfolioItemInput) -> PortfolioItemPayload:
     assert info.context.user is not None
-    row, errors = await attempt(actions.add_portfolio_item(
-        info.context.user, title=input.title, description=input.description, url=input.url))
-    return PortfolioItemPayload(item=PortfolioItem.from_row(row) if row else None,
-                                user_errors=errors)
+    row, errors = await attempt(
+        actions.add_portfolio_item(
+            info.context.user, title=input.title, description=input.description, url=input.url
+        )
+    )
+    return PortfolioItemPayload(
+        item=PortfolioItem.from_row(row) if row else None, user_errors=errors
+    )
 
 
 async def create_client_profile(info: Info, input: ClientProfileInput) -> ClientProfilePayload:
     assert info.context.user is not None
-    return _client_payload(*await attempt(actions.create_client_profile(
-        info.context.user, provided_fields(input))))
+    return _client_payload(
+        *await attempt(actions.create_client_profile(info.context.user, provided_fields(input)))
+    )
 
 
-async def update_client_profile(info: Info,
-                                input: UpdateClientProfileInput) -> ClientProfilePayload:
+async def update_client_profile(
+    info: Info, input: UpdateClientProfileInput
+) -> ClientProfilePayload:
     assert info.context.user is not None
-    return _client_payload(*await attempt(actions.update_client_profile(
-        info.context.user, provided_fields(input))))
+    return _client_payload(
+        *await attempt(actions.update_client_profile(info.context.user, provided_fields(input)))
+    )

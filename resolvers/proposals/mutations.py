@@ -23,8 +23,12 @@ async def submit_proposal(info: Info, input: SubmitProposalInput) -> ProposalPay
     async def run():  # type: ignore[no-untyped-def]
         job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
         return await actions.submit_proposal(
-            await signed_in_actor(info), job_id, cover_letter=input.cover_letter,
-            bid_amount=input.bid_amount, estimated_duration_days=input.estimated_duration_days)
+            await signed_in_actor(info),
+            job_id,
+            cover_letter=input.cover_letter,
+            bid_amount=input.bid_amount,
+            estimated_duration_days=input.estimated_duration_days,
+        )
 
     result, errors = await attempt(run())
     if result is None:
@@ -52,7 +56,8 @@ shortlist_proposal = _move(actions.shortlist_proposal)
 async def decline_proposal(info: Info, input: DeclineProposalInput) -> ProposalPayload:
     async def run():  # type: ignore[no-untyped-def]
         proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
-        return await actions.decline_proposal(await signed_in_actor(info), proposal_id,
-                                              input.reason)
+        return await actions.decline_proposal(
+            await signed_in_actor(info), proposal_id, input.reason
+        )
 
     return _payload(*await attempt(run()))

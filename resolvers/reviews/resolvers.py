@@ -16,8 +16,7 @@ async def visible_review(info: Info, pk: UUID) -> Any:
     """Revealed reviews are public; a hidden one exists only for its author."""
     row = await info.context.loaders.review.load(pk)
     user = info.context.user
-    if row is None or (row.revealed_at is None and (
-            user is None or row.author_id != user.id)):  # type: ignore[attr-defined]
+    if row is None or (row.revealed_at is None and (user is None or row.author_id != user.id)):  # type: ignore[attr-defined]
         return None
     return row
 
@@ -26,9 +25,16 @@ async def submit_review(info: Info, input: SubmitReviewInput) -> ReviewPayload:
     async def run():  # type: ignore[no-untyped-def]
         contract_id = decode_id(input.contract_id, "Contract", field=["input", "contractId"])
         return await actions.submit_review(
-            await signed_in_actor(info), contract_id,
-            {"overall": input.overall, "communication": input.communication,
-             "quality": input.quality, "deadlines": input.deadlines}, input.comment)
+            await signed_in_actor(info),
+            contract_id,
+            {
+                "overall": input.overall,
+                "communication": input.communication,
+                "quality": input.quality,
+                "deadlines": input.deadlines,
+            },
+            input.comment,
+        )
 
     result, errors = await attempt(run())
     if result is None:

@@ -3,23 +3,27 @@ from __future__ import annotations
 from auth.tokens import token_digest
 from models.events import Published, user_channel
 from models.users import actions
-from resolvers.publish import publish
 from resolvers.context import Info
 from resolvers.errors import attempt
+from resolvers.publish import publish
 from schema.users import AuthPayload, LogInInput, LogOutPayload, SignUpInput, User
 
 
 async def sign_up(info: Info, input: SignUpInput) -> AuthPayload:
-    session, errors = await attempt(actions.sign_up(
-        email=input.email, password=input.password, display_name=input.display_name))
+    session, errors = await attempt(
+        actions.sign_up(email=input.email, password=input.password, display_name=input.display_name)
+    )
     if session is None:
         return AuthPayload(token=None, user=None, user_errors=errors)
     return _signed_in(info, session)
 
 
 async def log_in(info: Info, input: LogInInput) -> AuthPayload:
-    session, errors = await attempt(actions.log_in(
-        email=input.email, password=input.password, address=info.context.client_address))
+    session, errors = await attempt(
+        actions.log_in(
+            email=input.email, password=input.password, address=info.context.client_address
+        )
+    )
     if session is None:
         return AuthPayload(token=None, user=None, user_errors=errors)
     return _signed_in(info, session)
@@ -35,6 +39,13 @@ async def log_out(info: Info) -> LogOutPayload:
     assert info.context.token is not None and info.context.user is not None
     await actions.log_out(info.context.token)
     # Live subscriptions opened with this token end when they see this.
-    await publish(info, [Published(channel=user_channel(info.context.user.id), payload={
-        "type": "token_revoked", "token_hash": token_digest(info.context.token)})])
+    await publish(
+        info,
+        [
+            Published(
+                channel=user_channel(info.context.user.id),
+                payload={"type": "token_revoked", "token_hash": token_digest(info.context.token)},
+            )
+        ],
+    )
     return LogOutPayload(ok=True, user_errors=[])

@@ -59,17 +59,17 @@ from typing import Any
 
 os.environ.setdefault("LOG_JSON", "false")
 
-from starlette.requests import Request  # noqa: E402
-from tortoise import connections  # noqa: E402
-from tortoise.backends.base.config_generator import expand_db_url  # noqa: E402
-from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
-from tortoise.context import TortoiseContext  # noqa: E402
-from tortoise.log import db_client_logger  # noqa: E402
-from tortoise.transactions import in_transaction  # noqa: E402
+from starlette.requests import Request
+from tortoise import connections
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
+from tortoise.log import db_client_logger
+from tortoise.transactions import in_transaction
 
-from models import MODEL_MODULES  # noqa: E402
-from models.jobs import search_index  # noqa: E402
-from models.jobs.orm import (  # noqa: E402
+from models import MODEL_MODULES
+from models.jobs import search_index
+from models.jobs.orm import (
     BudgetType,
     ExperienceLevel,
     Job,
@@ -77,12 +77,12 @@ from models.jobs.orm import (  # noqa: E402
     JobStatus,
     JobVisibility,
 )
-from models.jobs.search import JobSearch, search_jobs  # noqa: E402
-from models.pagination import PageRequest, paginate  # noqa: E402
-from models.planner import refresh_statistics  # noqa: E402
-from models.profiles.catalog import ensure_skill_catalog  # noqa: E402
-from models.profiles.orm import ClientProfile, Skill  # noqa: E402
-from models.users.orm import User  # noqa: E402
+from models.jobs.search import JobSearch, search_jobs
+from models.pagination import PageRequest, paginate
+from models.planner import refresh_statistics
+from models.profiles.catalog import ensure_skill_catalog
+from models.profiles.orm import ClientProfile, Skill
+from models.users.orm import User
 
 TERM = "geospatial"
 TERM_RATE = 0.0125
@@ -109,6 +109,7 @@ query Search($after: String, $term: String!) {
 
 
 # ------------------------------------------------------------------------------ data
+
 
 def vocabulary(rng: random.Random, size: int = 4000) -> list[str]:
     """Pronounceable consonant-vowel words: never two vowels in a row, so the search word
@@ -161,27 +162,46 @@ class Generator:
                 description.append(RARE_TERM)
             created = EPOCH - SPAN * rng.random()
             roll = rng.random()
-            status = (JobStatus.OPEN if roll < 0.88 else JobStatus.CLOSED if roll < 0.95
-                      else JobStatus.DRAFT)
+            status = (
+                JobStatus.OPEN
+                if roll < 0.88
+                else JobStatus.CLOSED
+                if roll < 0.95
+                else JobStatus.DRAFT
+            )
             fixed = rng.random() < 0.6
             budget = rng.randrange(500, 2_000_000, 500) if fixed else None
             rate_max = None if fixed else rng.randrange(1500, 15000, 500)
             rate_min = None if fixed else rate_max - rng.randrange(0, 1500, 500)
             value = budget if fixed else rate_max * 40
-            rows.append(Job(
-                id=job_id, client_id=rng.choice(self.clients), created_at=created,
-                updated_at=created, published_at=None if status == JobStatus.DRAFT else created,
-                title=" ".join(title).capitalize()[:150], description=" ".join(description) + ".",
-                budget_type=BudgetType.FIXED if fixed else BudgetType.HOURLY,
-                budget_cents=budget, hourly_rate_min_cents=rate_min,
-                hourly_rate_max_cents=rate_max, budget_sort_cents=value,
-                experience_level=rng.choice(list(ExperienceLevel)),
-                visibility=(JobVisibility.INVITE_ONLY if rng.random() < 0.05
-                            else JobVisibility.PUBLIC),
-                status=status, connects_required=4, proposal_count=rng.randint(0, 30),
-                skill_names=" ".join(skill.name for skill in skills)))
-            links.extend(JobSkill(job_id=job_id, skill_id=skill.id, position=index)
-                         for index, skill in enumerate(skills))
+            rows.append(
+                Job(
+                    id=job_id,
+                    client_id=rng.choice(self.clients),
+                    created_at=created,
+                    updated_at=created,
+                    published_at=None if status == JobStatus.DRAFT else created,
+                    title=" ".join(title).capitalize()[:150],
+                    description=" ".join(description) + ".",
+                    budget_type=BudgetType.FIXED if fixed else BudgetType.HOURLY,
+                    budget_cents=budget,
+                    hourly_rate_min_cents=rate_min,
+                    hourly_rate_max_cents=rate_max,
+                    budget_sort_cents=value,
+                    experience_level=rng.choice(list(ExperienceLevel)),
+                    visibility=(
+                        JobVisibility.INVITE_ONLY if rng.random() < 0.05 else JobVisibility.PUBLIC
+                    ),
+                    status=status,
+                    connects_required=4,
+                    proposal_count=rng.randint(0, 30),
+                    skill_names=" ".join(skill.name for skill in skills),
+                )
+            )
+            links.extend(
+                JobSkill(job_id=job_id, skill_id=skill.id, position=index)
+                for index, skill in enumerate(skills)
+            )
         return rows, links
 
 
@@ -207,6 +227,7 @@ async def analyze(backend: str, sqlite_analyze: bool) -> None:
 
 # ------------------------------------------------------------------------------ measuring
 
+
 @dataclass
 class Result:
     backend: str
@@ -231,8 +252,9 @@ async def estimate_s(actions: list[Callable[[], Awaitable[Any]]]) -> float:
     return total
 
 
-async def run_in_turn(actions: list[Callable[[], Awaitable[Any]]], reps: int,
-                      samples: list[list[float]]) -> None:
+async def run_in_turn(
+    actions: list[Callable[[], Awaitable[Any]]], reps: int, samples: list[list[float]]
+) -> None:
     """Milliseconds of each action, run in turn (a, b, c, a, b, c, ...) with the garbage
     collector off, so that a change in the machine's load hits every action alike."""
     gc.collect()
@@ -249,13 +271,24 @@ async def run_in_turn(actions: list[Callable[[], Awaitable[Any]]], reps: int,
 
 def _p(samples: list[float], quantile: float) -> float:
     ordered = sorted(samples)
-    return statistics.median(ordered) if quantile == 0.5 else \
-        ordered[max(0, round(len(ordered) * quantile) - 1)]
+    return (
+        statistics.median(ordered)
+        if quantile == 0.5
+        else ordered[max(0, round(len(ordered) * quantile) - 1)]
+    )
 
 
 def fake_request() -> Request:
-    return Request({"type": "http", "method": "POST", "path": "/graphql", "headers": [],
-                    "query_string": b"", "client": ("203.0.113.7", 51000)})
+    return Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": "/graphql",
+            "headers": [],
+            "query_string": b"",
+            "client": ("203.0.113.7", 51000),
+        }
+    )
 
 
 async def page_cursors(term: str, pages: int) -> tuple[list[str | None], int]:
@@ -264,8 +297,12 @@ async def page_cursors(term: str, pages: int) -> tuple[list[str | None], int]:
     cursors: list[str | None] = [None]
     seen = 0
     while len(cursors) < pages:
-        page = await paginate(listing.queryset, PageRequest(first=PAGE_SIZE, after=cursors[-1]),
-                              keys=listing.keys, descending=listing.descending)
+        page = await paginate(
+            listing.queryset,
+            PageRequest(first=PAGE_SIZE, after=cursors[-1]),
+            keys=listing.keys,
+            descending=listing.descending,
+        )
         seen += len(page.rows)
         if not page.has_next_page:
             break
@@ -293,8 +330,11 @@ async def prepare(data: DataSet, backend: str, term: str) -> list[Callable[[], A
     matches = await search_jobs(None, JobSearch(query=term), None).queryset.count()
     if not data.cursors:
         data.cursors, _ = await page_cursors(term, DEEP_PAGE)
-        print(f"  {backend} {data.size}: {matches} visible jobs match {term!r} "
-              f"({matches / data.size:.2%}); {len(data.cursors)} pages reachable", flush=True)
+        print(
+            f"  {backend} {data.size}: {matches} visible jobs match {term!r} "
+            f"({matches / data.size:.2%}); {len(data.cursors)} pages reachable",
+            flush=True,
+        )
     actions: list[Callable[[], Awaitable[Any]]] = []
     cases: list[tuple[int, str]] = []
     for page in (1, DEEP_PAGE):
@@ -304,27 +344,36 @@ async def prepare(data: DataSet, backend: str, term: str) -> list[Callable[[], A
         expected = min(PAGE_SIZE, matches - (page - 1) * PAGE_SIZE)
 
         async def graphql(after: str | None = after, expected: int = expected) -> None:
-            context = Context(request=fake_request(), response=None, request_id="bench",
-                              client_address="203.0.113.7")
-            result = await schema.execute(QUERY, variable_values={"after": after, "term": term},
-                                          context_value=context)
+            context = Context(
+                request=fake_request(),
+                response=None,
+                request_id="bench",
+                client_address="203.0.113.7",
+            )
+            result = await schema.execute(
+                QUERY, variable_values={"after": after, "term": term}, context_value=context
+            )
             assert result.errors is None, result.errors
             assert len(result.data["jobs"]["edges"]) == expected, result.data
 
         async def raw(after: str | None = after, expected: int = expected) -> None:
             listing = search_jobs(None, JobSearch(query=term), None)
-            found = await paginate(listing.queryset, PageRequest(first=PAGE_SIZE, after=after),
-                                   keys=listing.keys, descending=listing.descending)
+            found = await paginate(
+                listing.queryset,
+                PageRequest(first=PAGE_SIZE, after=after),
+                keys=listing.keys,
+                descending=listing.descending,
+            )
             assert len(found.rows) == expected
 
         actions += [graphql, raw]
         cases += [(page, "graphql"), (page, "raw")]
     rare_matches = await search_jobs(None, JobSearch(query=RARE_TERM), None).queryset.count()
     if not data.cases:
-        print(f"  {backend} {data.size}: {rare_matches} visible jobs match {RARE_TERM!r}",
-              flush=True)
-    actions += [timed_graphql(schema, RARE_TERM, rare_matches),
-                timed_raw(RARE_TERM, rare_matches)]
+        print(
+            f"  {backend} {data.size}: {rare_matches} visible jobs match {RARE_TERM!r}", flush=True
+        )
+    actions += [timed_graphql(schema, RARE_TERM, rare_matches), timed_raw(RARE_TERM, rare_matches)]
     cases += [(1, "graphql-rare"), (1, "raw-rare")]
     if not data.cases:
         data.cases = cases
@@ -337,10 +386,12 @@ def timed_graphql(schema: Any, term: str, matches: int) -> Callable[[], Awaitabl
     from resolvers.context import Context
 
     async def graphql() -> None:
-        context = Context(request=fake_request(), response=None, request_id="bench",
-                          client_address="203.0.113.7")
-        result = await schema.execute(QUERY, variable_values={"after": None, "term": term},
-                                      context_value=context)
+        context = Context(
+            request=fake_request(), response=None, request_id="bench", client_address="203.0.113.7"
+        )
+        result = await schema.execute(
+            QUERY, variable_values={"after": None, "term": term}, context_value=context
+        )
         assert result.errors is None, result.errors
         assert len(result.data["jobs"]["edges"]) == min(PAGE_SIZE, matches), result.data
 
@@ -352,8 +403,12 @@ def timed_raw(term: str, matches: int) -> Callable[[], Awaitable[Any]]:
 
     async def raw() -> None:
         listing = search_jobs(None, JobSearch(query=term), None)
-        found = await paginate(listing.queryset, PageRequest(first=PAGE_SIZE),
-                               keys=listing.keys, descending=listing.descending)
+        found = await paginate(
+            listing.queryset,
+            PageRequest(first=PAGE_SIZE),
+            keys=listing.keys,
+            descending=listing.descending,
+        )
         assert len(found.rows) == min(PAGE_SIZE, matches)
 
     return raw
@@ -368,8 +423,13 @@ class _LastSelect(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args
-        if (isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str)
-                and args[0].startswith("SELECT") and 'FROM "jobs"' in args[0]):
+        if (
+            isinstance(args, tuple)
+            and len(args) == 2
+            and isinstance(args[0], str)
+            and args[0].startswith("SELECT")
+            and 'FROM "jobs"' in args[0]
+        ):
             self.statement = (args[0], list(args[1] or []))
 
 
@@ -381,8 +441,12 @@ async def page_statement(term: str, after: str | None) -> tuple[str, list[Any]]:
     db_client_logger.addHandler(catcher)
     try:
         listing = search_jobs(None, JobSearch(query=term), None)
-        await paginate(listing.queryset, PageRequest(first=PAGE_SIZE, after=after),
-                       keys=listing.keys, descending=listing.descending)
+        await paginate(
+            listing.queryset,
+            PageRequest(first=PAGE_SIZE, after=after),
+            keys=listing.keys,
+            descending=listing.descending,
+        )
     finally:
         db_client_logger.removeHandler(catcher)
         db_client_logger.setLevel(previous)
@@ -404,7 +468,8 @@ async def print_plan(backend: str, term: str, after: str | None) -> None:
                 await connection.execute_script(f"SET LOCAL plan_cache_mode = {mode}")
                 await connection.execute_script(f"PREPARE bench_page AS {sql}")
                 _, rows = await connection.execute_query(
-                    f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE bench_page({literals})")
+                    f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE bench_page({literals})"
+                )
                 await connection.execute_script("DEALLOCATE bench_page")
             print(f"      [{mode}]")
             for row in rows:
@@ -429,9 +494,13 @@ def _literal(value: Any) -> str:
 
 # ------------------------------------------------------------------------------ backends
 
+
 def postgres_url(database: str) -> str:
-    base = (os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-            or "postgres://postgres@127.0.0.1:5432/postgres")
+    base = (
+        os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("TEST_DATABASE_URL")
+        or "postgres://postgres@127.0.0.1:5432/postgres"
+    )
     scheme, _, rest = base.partition("://")
     authority = rest.split("/", 1)[0].split("?", 1)[0]
     return f"{scheme}://{authority}/{database}"
@@ -444,24 +513,41 @@ async def tortoise(url: str | dict[str, Any], *, create: bool = False) -> AsyncI
     context = TortoiseContext()
     async with context:
         await context.init(
-            config={"connections": {"default": url},
-                    "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
-                    "use_tz": True, "timezone": "UTC"},
-            _create_db=create, _enable_global_fallback=True)
+            config={
+                "connections": {"default": url},
+                "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+                "use_tz": True,
+                "timezone": "UTC",
+            },
+            _create_db=create,
+            _enable_global_fallback=True,
+        )
         yield
 
 
 async def build(backend: str, size: int, sqlite_analyze: bool) -> None:
     """Schema, 200 clients and `size` jobs; every size draws the same first jobs."""
     await context_schema()
-    users = [User(id=uuid.UUID(int=index + 1, version=4), email=f"c{index}@bench.example",
-                  display_name=f"Client {index}", password_hash="-") for index in range(200)]
+    users = [
+        User(
+            id=uuid.UUID(int=index + 1, version=4),
+            email=f"c{index}@bench.example",
+            display_name=f"Client {index}",
+            password_hash="-",
+        )
+        for index in range(200)
+    ]
     await User.bulk_create(users)
-    profiles = [ClientProfile(id=uuid.UUID(int=10_000 + index, version=4), user_id=user.id,
-                              description="Bench client") for index, user in enumerate(users)]
+    profiles = [
+        ClientProfile(
+            id=uuid.UUID(int=10_000 + index, version=4), user_id=user.id, description="Bench client"
+        )
+        for index, user in enumerate(users)
+    ]
     await ClientProfile.bulk_create(profiles)
-    generator = Generator.create(list(await Skill.all().order_by("name")),
-                                 [profile.id for profile in profiles])
+    generator = Generator.create(
+        list(await Skill.all().order_by("name")), [profile.id for profile in profiles]
+    )
     await add_jobs(generator, size)
     await analyze(backend, sqlite_analyze)
 
@@ -487,8 +573,7 @@ async def run_backend(backend: str, sizes: list[int], args: argparse.Namespace) 
             url = postgres_url(f"bench_job_search_{tag}_{size}")
             if args.pg_plan_cache_mode != "auto":
                 url = expand_db_url(url)
-                url["credentials"]["server_settings"] = {
-                    "plan_cache_mode": args.pg_plan_cache_mode}
+                url["credentials"]["server_settings"] = {"plan_cache_mode": args.pg_plan_cache_mode}
         else:
             url = f"sqlite://{Path(tmp.name) / f'bench_{size}.db'}"
         datasets.append(DataSet(size=size, url=url, cursors=[], cases=[], samples=[]))
@@ -497,8 +582,10 @@ async def run_backend(backend: str, sizes: list[int], args: argparse.Namespace) 
             started = time.perf_counter()
             async with tortoise(data.url, create=backend == "postgres"):
                 await build(backend, data.size, args.sqlite_analyze)
-            print(f"{backend}: {data.size} jobs loaded in {time.perf_counter() - started:.1f} s",
-                  flush=True)
+            print(
+                f"{backend}: {data.size} jobs loaded in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
         for cycle in range(args.cycles):
             for data in datasets:
                 async with tortoise(data.url):
@@ -506,8 +593,10 @@ async def run_backend(backend: str, sizes: list[int], args: argparse.Namespace) 
                     if cycle == 0:
                         turn = await estimate_s(actions)
                         reps = args.budget / len(datasets) / max(turn, 1e-6)
-                        data.reps_per_cycle = max(args.min_reps // args.cycles + 1, min(
-                            args.max_reps // args.cycles + 1, int(reps / args.cycles)))
+                        data.reps_per_cycle = max(
+                            args.min_reps // args.cycles + 1,
+                            min(args.max_reps // args.cycles + 1, int(reps / args.cycles)),
+                        )
                     else:
                         await estimate_s(actions)  # warm up again after reconnecting
                     await run_in_turn(actions, data.reps_per_cycle, data.samples)
@@ -515,12 +604,23 @@ async def run_backend(backend: str, sizes: list[int], args: argparse.Namespace) 
         for data in datasets:
             print(f"  {backend} {data.size}:")
             for (page, layer), samples in zip(data.cases, data.samples, strict=True):
-                result = Result(backend, data.size, page, layer, _p(samples, 0.5),
-                                _p(samples, 0.1), _p(samples, 0.9), len(samples))
+                result = Result(
+                    backend,
+                    data.size,
+                    page,
+                    layer,
+                    _p(samples, 0.5),
+                    _p(samples, 0.1),
+                    _p(samples, 0.9),
+                    len(samples),
+                )
                 results.append(result)
-                print(f"    page {page:>2} {layer:<12} p50 {result.p50_ms:8.2f} ms  "
-                      f"p10 {result.p10_ms:8.2f} ms  p90 {result.p90_ms:8.2f} ms  "
-                      f"({result.reps} reps)", flush=True)
+                print(
+                    f"    page {page:>2} {layer:<12} p50 {result.p50_ms:8.2f} ms  "
+                    f"p10 {result.p10_ms:8.2f} ms  p90 {result.p90_ms:8.2f} ms  "
+                    f"({result.reps} reps)",
+                    flush=True,
+                )
             if args.explain:
                 async with tortoise(data.url):
                     for page in dict.fromkeys(page for page, _ in data.cases):
@@ -540,16 +640,22 @@ async def run_backend(backend: str, sizes: list[int], args: argparse.Namespace) 
 
 def report(results: list[Result], sizes: list[int]) -> None:
     print()
-    print(f"{'backend':<9} {'layer':<12} {'jobs':>7} {'page':>4} {'p50 ms':>9} {'p10 ms':>9} "
-          f"{'p90 ms':>9} {'reps':>5}")
+    print(
+        f"{'backend':<9} {'layer':<12} {'jobs':>7} {'page':>4} {'p50 ms':>9} {'p10 ms':>9} "
+        f"{'p90 ms':>9} {'reps':>5}"
+    )
     for r in results:
-        print(f"{r.backend:<9} {r.layer:<12} {r.size:>7} {r.page:>4} {r.p50_ms:>9.2f} "
-              f"{r.p10_ms:>9.2f} {r.p90_ms:>9.2f} {r.reps:>5}")
+        print(
+            f"{r.backend:<9} {r.layer:<12} {r.size:>7} {r.page:>4} {r.p50_ms:>9.2f} "
+            f"{r.p10_ms:>9.2f} {r.p90_ms:>9.2f} {r.reps:>5}"
+        )
     by_key = {(r.backend, r.layer, r.size, r.page): r.p50_ms for r in results}
     small, large = min(sizes), max(sizes)
     print()
-    print(f"{'backend':<9} {'layer':<12} {f'{large}/{small} (p1)':>16} {'goal':>5}   "
-          f"{f'page{DEEP_PAGE}/page1 @{large}':>20} {'goal':>5}")
+    print(
+        f"{'backend':<9} {'layer':<12} {f'{large}/{small} (p1)':>16} {'goal':>5}   "
+        f"{f'page{DEEP_PAGE}/page1 @{large}':>20} {'goal':>5}"
+    )
     for backend in dict.fromkeys(r.backend for r in results):
         for layer in ("graphql", "raw", "graphql-rare", "raw-rare"):
             p1_small = by_key.get((backend, layer, small, 1))
@@ -557,8 +663,10 @@ def report(results: list[Result], sizes: list[int]) -> None:
             deep = by_key.get((backend, layer, large, DEEP_PAGE))
             size_ratio = p1_large / p1_small if p1_small and p1_large else None
             depth_ratio = deep / p1_large if deep and p1_large else None
-            print(f"{backend:<9} {layer:<12} {_fmt(size_ratio):>16} {_ok(size_ratio, 1.5):>5}   "
-                  f"{_fmt(depth_ratio):>20} {_ok(depth_ratio, 1.2):>5}")
+            print(
+                f"{backend:<9} {layer:<12} {_fmt(size_ratio):>16} {_ok(size_ratio, 1.5):>5}   "
+                f"{_fmt(depth_ratio):>20} {_ok(depth_ratio, 1.2):>5}"
+            )
 
 
 def _fmt(value: float | None) -> str:
@@ -572,20 +680,29 @@ def _ok(value: float | None, goal: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default="sqlite,postgres")
-    parser.add_argument("--sizes", default="1000,100000",
-                        help="ascending; each adds jobs to the previous data set")
+    parser.add_argument(
+        "--sizes", default="1000,100000", help="ascending; each adds jobs to the previous data set"
+    )
     parser.add_argument("--min-reps", type=int, default=30)
     parser.add_argument("--max-reps", type=int, default=400)
-    parser.add_argument("--budget", type=float, default=30.0,
-                        help="seconds of timed runs to aim for per backend")
-    parser.add_argument("--cycles", type=int, default=6,
-                        help="how many times to alternate between the data sets")
+    parser.add_argument(
+        "--budget", type=float, default=30.0, help="seconds of timed runs to aim for per backend"
+    )
+    parser.add_argument(
+        "--cycles", type=int, default=6, help="how many times to alternate between the data sets"
+    )
     parser.add_argument("--explain", action="store_true", help="print each page's query plan")
-    parser.add_argument("--pg-plan-cache-mode", default="auto",
-                        choices=["auto", "force_custom_plan", "force_generic_plan"],
-                        help="PostgreSQL's plan_cache_mode for the benchmark's connections")
-    parser.add_argument("--sqlite-analyze", action="store_true",
-                        help="run ANALYZE on SQLite too (production files are never analyzed)")
+    parser.add_argument(
+        "--pg-plan-cache-mode",
+        default="auto",
+        choices=["auto", "force_custom_plan", "force_generic_plan"],
+        help="PostgreSQL's plan_cache_mode for the benchmark's connections",
+    )
+    parser.add_argument(
+        "--sqlite-analyze",
+        action="store_true",
+        help="run ANALYZE on SQLite too (production files are never analyzed)",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(size) for size in args.sizes.split(","))
     started = time.perf_counter()

@@ -138,8 +138,10 @@ def create_relay_app() -> Any:
         async with broadcast:
             yield
 
-    return Starlette(routes=[WebSocketRoute("/relay/{channel}", relay),
-                             Route("/healthz", healthz)], lifespan=lifespan)
+    return Starlette(
+        routes=[WebSocketRoute("/relay/{channel}", relay), Route("/healthz", healthz)],
+        lifespan=lifespan,
+    )
 
 
 # --------------------------------------------------------------------------- processes
@@ -212,8 +214,10 @@ async def wait_ready(process: Process, path: str) -> None:
     async with httpx.AsyncClient(base_url=process.http_url, timeout=2) as http:
         while time.monotonic() < deadline:
             if process.process.poll() is not None:
-                raise RuntimeError(f"{process.name} exited with {process.process.returncode}:\n"
-                                   f"{process.log_path.read_text(errors='replace')[-4000:]}")
+                raise RuntimeError(
+                    f"{process.name} exited with {process.process.returncode}:\n"
+                    f"{process.log_path.read_text(errors='replace')[-4000:]}"
+                )
             try:
                 response = await http.get(path)
                 if response.status_code == 200:
@@ -222,19 +226,26 @@ async def wait_ready(process: Process, path: str) -> None:
             except httpx.TransportError as error:
                 last = repr(error)
             await asyncio.sleep(0.1)
-    raise RuntimeError(f"{process.name} not ready within {READY_TIMEOUT} s ({last}):\n"
-                       f"{process.log_path.read_text(errors='replace')[-4000:]}")
+    raise RuntimeError(
+        f"{process.name} not ready within {READY_TIMEOUT} s ({last}):\n"
+        f"{process.log_path.read_text(errors='replace')[-4000:]}"
+    )
 
 
 @contextlib.asynccontextmanager
-async def started(name: str, command: list[str], env: dict[str, str], log_dir: Path,
-                  ready_path: str) -> AsyncIterator[Process]:
+async def started(
+    name: str, command: list[str], env: dict[str, str], log_dir: Path, ready_path: str
+) -> AsyncIterator[Process]:
     port = free_port()
     log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
-        popen = subprocess.Popen([*command, "--port", str(port)], cwd=PROJECT_ROOT,
-                                 env={**os.environ, **env}, stdout=log,
-                                 stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(
+            [*command, "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     process = Process(name=name, process=popen, port=port, log_path=log_path)
     try:
         await wait_ready(process, ready_path)
@@ -243,20 +254,49 @@ async def started(name: str, command: list[str], env: dict[str, str], log_dir: P
         await process.stop()
 
 
-def marketplace_server(name: str, database_url: str, redis_url: str, log_dir: Path, *,
-                       migrate: bool) -> Any:
-    return started(name, [str(MARKETPLACE), "serve", "--graceful-timeout",
-                          str(GRACEFUL_SECONDS), *([] if migrate else ["--no-migrate"])],
-                   {"DATABASE_URL": database_url, "BROADCAST_URL": redis_url,
-                    "PASSWORD_HASHING": "fast", "LOG_JSON": "false"}, log_dir, "/readyz")
+def marketplace_server(
+    name: str, database_url: str, redis_url: str, log_dir: Path, *, migrate: bool
+) -> Any:
+    return started(
+        name,
+        [
+            str(MARKETPLACE),
+            "serve",
+            "--graceful-timeout",
+            str(GRACEFUL_SECONDS),
+            *([] if migrate else ["--no-migrate"]),
+        ],
+        {
+            "DATABASE_URL": database_url,
+            "BROADCAST_URL": redis_url,
+            "PASSWORD_HASHING": "fast",
+            "LOG_JSON": "false",
+        },
+        log_dir,
+        "/readyz",
+    )
 
 
 def relay_server(redis_url: str, log_dir: Path) -> Any:
-    return started("relay", [sys.executable, "-m", "uvicorn", "--factory",
-                             "tests.benchmarks.bench_realtime:create_relay_app",
-                             "--host", "127.0.0.1", "--ws", "websockets-sansio",
-                             "--log-level", "warning"],
-                   {"RELAY_BROADCAST_URL": redis_url}, log_dir, "/healthz")
+    return started(
+        "relay",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "tests.benchmarks.bench_realtime:create_relay_app",
+            "--host",
+            "127.0.0.1",
+            "--ws",
+            "websockets-sansio",
+            "--log-level",
+            "warning",
+        ],
+        {"RELAY_BROADCAST_URL": redis_url},
+        log_dir,
+        "/healthz",
+    )
 
 
 @contextlib.asynccontextmanager
@@ -315,14 +355,20 @@ class Api:
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def mutate(self, query: str, input: dict[str, Any], token: str | None = None
-                     ) -> dict[str, Any]:
-        headers = {"accept": "application/graphql-response+json",
-                   "content-type": "application/json"}
+    async def mutate(
+        self, query: str, input: dict[str, Any], token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {
+            "accept": "application/graphql-response+json",
+            "content-type": "application/json",
+        }
         if token:
             headers["authorization"] = f"Bearer {token}"
-        response = await self.http.post("/graphql", headers=headers, content=orjson.dumps(
-            {"query": query, "variables": {"input": input}}))
+        response = await self.http.post(
+            "/graphql",
+            headers=headers,
+            content=orjson.dumps({"query": query, "variables": {"input": input}}),
+        )
         if response.status_code != 200:
             raise RuntimeError(f"{response.status_code}: {response.text}")
         body = orjson.loads(response.content)
@@ -347,44 +393,89 @@ class Chat:
         return "interview:" + raw.decode().split(":", 1)[1]
 
     async def send(self, api: Api, body: str) -> dict[str, Any]:
-        return (await api.mutate(SEND_MESSAGE, {"interviewId": self.interview_id, "body": body},
-                                 self.client_token))["message"]
+        return (
+            await api.mutate(
+                SEND_MESSAGE, {"interviewId": self.interview_id, "body": body}, self.client_token
+            )
+        )["message"]
 
 
 async def open_chat(api: Api) -> Chat:
     async def sign_up(name: str) -> str:
-        payload = await api.mutate(SIGN_UP, {
-            "email": f"bench-{uuid.uuid4().hex[:10]}@example.com",
-            "password": "correct-horse-battery", "displayName": name})
+        payload = await api.mutate(
+            SIGN_UP,
+            {
+                "email": f"bench-{uuid.uuid4().hex[:10]}@example.com",
+                "password": "correct-horse-battery",
+                "displayName": name,
+            },
+        )
         return payload["token"]
 
-    client, freelancer = await asyncio.gather(sign_up("Bench Client"),
-                                              sign_up("Bench Freelancer"))
-    await api.mutate(CREATE_CLIENT_PROFILE, {"description": "Benchmarks.",
-                                             "companyName": "Acme"}, client)
-    await api.mutate(CREATE_FREELANCER_PROFILE, {
-        "title": "GraphQL developer", "overview": "Strawberry and Tortoise.",
-        "skills": ["python", "graphql"], "hourlyRate": "50"}, freelancer)
-    job = (await api.mutate(POST_JOB, {
-        "title": f"Benchmark chat {uuid.uuid4().hex[:6]}", "description": "Fan-out.",
-        "skills": ["python", "graphql"], "budgetType": "FIXED", "budget": "500",
-        "experienceLevel": "EXPERT"}, client))["job"]
-    proposal = (await api.mutate(SUBMIT_PROPOSAL, {
-        "jobId": job["id"], "coverLetter": "I have built this before.", "bidAmount": "450"},
-        freelancer))["proposal"]
-    interview = (await api.mutate(START_INTERVIEW, {
-        "proposalId": proposal["id"], "message": "Hello"}, client))["interview"]
-    return Chat(client_token=client, freelancer_token=freelancer,
-                interview_id=interview["id"], first_cursor=interview["lastMessage"]["cursor"])
+    client, freelancer = await asyncio.gather(sign_up("Bench Client"), sign_up("Bench Freelancer"))
+    await api.mutate(
+        CREATE_CLIENT_PROFILE, {"description": "Benchmarks.", "companyName": "Acme"}, client
+    )
+    await api.mutate(
+        CREATE_FREELANCER_PROFILE,
+        {
+            "title": "GraphQL developer",
+            "overview": "Strawberry and Tortoise.",
+            "skills": ["python", "graphql"],
+            "hourlyRate": "50",
+        },
+        freelancer,
+    )
+    job = (
+        await api.mutate(
+            POST_JOB,
+            {
+                "title": f"Benchmark chat {uuid.uuid4().hex[:6]}",
+                "description": "Fan-out.",
+                "skills": ["python", "graphql"],
+                "budgetType": "FIXED",
+                "budget": "500",
+                "experienceLevel": "EXPERT",
+            },
+            client,
+        )
+    )["job"]
+    proposal = (
+        await api.mutate(
+            SUBMIT_PROPOSAL,
+            {"jobId": job["id"], "coverLetter": "I have built this before.", "bidAmount": "450"},
+            freelancer,
+        )
+    )["proposal"]
+    interview = (
+        await api.mutate(
+            START_INTERVIEW, {"proposalId": proposal["id"], "message": "Hello"}, client
+        )
+    )["interview"]
+    return Chat(
+        client_token=client,
+        freelancer_token=freelancer,
+        interview_id=interview["id"],
+        first_cursor=interview["lastMessage"]["cursor"],
+    )
 
 
 async def graphql_socket(ws_url: str, token: str, *, compression: str | None) -> Any:
     from websockets.asyncio.client import connect
 
-    connection = await connect(ws_url, subprotocols=[PROTOCOL], open_timeout=60,
-                               ping_interval=None, compression=compression, max_queue=None)
-    await connection.send(orjson.dumps({"type": "connection_init", "payload": {
-        "authorization": f"Bearer {token}"}}).decode())
+    connection = await connect(
+        ws_url,
+        subprotocols=[PROTOCOL],
+        open_timeout=60,
+        ping_interval=None,
+        compression=compression,
+        max_queue=None,
+    )
+    await connection.send(
+        orjson.dumps(
+            {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        ).decode()
+    )
     async with asyncio.timeout(60):
         ack = orjson.loads(await connection.recv())
     if ack.get("type") != "connection_ack":
@@ -394,9 +485,18 @@ async def graphql_socket(ws_url: str, token: str, *, compression: str | None) ->
 
 async def subscribe_live(connection: Any, chat: Chat, marker: str) -> None:
     """Subscribe after the message before `marker`; returns once the marker has been replayed."""
-    await connection.send(orjson.dumps({"id": "1", "type": "subscribe", "payload": {
-        "query": MESSAGE_BODIES,
-        "variables": {"interviewId": chat.interview_id, "after": chat.first_cursor}}}).decode())
+    await connection.send(
+        orjson.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {
+                    "query": MESSAGE_BODIES,
+                    "variables": {"interviewId": chat.interview_id, "after": chat.first_cursor},
+                },
+            }
+        ).decode()
+    )
     async with asyncio.timeout(120):
         while True:
             message = orjson.loads(await connection.recv())
@@ -462,9 +562,17 @@ class Arrivals:
 
 def envelope(key: str) -> str:
     """A payload shaped and sized like a message event."""
-    return orjson.dumps({"type": "message", "cursor": 1, "id": str(uuid.uuid4()),
-                         "interview_id": str(uuid.uuid4()), "sender_id": str(uuid.uuid4()),
-                         "body": key, "created_at": "2026-11-01T12:00:00.000000+00:00"}).decode()
+    return orjson.dumps(
+        {
+            "type": "message",
+            "cursor": 1,
+            "id": str(uuid.uuid4()),
+            "interview_id": str(uuid.uuid4()),
+            "sender_id": str(uuid.uuid4()),
+            "body": key,
+            "created_at": "2026-11-01T12:00:00.000000+00:00",
+        }
+    ).decode()
 
 
 async def bench_redis(redis_url: str, warmup: int, count: int) -> Latency:
@@ -503,63 +611,81 @@ async def bench_redis(redis_url: str, warmup: int, count: int) -> Latency:
     return Latency("(a) redis-py publish → redis-py subscriber", samples)
 
 
-async def bench_relay(redis_url: str, log_dir: Path, warmup: int, count: int,
-                      compression: str | None) -> Latency:
+async def bench_relay(
+    redis_url: str, log_dir: Path, warmup: int, count: int, compression: str | None
+) -> Latency:
     from redis import asyncio as aioredis
     from websockets.asyncio.client import connect
 
     channel = f"bench:{uuid.uuid4().hex}"
     publisher = aioredis.Redis.from_url(redis_url)
-    async with relay_server(redis_url, log_dir) as relay:
-        async with connect(f"ws://127.0.0.1:{relay.port}/relay/{channel}", ping_interval=None,
-                           compression=compression) as websocket:
-            assert await websocket.recv() == "ready"
-            arrivals = Arrivals()
+    async with (
+        relay_server(redis_url, log_dir) as relay,
+        connect(
+            f"ws://127.0.0.1:{relay.port}/relay/{channel}",
+            ping_interval=None,
+            compression=compression,
+        ) as websocket,
+    ):
+        assert await websocket.recv() == "ready"
+        arrivals = Arrivals()
 
-            async def read() -> None:
-                async for raw in websocket:
-                    arrivals.arrived(orjson.loads(raw)["body"], time.monotonic())
+        async def read() -> None:
+            async for raw in websocket:
+                arrivals.arrived(orjson.loads(raw)["body"], time.monotonic())
 
-            reader = asyncio.create_task(read())
-            samples = []
-            cpu_before = cpu_seconds(relay.pid)
-            try:
-                for index in range(warmup + count):
-                    key = f"b{index}"
-                    arrived = arrivals.expect(key)
-                    started_at = time.monotonic()
-                    await publisher.publish(channel, envelope(key))
-                    at = await asyncio.wait_for(arrived, 10)
-                    if index >= warmup:
-                        samples.append(at - started_at)
-                relay_cpu = (cpu_seconds(relay.pid) - cpu_before) / (warmup + count)
-            finally:
-                reader.cancel()
-                await asyncio.gather(reader, return_exceptions=True)
+        reader = asyncio.create_task(read())
+        samples = []
+        cpu_before = cpu_seconds(relay.pid)
+        try:
+            for index in range(warmup + count):
+                key = f"b{index}"
+                arrived = arrivals.expect(key)
+                started_at = time.monotonic()
+                await publisher.publish(channel, envelope(key))
+                at = await asyncio.wait_for(arrived, 10)
+                if index >= warmup:
+                    samples.append(at - started_at)
+            relay_cpu = (cpu_seconds(relay.pid) - cpu_before) / (warmup + count)
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
     await publisher.aclose()
-    return Latency("(b) redis-py publish → Broadcaster → plain websocket", samples,
-                   server_cpu=relay_cpu)
+    return Latency(
+        "(b) redis-py publish → Broadcaster → plain websocket", samples, server_cpu=relay_cpu
+    )
 
 
-async def bench_graphql(database_url: str, redis_url: str, log_dir: Path, warmup: int,
-                        count: int, compression: str | None) -> list[Latency]:
+async def bench_graphql(
+    database_url: str,
+    redis_url: str,
+    log_dir: Path,
+    warmup: int,
+    count: int,
+    compression: str | None,
+) -> list[Latency]:
     from redis import asyncio as aioredis
     from websockets.asyncio.client import connect
 
-    async with marketplace_server("latency", database_url, redis_url, log_dir,
-                                  migrate=True) as server, \
-            relay_server(redis_url, log_dir) as relay:
+    async with (
+        marketplace_server("latency", database_url, redis_url, log_dir, migrate=True) as server,
+        relay_server(redis_url, log_dir) as relay,
+    ):
         api = Api(server.http_url)
         chat = await open_chat(api)
         marker = f"marker {uuid.uuid4().hex[:8]}"
         await chat.send(api, marker)
-        connection = await graphql_socket(server.ws_url, chat.freelancer_token,
-                                          compression=compression)
+        connection = await graphql_socket(
+            server.ws_url, chat.freelancer_token, compression=compression
+        )
         await subscribe_live(connection, chat, marker)
         # (b) on the same mutations: (b)'s relay, subscribed to the interview's channel, beside
         # the GraphQL subscriber; both receive every sendMessage's event.
-        relay_socket = await connect(f"ws://127.0.0.1:{relay.port}/relay/{chat.channel}",
-                                     ping_interval=None, compression=compression)
+        relay_socket = await connect(
+            f"ws://127.0.0.1:{relay.port}/relay/{chat.channel}",
+            ping_interval=None,
+            compression=compression,
+        )
         assert await relay_socket.recv() == "ready"
         # The tap: when the server's publish reached Redis (as a subscriber there sees it).
         tap_client = aioredis.Redis.from_url(redis_url)
@@ -584,8 +710,11 @@ async def bench_graphql(database_url: str, redis_url: str, log_dir: Path, warmup
                 if message["type"] == "message":
                     tapped.arrived(orjson.loads(message["data"])["body"], at)
 
-        readers = [asyncio.create_task(read()), asyncio.create_task(read_tap()),
-                   asyncio.create_task(read_relay())]
+        readers = [
+            asyncio.create_task(read()),
+            asyncio.create_task(read_tap()),
+            asyncio.create_task(read_relay()),
+        ]
         publisher = aioredis.Redis.from_url(redis_url)
         from_start, from_response, from_redis, round_trip, from_publish = [], [], [], [], []
         relay_from_start = []
@@ -616,10 +745,20 @@ async def bench_graphql(database_url: str, redis_url: str, log_dir: Path, warmup
                 key = f"p{index}"
                 arrived = received.expect(key)
                 started_at = time.monotonic()
-                await publisher.publish(chat.channel, orjson.dumps({
-                    "type": "message", "cursor": 2**40 + index, "id": str(uuid.uuid4()),
-                    "interview_id": interview_uuid, "sender_id": str(uuid.uuid4()),
-                    "body": key, "created_at": "2026-11-01T12:00:00+00:00"}).decode())
+                await publisher.publish(
+                    chat.channel,
+                    orjson.dumps(
+                        {
+                            "type": "message",
+                            "cursor": 2**40 + index,
+                            "id": str(uuid.uuid4()),
+                            "interview_id": interview_uuid,
+                            "sender_id": str(uuid.uuid4()),
+                            "body": key,
+                            "created_at": "2026-11-01T12:00:00+00:00",
+                        }
+                    ).decode(),
+                )
                 at = await asyncio.wait_for(arrived, 10)
                 if index >= warmup:
                     from_publish.append(at - started_at)
@@ -635,19 +774,34 @@ async def bench_graphql(database_url: str, redis_url: str, log_dir: Path, warmup
             await relay_socket.close()
             await api.close()
     return [
-        Latency("(b) sendMessage request start → Broadcaster → plain websocket",
-                relay_from_start, "the same mutations as (c), at the same time"),
-        Latency("(c) sendMessage request start → GraphQL subscriber", from_start,
-                "includes the mutation: auth, transaction + COMMIT, publish",
-                server_cpu=mutation_cpu),
-        Latency("(c) from the mutation's HTTP response → subscriber", from_response,
-                "negative: the event arrived before the mutation's own response"),
-        Latency("(c) from the publish reaching Redis → subscriber", from_redis,
-                "delivery path, but behind the mutation's own tail on the server's loop"),
+        Latency(
+            "(b) sendMessage request start → Broadcaster → plain websocket",
+            relay_from_start,
+            "the same mutations as (c), at the same time",
+        ),
+        Latency(
+            "(c) sendMessage request start → GraphQL subscriber",
+            from_start,
+            "includes the mutation: auth, transaction + COMMIT, publish",
+            server_cpu=mutation_cpu,
+        ),
+        Latency(
+            "(c) from the mutation's HTTP response → subscriber",
+            from_response,
+            "negative: the event arrived before the mutation's own response",
+        ),
+        Latency(
+            "(c) from the publish reaching Redis → subscriber",
+            from_redis,
+            "delivery path, but behind the mutation's own tail on the server's loop",
+        ),
         Latency("    sendMessage HTTP round trip (for reference)", round_trip),
-        Latency("(c') redis-py publish → GraphQL subscriber (no mutation)", from_publish,
-                "same publisher and client as (b): the GraphQL layer's own cost",
-                server_cpu=publish_cpu),
+        Latency(
+            "(c') redis-py publish → GraphQL subscriber (no mutation)",
+            from_publish,
+            "same publisher and client as (b): the GraphQL layer's own cost",
+            server_cpu=publish_cpu,
+        ),
     ]
 
 
@@ -680,8 +834,12 @@ def client_process(pipe: Any, job: ClientJob) -> None:
 
 async def client_main(pipe: Any, job: ClientJob) -> None:
     """N connections in this process; reports to the orchestrator over `pipe`."""
-    chat = Chat(client_token="", freelancer_token=job.token, interview_id=job.interview_id,
-                first_cursor=job.first_cursor)
+    chat = Chat(
+        client_token="",
+        freelancer_token=job.token,
+        interview_id=job.interview_id,
+        first_cursor=job.first_cursor,
+    )
     arrivals: dict[str, list[float]] = {}
     complete: dict[str, asyncio.Event] = {}
     errors: list[str] = []
@@ -737,8 +895,9 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(600):
             await all_settled.wait()
-    pipe.send(("ready", len(arrivals.get(job.marker, [])), time.monotonic() - started_at,
-               failures[:3]))
+    pipe.send(
+        ("ready", len(arrivals.get(job.marker, [])), time.monotonic() - started_at, failures[:3])
+    )
     try:
         while True:
             command = await asyncio.to_thread(pipe.recv)
@@ -749,9 +908,17 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
                     async with asyncio.timeout(timeout):
                         await event.wait()
                 times = arrivals.get(body, [])
-                pipe.send(("got", body, len(times), min(times, default=math.nan),
-                           statistics.median(times) if times else math.nan,
-                           max(times, default=math.nan), errors[:3]))
+                pipe.send(
+                    (
+                        "got",
+                        body,
+                        len(times),
+                        min(times, default=math.nan),
+                        statistics.median(times) if times else math.nan,
+                        max(times, default=math.nan),
+                        errors[:3],
+                    )
+                )
                 arrivals.pop(body, None)
             elif command[0] == "close":
                 break
@@ -759,8 +926,9 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(*(connection.close() for connection in connections),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(connection.close() for connection in connections), return_exceptions=True
+        )
         pipe.send(("closed",))
 
 
@@ -799,9 +967,23 @@ def start_py_spy(py_spy: str, server: Process, log_dir: Path) -> subprocess.Pope
     """py-spy recording a server during the measured fan-out messages (collapsed stacks)."""
     output = log_dir / f"{server.name}-{server.pid}.py-spy.txt"
     print(f"py-spy: {output}", flush=True)
-    return subprocess.Popen([py_spy, "record", "--pid", str(server.pid), "--format", "raw",
-                             "--rate", "250", "--nonblocking", "--output", str(output)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(server.pid),
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--nonblocking",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def recv_from(pipe: Any, timeout: float) -> Any:
@@ -810,14 +992,30 @@ async def recv_from(pipe: Any, timeout: float) -> Any:
     return pipe.recv()
 
 
-async def bench_fanout(subscribers: int, database_url: str, redis_url: str, log_dir: Path, *,
-                       messages: int, client_procs: int, compression: str | None,
-                       open_concurrency: int, gap: float, py_spy: str | None) -> FanOut:
+async def bench_fanout(
+    subscribers: int,
+    database_url: str,
+    redis_url: str,
+    log_dir: Path,
+    *,
+    messages: int,
+    client_procs: int,
+    compression: str | None,
+    open_concurrency: int,
+    gap: float,
+    py_spy: str | None,
+) -> FanOut:
     async with contextlib.AsyncExitStack() as stack:
-        first = await stack.enter_async_context(marketplace_server(
-            f"fanout{subscribers}-a", database_url, redis_url, log_dir, migrate=False))
-        second = await stack.enter_async_context(marketplace_server(
-            f"fanout{subscribers}-b", database_url, redis_url, log_dir, migrate=False))
+        first = await stack.enter_async_context(
+            marketplace_server(
+                f"fanout{subscribers}-a", database_url, redis_url, log_dir, migrate=False
+            )
+        )
+        second = await stack.enter_async_context(
+            marketplace_server(
+                f"fanout{subscribers}-b", database_url, redis_url, log_dir, migrate=False
+            )
+        )
         servers = [first, second]
         api = Api(first.http_url)
         stack.push_async_callback(api.close)
@@ -825,9 +1023,11 @@ async def bench_fanout(subscribers: int, database_url: str, redis_url: str, log_
         marker = f"marker {uuid.uuid4().hex[:8]}"
         await chat.send(api, marker)
         # Warm-up: a few subscriptions on each server (first-use costs are not per connection).
-        warm = [await graphql_socket(server.ws_url, chat.freelancer_token,
-                                     compression=compression)
-                for server in servers for _ in range(5)]
+        warm = [
+            await graphql_socket(server.ws_url, chat.freelancer_token, compression=compression)
+            for server in servers
+            for _ in range(5)
+        ]
         await asyncio.gather(*(subscribe_live(connection, chat, marker) for connection in warm))
         await chat.send(api, "warm-up")
         await asyncio.gather(*(connection.close() for connection in warm))
@@ -840,10 +1040,22 @@ async def bench_fanout(subscribers: int, database_url: str, redis_url: str, log_
         pipes, processes = [], []
         for share in shares:
             parent, child = context.Pipe()
-            process = context.Process(target=client_process, args=(child, ClientJob(
-                urls=share, token=chat.freelancer_token, interview_id=chat.interview_id,
-                first_cursor=chat.first_cursor, marker=marker, compression=compression,
-                open_concurrency=open_concurrency)), daemon=True)
+            process = context.Process(
+                target=client_process,
+                args=(
+                    child,
+                    ClientJob(
+                        urls=share,
+                        token=chat.freelancer_token,
+                        interview_id=chat.interview_id,
+                        first_cursor=chat.first_cursor,
+                        marker=marker,
+                        compression=compression,
+                        open_concurrency=open_concurrency,
+                    ),
+                ),
+                daemon=True,
+            )
             process.start()
             pipes.append(parent)
             processes.append(process)
@@ -881,19 +1093,26 @@ async def bench_fanout(subscribers: int, database_url: str, redis_url: str, log_
             # The median delivery: of the per-process medians, weighted alike (close enough).
             median = statistics.median(got[4] for got in gots)
             problems = [error for got in gots for error in got[6]]
-            return (last - started_at, median - started_at, responded_at - started_at, count,
-                    problems)
+            return (
+                last - started_at,
+                median - started_at,
+                responded_at - started_at,
+                count,
+                problems,
+            )
 
         await one("fan-out warm-up")
         await asyncio.sleep(gap)
         client_pids = [process.pid for process in processes]
 
         def cpu() -> tuple[float, float, float]:
-            return (sum(cpu_seconds(server.pid) for server in servers),
-                    sum(cpu_seconds(pid) for pid in client_pids), machine_busy_seconds())
+            return (
+                sum(cpu_seconds(server.pid) for server in servers),
+                sum(cpu_seconds(pid) for pid in client_pids),
+                machine_busy_seconds(),
+            )
 
-        profilers = [start_py_spy(py_spy, server, log_dir) for server in servers] \
-            if py_spy else []
+        profilers = [start_py_spy(py_spy, server, log_dir) for server in servers] if py_spy else []
         started_at = time.monotonic()
         last, median, response, delivered = [], [], [], 0
         server_cpu = client_cpu = machine_cpu = wall = 0.0
@@ -920,12 +1139,24 @@ async def bench_fanout(subscribers: int, database_url: str, redis_url: str, log_
             profiler.send_signal(signal.SIGINT)
             await asyncio.to_thread(profiler.wait, 60)
         rss_end = [rss_kib(server.pid) for server in servers]
-        return FanOut(subscribers=subscribers, delivered=delivered,
-                      expected=live * messages, setup_seconds=setup, last=last, median=median,
-                      response=response, server_cpu=server_cpu, client_cpu=client_cpu,
-                      machine_cpu=machine_cpu, busy_wall=wall, elapsed=elapsed,
-                      rss_before_kib=rss_before, rss_after_kib=rss_after, rss_end_kib=rss_end,
-                      notes=sorted(set(notes))[:10])
+        return FanOut(
+            subscribers=subscribers,
+            delivered=delivered,
+            expected=live * messages,
+            setup_seconds=setup,
+            last=last,
+            median=median,
+            response=response,
+            server_cpu=server_cpu,
+            client_cpu=client_cpu,
+            machine_cpu=machine_cpu,
+            busy_wall=wall,
+            elapsed=elapsed,
+            rss_before_kib=rss_before,
+            rss_after_kib=rss_after,
+            rss_end_kib=rss_end,
+            notes=sorted(set(notes))[:10],
+        )
 
 
 # --------------------------------------------------------------------------- report
@@ -933,76 +1164,98 @@ async def bench_fanout(subscribers: int, database_url: str, redis_url: str, log_
 
 def report_latency(results: list[Latency]) -> None:
     print("\n## Latency, one subscriber (ms)\n")
-    print("| path | n | p50 | p99 | server CPU / message (µs) | note |\n"
-          "|---|---:|---:|---:|---:|---|")
+    print(
+        "| path | n | p50 | p99 | server CPU / message (µs) | note |\n|---|---:|---:|---:|---:|---|"
+    )
     for result in results:
         cpu = f"{result.server_cpu * 1e6:.0f}" if result.server_cpu is not None else ""
-        print(f"| {result.name} | {len(result.samples)} | {ms(result.p50)} | "
-              f"{ms(result.p99)} | {cpu} | {result.note} |")
+        print(
+            f"| {result.name} | {len(result.samples)} | {ms(result.p50)} | "
+            f"{ms(result.p99)} | {cpu} | {result.note} |"
+        )
+
     def named(prefix: str) -> Latency | None:
         return next((result for result in results if result.name.startswith(prefix)), None)
 
     b, b_mutation = named("(b) redis-py"), named("(b) sendMessage")
-    pairs = [("(c)", named("(c) sendMessage"), "(b) on the same mutations", b_mutation),
-             ("(c from Redis)", named("(c) from the publish"), "(b)", b),
-             ("(c')", named("(c')"), "(b)", b)]
+    pairs = [
+        ("(c)", named("(c) sendMessage"), "(b) on the same mutations", b_mutation),
+        ("(c from Redis)", named("(c) from the publish"), "(b)", b),
+        ("(c')", named("(c')"), "(b)", b),
+    ]
     for label, result, base_label, base in pairs:
         if result is None or base is None:
             continue
         ratio = result.p50 / base.p50
-        print(f"{label}/{base_label} p50 = {ms(result.p50)} / {ms(base.p50)} = {ratio:.2f} "
-              f"(goal ≤ 1.5: {'met' if ratio <= 1.5 else 'MISSED'})")
+        print(
+            f"{label}/{base_label} p50 = {ms(result.p50)} / {ms(base.p50)} = {ratio:.2f} "
+            f"(goal ≤ 1.5: {'met' if ratio <= 1.5 else 'MISSED'})"
+        )
 
 
 def report_fanout(results: list[FanOut], compression: str | None) -> None:
     print(f"\n## Fan-out over 2 server processes (client compression: {compression or 'none'})\n")
-    print("| subscribers | messages | delivered | p50 to last (ms) | p99 to last (ms) | "
-          "p50 median delivery (ms) | mutation p50 (ms) | server CPU s | deliveries / "
-          "core-s | client CPU s | RSS before → after (MiB) | KiB / connection | setup s |")
+    print(
+        "| subscribers | messages | delivered | p50 to last (ms) | p99 to last (ms) | "
+        "p50 median delivery (ms) | mutation p50 (ms) | server CPU s | deliveries / "
+        "core-s | client CPU s | RSS before → after (MiB) | KiB / connection | setup s |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for result in results:
         before = sum(result.rss_before_kib) / 1024
         after = sum(result.rss_after_kib) / 1024
-        print(f"| {result.subscribers} | {len(result.last)} | {result.delivered}/"
-              f"{result.expected} | {ms(percentile(result.last, 50))} | "
-              f"{ms(percentile(result.last, 99))} | {ms(percentile(result.median, 50))} | "
-              f"{ms(percentile(result.response, 50))} | {result.server_cpu:.2f} | "
-              f"{result.per_core_second:,.0f} | {result.client_cpu:.2f} | "
-              f"{before:.1f} → {after:.1f} (end {sum(result.rss_end_kib) / 1024:.1f}) | "
-              f"{result.per_connection_kib:.1f} | {result.setup_seconds:.1f} |")
+        print(
+            f"| {result.subscribers} | {len(result.last)} | {result.delivered}/"
+            f"{result.expected} | {ms(percentile(result.last, 50))} | "
+            f"{ms(percentile(result.last, 99))} | {ms(percentile(result.median, 50))} | "
+            f"{ms(percentile(result.response, 50))} | {result.server_cpu:.2f} | "
+            f"{result.per_core_second:,.0f} | {result.client_cpu:.2f} | "
+            f"{before:.1f} → {after:.1f} (end {sum(result.rss_end_kib) / 1024:.1f}) | "
+            f"{result.per_connection_kib:.1f} | {result.setup_seconds:.1f} |"
+        )
     for result in results:
-        print(f"\nN={result.subscribers}: last-delivery latencies (ms): "
-              + ", ".join(ms(value) for value in result.last))
+        print(
+            f"\nN={result.subscribers}: last-delivery latencies (ms): "
+            + ", ".join(ms(value) for value in result.last)
+        )
         if result.notes:
             print(f"N={result.subscribers} notes: " + "; ".join(result.notes))
         if result.subscribers >= 5000:
             p99 = percentile(result.last, 99)
-            print(f"N={result.subscribers}: p99 {ms(p99)} ms (goal ≤ 1000 ms: "
-                  f"{'met' if p99 <= 1.0 else 'MISSED'})")
+            print(
+                f"N={result.subscribers}: p99 {ms(p99)} ms (goal ≤ 1000 ms: "
+                f"{'met' if p99 <= 1.0 else 'MISSED'})"
+            )
         others = result.machine_cpu - result.server_cpu - result.client_cpu
-        print(f"N={result.subscribers}: during the measured windows ({result.busy_wall:.1f} s "
-              f"wall) the machine was busy {result.machine_cpu:.1f} core-s: servers "
-              f"{result.server_cpu:.1f}, clients {result.client_cpu:.1f}, everything else "
-              f"(Redis, PostgreSQL, other processes) {others:.1f}; server CPU per delivery "
-              f"{1e6 / result.per_core_second:.0f} µs")
-        print(f"N={result.subscribers}: {result.per_connection_kib:.1f} KiB per connection "
-              f"(goal ≤ 64 KiB: {'met' if result.per_connection_kib <= 64 else 'MISSED'})")
+        print(
+            f"N={result.subscribers}: during the measured windows ({result.busy_wall:.1f} s "
+            f"wall) the machine was busy {result.machine_cpu:.1f} core-s: servers "
+            f"{result.server_cpu:.1f}, clients {result.client_cpu:.1f}, everything else "
+            f"(Redis, PostgreSQL, other processes) {others:.1f}; server CPU per delivery "
+            f"{1e6 / result.per_core_second:.0f} µs"
+        )
+        print(
+            f"N={result.subscribers}: {result.per_connection_kib:.1f} KiB per connection "
+            f"(goal ≤ 64 KiB: {'met' if result.per_connection_kib <= 64 else 'MISSED'})"
+        )
 
 
 # --------------------------------------------------------------------------- main
 
 
 def database_base_url() -> str:
-    return (os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-            or "postgres://postgres@127.0.0.1:5432")
+    return (
+        os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("TEST_DATABASE_URL")
+        or "postgres://postgres@127.0.0.1:5432"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/7"
     compression = None if args.compression == "none" else args.compression
     log_dir = Path(tempfile.mkdtemp(prefix="bench_realtime_"))
-    print(f"PostgreSQL {database_base_url()}, Redis {redis_url}, logs in {log_dir}",
-          flush=True)
+    print(f"PostgreSQL {database_base_url()}, Redis {redis_url}, logs in {log_dir}", flush=True)
     latencies: list[Latency] = []
     fanouts: list[FanOut] = []
     load_at_start = load_average()
@@ -1011,26 +1264,42 @@ async def run(args: argparse.Namespace) -> None:
             print("latency (a) ...", flush=True)
             latencies.append(await bench_redis(redis_url, args.warmup, args.messages))
             print("latency (b) ...", flush=True)
-            latencies.append(await bench_relay(redis_url, log_dir, args.warmup, args.messages,
-                                               compression))
+            latencies.append(
+                await bench_relay(redis_url, log_dir, args.warmup, args.messages, compression)
+            )
             print("latency (c) ...", flush=True)
-            latencies.extend(await bench_graphql(database_url, redis_url, log_dir, args.warmup,
-                                                 args.messages, compression))
+            latencies.extend(
+                await bench_graphql(
+                    database_url, redis_url, log_dir, args.warmup, args.messages, compression
+                )
+            )
         else:
             # The fan-out servers do not migrate: one process must have, first.
-            async with marketplace_server("migrate", database_url, redis_url, log_dir,
-                                          migrate=True):
+            async with marketplace_server(
+                "migrate", database_url, redis_url, log_dir, migrate=True
+            ):
                 pass
         if not args.skip_fanout:
             for subscribers in args.fanout:
                 print(f"fan-out to {subscribers} ...", flush=True)
-                fanouts.append(await bench_fanout(
-                    subscribers, database_url, redis_url, log_dir,
-                    messages=args.fanout_messages, client_procs=args.client_procs,
-                    compression=compression, open_concurrency=args.open_concurrency,
-                    gap=args.gap, py_spy=args.py_spy))
-    print(f"\nmachine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; load average "
-          f"at the start {load_at_start}, at the end {load_average()}")
+                fanouts.append(
+                    await bench_fanout(
+                        subscribers,
+                        database_url,
+                        redis_url,
+                        log_dir,
+                        messages=args.fanout_messages,
+                        client_procs=args.client_procs,
+                        compression=compression,
+                        open_concurrency=args.open_concurrency,
+                        gap=args.gap,
+                        py_spy=args.py_spy,
+                    )
+                )
+    print(
+        f"\nmachine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; load average "
+        f"at the start {load_at_start}, at the end {load_average()}"
+    )
     if latencies:
         report_latency(latencies)
     if fanouts:
@@ -1040,27 +1309,51 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--messages", type=int, default=200,
-                        help="latency samples per path (default 200)")
-    parser.add_argument("--warmup", type=int, default=20,
-                        help="latency messages before the samples (default 20)")
-    parser.add_argument("--fanout", type=lambda text: [int(n) for n in text.split(",")],
-                        default=[1000, 5000], help="subscriber counts (default 1000,5000)")
-    parser.add_argument("--fanout-messages", type=int, default=10,
-                        help="measured messages per fan-out size (default 10)")
-    parser.add_argument("--client-procs", type=int, default=2,
-                        help="client processes for the fan-out (default 2)")
-    parser.add_argument("--open-concurrency", type=int, default=100,
-                        help="connections being opened at once, per client process")
-    parser.add_argument("--gap", type=float, default=0.5,
-                        help="seconds between fan-out messages (default 0.5)")
-    parser.add_argument("--compression", choices=["deflate", "none"], default="deflate",
-                        help="the websocket client's permessage-deflate offer (default deflate)")
-    parser.add_argument("--py-spy", metavar="PATH",
-                        help="py-spy binary: record both servers during the measured fan-out "
-                             "messages, into the log directory (implies --keep-logs)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--messages", type=int, default=200, help="latency samples per path (default 200)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="latency messages before the samples (default 20)"
+    )
+    parser.add_argument(
+        "--fanout",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1000, 5000],
+        help="subscriber counts (default 1000,5000)",
+    )
+    parser.add_argument(
+        "--fanout-messages",
+        type=int,
+        default=10,
+        help="measured messages per fan-out size (default 10)",
+    )
+    parser.add_argument(
+        "--client-procs", type=int, default=2, help="client processes for the fan-out (default 2)"
+    )
+    parser.add_argument(
+        "--open-concurrency",
+        type=int,
+        default=100,
+        help="connections being opened at once, per client process",
+    )
+    parser.add_argument(
+        "--gap", type=float, default=0.5, help="seconds between fan-out messages (default 0.5)"
+    )
+    parser.add_argument(
+        "--compression",
+        choices=["deflate", "none"],
+        default="deflate",
+        help="the websocket client's permessage-deflate offer (default deflate)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        metavar="PATH",
+        help="py-spy binary: record both servers during the measured fan-out "
+        "messages, into the log directory (implies --keep-logs)",
+    )
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-fanout", action="store_true")
     parser.add_argument("--keep-logs", action="store_true")

@@ -105,24 +105,40 @@ class Chat:
     first_message: dict[str, Any]
 
 
-async def post(server: Endpoint, query: str, variables: dict[str, Any] | None = None, *,
-               token: str | None = None) -> httpx.Response:
+async def post(
+    server: Endpoint,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> httpx.Response:
     headers = {"accept": "application/graphql-response+json"}
     if token:
         headers["authorization"] = f"Bearer {token}"
     async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
-        return await http.post("/graphql", json={"query": query, "variables": variables},
-                               headers=headers)
+        return await http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
 
 
-async def graphql(server: Endpoint, query: str, variables: dict[str, Any] | None = None, *,
-                  token: str | None = None) -> dict[str, Any]:
+async def graphql(
+    server: Endpoint,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> dict[str, Any]:
     """The whole response body, errors included."""
     return (await post(server, query, variables, token=token)).json()
 
 
-async def execute(server: Endpoint, query: str, variables: dict[str, Any] | None = None, *,
-                  token: str | None = None) -> dict[str, Any]:
+async def execute(
+    server: Endpoint,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> dict[str, Any]:
     """The data of an operation that must succeed without GraphQL errors."""
     response = await post(server, query, variables, token=token)
     assert response.status_code == 200, response.text
@@ -131,8 +147,9 @@ async def execute(server: Endpoint, query: str, variables: dict[str, Any] | None
     return body["data"]
 
 
-async def mutate(server: Endpoint, query: str, input: dict[str, Any], *, token: str | None
-                 ) -> dict[str, Any]:
+async def mutate(
+    server: Endpoint, query: str, input: dict[str, Any], *, token: str | None
+) -> dict[str, Any]:
     """A mutation's payload, which must have no userErrors."""
     data = await execute(server, query, {"input": input}, token=token)
     (payload,) = data.values()
@@ -143,52 +160,100 @@ async def mutate(server: Endpoint, query: str, input: dict[str, Any], *, token: 
 async def sign_up(server: Endpoint, name: str = "E2E") -> Party:
     email = f"chat-{uuid.uuid4().hex[:10]}@example.com"
     password = "correct-horse-battery"
-    payload = await mutate(server, SIGN_UP, {"email": email, "password": password,
-                                             "displayName": name}, token=None)
-    return Party(token=payload["token"], user_id=payload["user"]["id"], email=email,
-                 password=password)
+    payload = await mutate(
+        server, SIGN_UP, {"email": email, "password": password, "displayName": name}, token=None
+    )
+    return Party(
+        token=payload["token"], user_id=payload["user"]["id"], email=email, password=password
+    )
 
 
 async def log_in(server: Endpoint, party: Party) -> str:
     """A second token for the same user."""
-    payload = await mutate(server, LOG_IN, {"email": party.email, "password": party.password},
-                           token=None)
+    payload = await mutate(
+        server, LOG_IN, {"email": party.email, "password": party.password}, token=None
+    )
     return payload["token"]
 
 
 async def open_chat(server: Endpoint, first_message: str = "Hello, shall we talk?") -> Chat:
     """Client and freelancer sign up, the client posts a job, the freelancer proposes, and the
     client starts an interview with a first message: everything over HTTP."""
-    client, freelancer = await asyncio.gather(sign_up(server, "Chat Client"),
-                                              sign_up(server, "Chat Freelancer"))
+    client, freelancer = await asyncio.gather(
+        sign_up(server, "Chat Client"), sign_up(server, "Chat Freelancer")
+    )
     await asyncio.gather(
-        mutate(server, CREATE_CLIENT_PROFILE, {"description": "We build marketplaces.",
-                                               "companyName": "Acme"}, token=client.token),
-        mutate(server, CREATE_FREELANCER_PROFILE, {
-            "title": "GraphQL developer", "overview": "Strawberry and Tortoise.",
-            "skills": ["python", "graphql"], "hourlyRate": "50"}, token=freelancer.token))
+        mutate(
+            server,
+            CREATE_CLIENT_PROFILE,
+            {"description": "We build marketplaces.", "companyName": "Acme"},
+            token=client.token,
+        ),
+        mutate(
+            server,
+            CREATE_FREELANCER_PROFILE,
+            {
+                "title": "GraphQL developer",
+                "overview": "Strawberry and Tortoise.",
+                "skills": ["python", "graphql"],
+                "hourlyRate": "50",
+            },
+            token=freelancer.token,
+        ),
+    )
     title = f"Build a chat {uuid.uuid4().hex[:6]}"
-    job = (await mutate(server, POST_JOB, {
-        "title": title, "description": "Real-time messages over websockets.",
-        "skills": ["python", "graphql"], "budgetType": "FIXED", "budget": "500",
-        "experienceLevel": "EXPERT"}, token=client.token))["job"]
-    proposal = (await mutate(server, SUBMIT_PROPOSAL, {
-        "jobId": job["id"], "coverLetter": "I have built this before.", "bidAmount": "450"},
-        token=freelancer.token))["proposal"]
-    interview = (await mutate(server, START_INTERVIEW, {
-        "proposalId": proposal["id"], "message": first_message},
-        token=client.token))["interview"]
+    job = (
+        await mutate(
+            server,
+            POST_JOB,
+            {
+                "title": title,
+                "description": "Real-time messages over websockets.",
+                "skills": ["python", "graphql"],
+                "budgetType": "FIXED",
+                "budget": "500",
+                "experienceLevel": "EXPERT",
+            },
+            token=client.token,
+        )
+    )["job"]
+    proposal = (
+        await mutate(
+            server,
+            SUBMIT_PROPOSAL,
+            {"jobId": job["id"], "coverLetter": "I have built this before.", "bidAmount": "450"},
+            token=freelancer.token,
+        )
+    )["proposal"]
+    interview = (
+        await mutate(
+            server,
+            START_INTERVIEW,
+            {"proposalId": proposal["id"], "message": first_message},
+            token=client.token,
+        )
+    )["interview"]
     assert interview["lastMessage"]["body"] == first_message
-    return Chat(server=server, client=client, freelancer=freelancer, job_title=title,
-                interview_id=interview["id"], first_message=interview["lastMessage"])
+    return Chat(
+        server=server,
+        client=client,
+        freelancer=freelancer,
+        job_title=title,
+        interview_id=interview["id"],
+        first_message=interview["lastMessage"],
+    )
 
 
-async def send_message(chat: Chat, body: str, *, sender: Party | None = None,
-                       server: Endpoint | None = None) -> dict[str, Any]:
+async def send_message(
+    chat: Chat, body: str, *, sender: Party | None = None, server: Endpoint | None = None
+) -> dict[str, Any]:
     """Sends through `server` (default: the chat's) and returns the stored message."""
-    payload = await mutate(server or chat.server, SEND_MESSAGE,
-                           {"interviewId": chat.interview_id, "body": body},
-                           token=(sender or chat.client).token)
+    payload = await mutate(
+        server or chat.server,
+        SEND_MESSAGE,
+        {"interviewId": chat.interview_id, "body": body},
+        token=(sender or chat.client).token,
+    )
     return payload["message"]
 
 
@@ -213,8 +278,9 @@ class Operation:
         assert "errors" not in message["payload"], message
         return message["payload"]["data"]
 
-    async def take(self, count: int, field_name: str = "messageAdded",
-                   timeout: float = DELIVERY_TIMEOUT) -> list[dict[str, Any]]:
+    async def take(
+        self, count: int, field_name: str = "messageAdded", timeout: float = DELIVERY_TIMEOUT
+    ) -> list[dict[str, Any]]:
         """The next `count` results of the subscription's field, all within `timeout`."""
         async with asyncio.timeout(timeout):
             return [(await self.next_data(timeout=timeout))[field_name] for _ in range(count)]
@@ -250,13 +316,18 @@ class Socket:
         finally:
             self.closed.set()
 
-    async def subscribe(self, query: str, variables: dict[str, Any] | None = None
-                        ) -> Operation:
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> Operation:
         operation = Operation(id=str(next(self._ids)))
         self.operations[operation.id] = operation
-        await self.connection.send(json.dumps({
-            "id": operation.id, "type": "subscribe",
-            "payload": {"query": query, "variables": variables or {}}}))
+        await self.connection.send(
+            json.dumps(
+                {
+                    "id": operation.id,
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables or {}},
+                }
+            )
+        )
         return operation
 
     async def complete(self, operation: Operation) -> None:
@@ -290,22 +361,29 @@ async def socket_to(server: Endpoint, token: str | None) -> AsyncIterator[Socket
 
 async def cursor_before(chat: Chat, message: dict[str, Any]) -> str:
     """The cursor of the message sent just before `message`, the chat's newest one."""
-    data = await execute(chat.server, """
+    data = await execute(
+        chat.server,
+        """
         query ($id: ID!) { node(id: $id) { ... on Interview { messages(last: 2) {
-          nodes { id cursor } } } } }""", {"id": chat.interview_id}, token=chat.client.token)
+          nodes { id cursor } } } } }""",
+        {"id": chat.interview_id},
+        token=chat.client.token,
+    )
     previous, latest = data["node"]["messages"]["nodes"]
     assert latest["id"] == message["id"]
     return str(previous["cursor"])
 
 
-async def live_subscription(socket: Socket, chat: Chat, query: str = MESSAGE_BODIES
-                            ) -> tuple[Operation, dict[str, Any]]:
+async def live_subscription(
+    socket: Socket, chat: Chat, query: str = MESSAGE_BODIES
+) -> tuple[Operation, dict[str, Any]]:
     """A messageAdded subscription known to be live: it is opened with `after` just before
     a newly sent message, and the replay of that message (which a stream runs only once it
     has subscribed) proves it. Returns the subscription and that message."""
     before = await send_message(chat, f"marker {uuid.uuid4().hex[:8]}")
-    operation = await socket.subscribe(query, {"interviewId": chat.interview_id,
-                                               "after": await cursor_before(chat, before)})
+    operation = await socket.subscribe(
+        query, {"interviewId": chat.interview_id, "after": await cursor_before(chat, before)}
+    )
     [replayed] = await operation.take(1, timeout=START_TIMEOUT)
     assert replayed["body"] == before["body"]
     return operation, before

@@ -117,8 +117,11 @@ async def wait_until_ready(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.http_url, timeout=2) as client:
         while time.monotonic() < deadline:
             if server.process.poll() is not None:
-                pytest.fail(f"server exited with {server.process.returncode} before it was "
-                            f"ready:\n{server.log()}", pytrace=False)
+                pytest.fail(
+                    f"server exited with {server.process.returncode} before it was "
+                    f"ready:\n{server.log()}",
+                    pytrace=False,
+                )
             try:
                 response = await client.get("/readyz")
                 if response.status_code == 200:
@@ -128,13 +131,17 @@ async def wait_until_ready(server: Server) -> None:
                 last = repr(error)
             await asyncio.sleep(0.1)
     await server.stop(signal.SIGKILL)
-    pytest.fail(f"GET /readyz not 200 within {READY_TIMEOUT_SECONDS} s (last: {last}); "
-                f"server log:\n{server.log()}", pytrace=False)
+    pytest.fail(
+        f"GET /readyz not 200 within {READY_TIMEOUT_SECONDS} s (last: {last}); "
+        f"server log:\n{server.log()}",
+        pytrace=False,
+    )
 
 
 @asynccontextmanager
-async def run_server(directory: Path, database_url: str | None = None, *, migrate: bool = True,
-                     **env: str) -> AsyncIterator[Server]:
+async def run_server(
+    directory: Path, database_url: str | None = None, *, migrate: bool = True, **env: str
+) -> AsyncIterator[Server]:
     """A server on a fresh database, or on `database_url` (shared with other servers: let only
     one of them apply the migrations, `migrate=False` for the others)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -153,12 +160,27 @@ async def run_server(directory: Path, database_url: str | None = None, *, migrat
         log_path = directory / f"server-{port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [str(MARKETPLACE), "serve", "--port", str(port),
-                 "--graceful-timeout", str(GRACEFUL_TIMEOUT_SECONDS),
-                 *([] if migrate else ["--no-migrate"])],
-                cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-        server = Server(process=process, port=port, log_path=log_path,
-                        database_url=database_url, broadcast_url=environment["BROADCAST_URL"])
+                [
+                    str(MARKETPLACE),
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--graceful-timeout",
+                    str(GRACEFUL_TIMEOUT_SECONDS),
+                    *([] if migrate else ["--no-migrate"]),
+                ],
+                cwd=PROJECT_ROOT,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(
+            process=process,
+            port=port,
+            log_path=log_path,
+            database_url=database_url,
+            broadcast_url=environment["BROADCAST_URL"],
+        )
         try:
             await wait_until_ready(server)
             yield server
@@ -181,12 +203,14 @@ async def start_server(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[
     async with AsyncExitStack() as stack:
         count = 0
 
-        async def start(database_url: str | None = None, *, migrate: bool = True,
-                        **env: str) -> Server:
+        async def start(
+            database_url: str | None = None, *, migrate: bool = True, **env: str
+        ) -> Server:
             nonlocal count
             count += 1
             return await stack.enter_async_context(
-                run_server(tmp_path / f"server{count}", database_url, migrate=migrate, **env))
+                run_server(tmp_path / f"server{count}", database_url, migrate=migrate, **env)
+            )
 
         yield start
 
@@ -198,7 +222,12 @@ async def shared_database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
     require_postgres()
     async with fresh_database(tmp_path_factory.mktemp("database")) as url:
         migrated = await asyncio.to_thread(
-            subprocess.run, [str(MARKETPLACE), "migrate"], cwd=PROJECT_ROOT,
-            env={**os.environ, "DATABASE_URL": url}, capture_output=True, timeout=300)
+            subprocess.run,
+            [str(MARKETPLACE), "migrate"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            timeout=300,
+        )
         assert migrated.returncode == 0, migrated.stdout + migrated.stderr
         yield url

@@ -49,8 +49,9 @@ OUTAGE_SECONDS = 2.0
 
 
 def uuid_of(global_id: str) -> str:
-    return base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode().split(
-        ":", 1)[1]
+    return (
+        base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode().split(":", 1)[1]
+    )
 
 
 @dataclass
@@ -62,20 +63,25 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-async def cluster(tmp_path_factory: pytest.TempPathFactory, shared_database: str
-                  ) -> AsyncIterator[Cluster]:
+async def cluster(
+    tmp_path_factory: pytest.TempPathFactory, shared_database: str
+) -> AsyncIterator[Cluster]:
     directory = tmp_path_factory.mktemp("cluster")
     async with running_redis(directory) as redis, AsyncExitStack() as stack:
         a, b = await asyncio.gather(
-            stack.enter_async_context(run_server(directory / "a", shared_database,
-                                                 migrate=False, BROADCAST_URL=redis.url)),
-            stack.enter_async_context(run_server(directory / "b", shared_database,
-                                                 migrate=False, BROADCAST_URL=redis.url)))
+            stack.enter_async_context(
+                run_server(directory / "a", shared_database, migrate=False, BROADCAST_URL=redis.url)
+            ),
+            stack.enter_async_context(
+                run_server(directory / "b", shared_database, migrate=False, BROADCAST_URL=redis.url)
+            ),
+        )
         yield Cluster(a=a, b=b, redis=redis, database_url=shared_database)
 
 
-async def collect(operation: Operation, into: list[dict[str, Any]],
-                  arrived: dict[str, float]) -> None:
+async def collect(
+    operation: Operation, into: list[dict[str, Any]], arrived: dict[str, float]
+) -> None:
     """Every messageAdded result of a subscription, with when it arrived."""
     while True:
         message = await operation.messages.get()
@@ -94,16 +100,20 @@ async def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> 
 
 
 async def test_a_subscriber_on_one_process_receives_in_order_messages_sent_through_another(
-        cluster: Cluster) -> None:
+    cluster: Cluster,
+) -> None:
     # given a subscriber on process A to an interview opened through process B
     a, b = cluster.a, cluster.b
     chat = await open_chat(b)  # sends go through B
     async with socket_to(a, chat.freelancer.token) as socket:
         operation, _ = await live_subscription(socket, chat)
         # when both parties write through B
-        sent = [await send_message(chat, f"through B {n}",
-                                   sender=chat.client if n % 3 else chat.freelancer)
-                for n in range(20)]
+        sent = [
+            await send_message(
+                chat, f"through B {n}", sender=chat.client if n % 3 else chat.freelancer
+            )
+            for n in range(20)
+        ]
         # then A delivers them all, in order, once
         received = await operation.take(len(sent))
         await operation.nothing_more(0.3)
@@ -112,7 +122,8 @@ async def test_a_subscriber_on_one_process_receives_in_order_messages_sent_throu
 
 
 async def test_every_message_committed_while_redis_was_down_arrives_once_after_it_returns(
-        cluster: Cluster) -> None:
+    cluster: Cluster,
+) -> None:
     # given subscribers on A and on B, and a sender writing through B
     a, b, private_redis = cluster.a, cluster.b, cluster.redis
     chat = await open_chat(b)
@@ -132,26 +143,32 @@ async def test_every_message_committed_while_redis_was_down_arrives_once_after_i
     # and one more subscriber on A, whose token is revoked while Redis is down
     revoked_token = await log_in(b, chat.client)
 
-    async with socket_to(a, revoked_token) as on_a_revoked, \
-            socket_to(a, chat.freelancer.token) as on_a, \
-            socket_to(b, chat.client.token) as on_b:
+    async with (
+        socket_to(a, revoked_token) as on_a_revoked,
+        socket_to(a, chat.freelancer.token) as on_a,
+        socket_to(b, chat.client.token) as on_b,
+    ):
         revoked, _ = await live_subscription(on_a_revoked, chat)
-        operations = {"A": (await live_subscription(on_a, chat))[0],
-                      "B": (await live_subscription(on_b, chat))[0]}
+        operations = {
+            "A": (await live_subscription(on_a, chat))[0],
+            "B": (await live_subscription(on_b, chat))[0],
+        }
         # the marker of B's subscription reached A's too
         assert [m["body"] for m in await operations["A"].take(1)][0].startswith("marker")
-        collectors = [asyncio.create_task(collect(operations[name], received[name],
-                                                  arrived[name])) for name in operations]
+        collectors = [
+            asyncio.create_task(collect(operations[name], received[name], arrived[name]))
+            for name in operations
+        ]
         sending = asyncio.create_task(sender())
         try:
-            await wait_for(lambda: len(received["A"]) >= 3, START_TIMEOUT,
-                           "live before the outage")
+            await wait_for(lambda: len(received["A"]) >= 3, START_TIMEOUT, "live before the outage")
             # when Redis goes away for a while, and comes back on the same port
             await private_redis.stop()
             before_outage = len(sent)
             # (its revocation is committed, and its event lost)
             assert await execute(b, "mutation { logOut { ok } }", token=revoked_token) == {
-                "logOut": {"ok": True}}
+                "logOut": {"ok": True}
+            }
             await asyncio.sleep(OUTAGE_SECONDS)
             committed_during_outage = len(sent) - before_outage
             await private_redis.start()
@@ -163,11 +180,13 @@ async def test_every_message_committed_while_redis_was_down_arrives_once_after_i
             # within RECOVERY_SECONDS of Redis' return
             expected = [m["body"] for m in sent]
             for name in received:
-                await wait_for(lambda n=name: len(received[n]) >= len(expected),
-                               returned + RECOVERY_SECONDS - time.monotonic(),
-                               f"{name} to get all {len(expected)} messages; it got "
-                               f"{[m['body'] for m in received[name]]}\n"
-                               f"{(a if name == 'A' else b).log()}")
+                await wait_for(
+                    lambda n=name: len(received[n]) >= len(expected),
+                    returned + RECOVERY_SECONDS - time.monotonic(),
+                    f"{name} to get all {len(expected)} messages; it got "
+                    f"{[m['body'] for m in received[name]]}\n"
+                    f"{(a if name == 'A' else b).log()}",
+                )
             await asyncio.sleep(0.3)  # any duplicate would come now
             # and the subscription of the token revoked meanwhile has ended: the stream asked
             # again after the reconnect
@@ -186,36 +205,47 @@ async def test_every_message_committed_while_redis_was_down_arrives_once_after_i
     for name in received:
         assert [m["body"] for m in received[name]] == expected, name
         assert [m["cursor"] for m in received[name]] == [m["cursor"] for m in sent], name
-        late = {body: at - returned for body, at in arrived[name].items()
-                if at - returned > RECOVERY_SECONDS}
+        late = {
+            body: at - returned
+            for body, at in arrived[name].items()
+            if at - returned > RECOVERY_SECONDS
+        }
         assert not late, (name, late)
 
 
 async def test_fifty_sockets_subscribing_at_once_all_receive_the_next_message(
-        cluster: Cluster) -> None:
+    cluster: Cluster,
+) -> None:
     # given 50 sockets subscribing at once to an interview nobody on A listened to yet
     a, b, private_redis = cluster.a, cluster.b, cluster.redis
     chat = await open_chat(b)
     channel = f"interview:{uuid_of(chat.interview_id)}"
     marker = await send_message(chat, "marker")
     tokens = [chat.client.token, chat.freelancer.token]
-    sockets: list[Socket] = await asyncio.gather(*(open_socket(a, tokens[n % 2])
-                                                   for n in range(50)))
+    sockets: list[Socket] = await asyncio.gather(
+        *(open_socket(a, tokens[n % 2]) for n in range(50))
+    )
     try:
-        operations = await asyncio.gather(*(socket.subscribe(MESSAGE_BODIES, {
-            "interviewId": chat.interview_id, "after": chat.first_message["cursor"]})
-            for socket in sockets))
+        operations = await asyncio.gather(
+            *(
+                socket.subscribe(
+                    MESSAGE_BODIES,
+                    {"interviewId": chat.interview_id, "after": chat.first_message["cursor"]},
+                )
+                for socket in sockets
+            )
+        )
         # each replays the marker once subscribed
-        replays = await asyncio.gather(*(operation.take(1, timeout=START_TIMEOUT)
-                                         for operation in operations))
+        replays = await asyncio.gather(
+            *(operation.take(1, timeout=START_TIMEOUT) for operation in operations)
+        )
         assert all(replay[0]["body"] == marker["body"] for replay in replays)
         # ... sharing one Redis subscription
         assert await private_redis.numsub(channel) == 1
         # when
         message = await send_message(chat, "for all fifty")
         # then
-        results = await asyncio.gather(*(operation.take(1, timeout=10)
-                                         for operation in operations))
+        results = await asyncio.gather(*(operation.take(1, timeout=10) for operation in operations))
         assert [result[0]["cursor"] for result in results] == [message["cursor"]] * 50
     finally:
         await asyncio.gather(*(socket.close() for socket in sockets))
@@ -224,21 +254,36 @@ async def test_fifty_sockets_subscribing_at_once_all_receive_the_next_message(
 
 
 async def test_sockets_closed_mid_subscribe_leave_no_subscription_and_shutdown_is_prompt(
-        cluster: Cluster, start_server: StartServer) -> None:
+    cluster: Cluster, start_server: StartServer
+) -> None:
     # given a server of this test's own (it is stopped at the end), and an interview nobody
     # listens to
     private_redis = cluster.redis
-    server = await start_server(cluster.database_url, migrate=False,
-                                BROADCAST_URL=private_redis.url)
+    server = await start_server(
+        cluster.database_url, migrate=False, BROADCAST_URL=private_redis.url
+    )
     chat = await open_chat(server)
-    channels = [f"interview:{uuid_of(chat.interview_id)}",
-                f"user:{uuid_of(chat.freelancer.user_id)}"]
-    init = json.dumps({"type": "connection_init",
-                       "payload": {"authorization": f"Bearer {chat.freelancer.token}"}})
+    channels = [
+        f"interview:{uuid_of(chat.interview_id)}",
+        f"user:{uuid_of(chat.freelancer.user_id)}",
+    ]
+    init = json.dumps(
+        {"type": "connection_init", "payload": {"authorization": f"Bearer {chat.freelancer.token}"}}
+    )
     # With `after`, the first message replays: a socket that has seen it was all the way in.
-    subscribe = json.dumps({"id": "1", "type": "subscribe", "payload": {
-        "query": MESSAGE_BODIES, "variables": {"interviewId": chat.interview_id,
-                                               "after": chat.first_message["cursor"]}}})
+    subscribe = json.dumps(
+        {
+            "id": "1",
+            "type": "subscribe",
+            "payload": {
+                "query": MESSAGE_BODIES,
+                "variables": {
+                    "interviewId": chat.interview_id,
+                    "after": chat.first_message["cursor"],
+                },
+            },
+        }
+    )
     await send_message(chat, "to replay")
     rng = random.Random(20240601)
 

@@ -30,8 +30,11 @@ mutation ($input: SignUpInput!) {
 
 async def sign_up(server: Server) -> tuple[str, str]:
     email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
-    data = await execute(server, SIGN_UP, {"input": {
-        "email": email, "password": "correct-horse-battery", "displayName": "E2E"}})
+    data = await execute(
+        server,
+        SIGN_UP,
+        {"input": {"email": email, "password": "correct-horse-battery", "displayName": "E2E"}},
+    )
     payload = data["signUp"]
     assert payload["userErrors"] == [], payload
     assert payload["user"]["email"] == email
@@ -86,16 +89,24 @@ async def test_graphiql_is_served_to_browsers(server: Server) -> None:
 
 @pytest.mark.parametrize("payload_shape", ["authorization", "headers"])
 async def test_token_in_connection_init_authenticates_the_socket(
-        server: Server, payload_shape: str) -> None:
+    server: Server, payload_shape: str
+) -> None:
     # given
     email, token = await sign_up(server)
-    init_payload = ({"authorization": f"Bearer {token}"} if payload_shape == "authorization"
-                    else {"headers": {"Authorization": f"Bearer {token}"}})
-    transport = WebsocketsTransport(url=server.ws_url, init_payload=init_payload,
-                                    subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
+    init_payload = (
+        {"authorization": f"Bearer {token}"}
+        if payload_shape == "authorization"
+        else {"headers": {"Authorization": f"Bearer {token}"}}
+    )
+    transport = WebsocketsTransport(
+        url=server.ws_url,
+        init_payload=init_payload,
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+    )
     # when
-    async with Client(transport=transport, fetch_schema_from_transport=False,
-                      execute_timeout=10) as session:
+    async with Client(
+        transport=transport, fetch_schema_from_transport=False, execute_timeout=10
+    ) as session:
         result = await session.execute(gql(VIEWER))
         # then
         assert transport.subprotocol == PROTOCOL
@@ -104,22 +115,28 @@ async def test_token_in_connection_init_authenticates_the_socket(
 
 async def test_socket_without_a_token_is_anonymous(server: Server) -> None:
     # given
-    transport = WebsocketsTransport(url=server.ws_url,
-                                    subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
+    transport = WebsocketsTransport(
+        url=server.ws_url, subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]
+    )
     # when
-    async with Client(transport=transport, fetch_schema_from_transport=False,
-                      execute_timeout=10) as session:
+    async with Client(
+        transport=transport, fetch_schema_from_transport=False, execute_timeout=10
+    ) as session:
         result = await session.execute(gql(VIEWER))
     # then
     assert result == {"viewer": None}
 
 
-@pytest.mark.parametrize("payload", [
-    {"authorization": "Bearer not-a-token-anyone-was-given"},
-    {"headers": {"Authorization": "Bearer not-a-token-anyone-was-given"}},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"authorization": "Bearer not-a-token-anyone-was-given"},
+        {"headers": {"Authorization": "Bearer not-a-token-anyone-was-given"}},
+    ],
+)
 async def test_unknown_token_in_connection_init_closes_with_4403(
-        server: Server, payload: dict[str, Any]) -> None:
+    server: Server, payload: dict[str, Any]
+) -> None:
     async with connect(server.ws_url, subprotocols=[PROTOCOL]) as socket:
         # when
         await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
@@ -134,8 +151,9 @@ async def test_revoked_token_closes_the_socket_with_4403(server: Server) -> None
     assert data["logOut"]
     async with connect(server.ws_url, subprotocols=[PROTOCOL]) as socket:
         # when
-        await socket.send(json.dumps({"type": "connection_init",
-                                      "payload": {"authorization": f"Bearer {token}"}}))
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
         # then
         assert await close_code(socket, timeout=5) == 4403
 
@@ -150,18 +168,22 @@ async def test_socket_without_connection_init_is_closed_with_4408(server: Server
     assert CONNECTION_INIT_TIMEOUT_SECONDS * 0.8 <= elapsed <= CONNECTION_INIT_TIMEOUT_SECONDS + 3
 
 
-@pytest.mark.parametrize("frame", [
-    pytest.param("this is not json", id="not-json"),
-    pytest.param('{"type": "connection_init"', id="truncated-json"),
-    pytest.param("[" * 5000 + "]" * 5000, id="absurd-nesting"),
-    pytest.param("[]", id="json-array"),
-    pytest.param("42", id="json-number"),
-    pytest.param('"connection_init"', id="json-string"),
-    pytest.param('{"type": "no-such-message"}', id="unknown-type"),
-    pytest.param(b'{"type": "connection_init"}', id="binary-frame"),
-])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param("this is not json", id="not-json"),
+        pytest.param('{"type": "connection_init"', id="truncated-json"),
+        pytest.param("[" * 5000 + "]" * 5000, id="absurd-nesting"),
+        pytest.param("[]", id="json-array"),
+        pytest.param("42", id="json-number"),
+        pytest.param('"connection_init"', id="json-string"),
+        pytest.param('{"type": "no-such-message"}', id="unknown-type"),
+        pytest.param(b'{"type": "connection_init"}', id="binary-frame"),
+    ],
+)
 async def test_invalid_frame_closes_with_4400_and_the_server_carries_on(
-        server: Server, frame: str | bytes) -> None:
+    server: Server, frame: str | bytes
+) -> None:
     async with connect(server.ws_url, subprotocols=[PROTOCOL]) as socket:
         # when
         await socket.send(frame)
@@ -186,13 +208,15 @@ async def test_invalid_frame_after_connection_ack_closes_with_4400(server: Serve
 
 
 async def test_sigterm_with_an_open_socket_exits_within_the_graceful_timeout(
-        start_server: Any) -> None:
+    start_server: Any,
+) -> None:
     # given a private server with an authenticated socket open on it
     server = await start_server()
     _, token = await sign_up(server)
     async with connect(server.ws_url, subprotocols=[PROTOCOL]) as socket:
-        await socket.send(json.dumps({"type": "connection_init",
-                                      "payload": {"authorization": f"Bearer {token}"}}))
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
         assert json.loads(await socket.recv()) == {"type": "connection_ack"}
         # when
         started = time.monotonic()

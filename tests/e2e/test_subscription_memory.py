@@ -34,15 +34,27 @@ from tests.e2e.conftest import Endpoint, free_port
 SUBSCRIPTIONS = 20
 # A subscription's own parts. uvicorn's HTTP protocol object, replaced by the websocket one at
 # the upgrade, is left in a cycle of its own (three objects per connection, upstream).
-SUBSCRIPTION_MODULES = ("graphql", "strawberry", "starlette", "realtime", "schema", "resolvers",
-                        "models", "auth", "tortoise")
+SUBSCRIPTION_MODULES = (
+    "graphql",
+    "strawberry",
+    "starlette",
+    "realtime",
+    "schema",
+    "resolvers",
+    "models",
+    "auth",
+    "tortoise",
+)
 
 
 @pytest.fixture
 async def in_process_server(app: Any) -> AsyncIterator[Endpoint]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                                           log_config=None, **WEBSOCKET_OPTIONS))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_config=None, **WEBSOCKET_OPTIONS
+        )
+    )
     serving = asyncio.create_task(server.serve())
     async with asyncio.timeout(10):
         while not server.started:
@@ -53,7 +65,8 @@ async def in_process_server(app: Any) -> AsyncIterator[Endpoint]:
 
 
 async def test_subscribing_leaves_no_cyclic_garbage_in_the_server(
-        in_process_server: Endpoint) -> None:
+    in_process_server: Endpoint,
+) -> None:
     server = in_process_server
     chat = await open_chat(server)
     async with socket_to(server, chat.freelancer.token) as socket:
@@ -67,8 +80,9 @@ async def test_subscribing_leaves_no_cyclic_garbage_in_the_server(
         for _ in range(SUBSCRIPTIONS):
             socket = await open_socket(server, chat.freelancer.token)
             sockets.append(socket)
-            operation = await socket.subscribe(MESSAGE_BODIES, {
-                "interviewId": chat.interview_id, "after": after})
+            operation = await socket.subscribe(
+                MESSAGE_BODIES, {"interviewId": chat.interview_id, "after": after}
+            )
             [replayed] = await operation.take(1)
             assert replayed["body"] == marker["body"]
         gc.collect()
@@ -78,8 +92,11 @@ async def test_subscribing_leaves_no_cyclic_garbage_in_the_server(
         gc.garbage.clear()
         for socket in sockets:
             await socket.close()
-    ours = {module: count for module, count in left.items()
-            if module.split(".")[0] in SUBSCRIPTION_MODULES}
+    ours = {
+        module: count
+        for module, count in left.items()
+        if module.split(".")[0] in SUBSCRIPTION_MODULES
+    }
     # Before documents were validated once: about 600 objects of graphql-core's validation
     # visitors per subscription.
     assert sum(ours.values()) < SUBSCRIPTIONS, ours

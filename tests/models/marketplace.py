@@ -36,8 +36,11 @@ async def both_actor() -> Actor:
 
 def job_data(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "title": "Build a GraphQL API", "description": "Schema, resolvers and tests.",
-        "skills": ["python", "graphql"], "budget_type": "FIXED", "budget": Decimal("400.00"),
+        "title": "Build a GraphQL API",
+        "description": "Schema, resolvers and tests.",
+        "skills": ["python", "graphql"],
+        "budget_type": "FIXED",
+        "budget": Decimal("400.00"),
         "experience_level": "INTERMEDIATE",
     }
     data.update(overrides)
@@ -51,8 +54,9 @@ async def post(client: Actor, **overrides: Any) -> Job:
 async def set_connects(freelancer_id: UUID, balance: int) -> None:
     """Test setup: give a freelancer exactly `balance` connects, ledger included."""
     await ConnectsEntry.filter(freelancer_id=freelancer_id).delete()
-    await ConnectsEntry.create(freelancer_id=freelancer_id, delta=balance,
-                               reason=ConnectsReason.MONTHLY_ALLOTMENT)
+    await ConnectsEntry.create(
+        freelancer_id=freelancer_id, delta=balance, reason=ConnectsReason.MONTHLY_ALLOTMENT
+    )
     await FreelancerProfile.filter(id=freelancer_id).update(connects_balance=balance)
 
 
@@ -64,12 +68,18 @@ async def assert_connects_invariant() -> None:
     """For every freelancer: the cached balance is the ledger's sum, and neither the balance
     nor any running total of the ledger (in insertion order) is ever negative."""
     for profile in await FreelancerProfile.all():
-        deltas = await ConnectsEntry.filter(freelancer_id=profile.id).order_by(
-            "id").values_list("delta", flat=True)
+        deltas = (
+            await ConnectsEntry.filter(freelancer_id=profile.id)
+            .order_by("id")
+            .values_list("delta", flat=True)
+        )
         running = 0
         for delta in deltas:
             running += delta
             assert running >= 0, (profile.id, list(deltas))
-        assert profile.connects_balance == running, (profile.id, profile.connects_balance,
-                                                     list(deltas))
+        assert profile.connects_balance == running, (
+            profile.id,
+            profile.connects_balance,
+            list(deltas),
+        )
         assert profile.connects_balance >= 0

@@ -6,15 +6,22 @@ from models.errors import ValidationFailed
 from models.money import from_cents, parse_amount, round_cents, to_cents
 
 
-@pytest.mark.parametrize(("text", "cents"), [
-    ("1250.00", 125000), ("0.01", 1), ("5", 500), ("999999999999.99", 99999999999999),
-])
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("1250.00", 125000),
+        ("0.01", 1),
+        ("5", 500),
+        ("999999999999.99", 99999999999999),
+    ],
+)
 def test_plain_amounts_become_exact_cents(text, cents):
     assert parse_amount(Decimal(text), field=["amount"]) == cents
 
 
-@pytest.mark.parametrize("text", ["0", "-1", "1.005", "1e3", "12345678901234567890",
-                                  "NaN", "Infinity", "-0.01"])
+@pytest.mark.parametrize(
+    "text", ["0", "-1", "1.005", "1e3", "12345678901234567890", "NaN", "Infinity", "-0.01"]
+)
 def test_amounts_a_person_would_not_type_are_refused(text):
     with pytest.raises(ValidationFailed) as error:
         parse_amount(Decimal(text), field=["input", "amount"])

@@ -12,8 +12,15 @@ pytestmark = pytest.mark.usefixtures("db")
 async def make_users(count: int) -> list[User]:
     start = utc_now()
     # Two users share each timestamp, so the id tie-breaker matters.
-    return [await User.create(email=f"u{i}@example.com", display_name=f"U{i}", password_hash="x",
-                              created_at=start + timedelta(seconds=i // 2)) for i in range(count)]
+    return [
+        await User.create(
+            email=f"u{i}@example.com",
+            display_name=f"U{i}",
+            password_hash="x",
+            created_at=start + timedelta(seconds=i // 2),
+        )
+        for i in range(count)
+    ]
 
 
 def keyset_order(users: list[User]) -> list:
@@ -23,8 +30,9 @@ def keyset_order(users: list[User]) -> list:
 async def walk_forward(size: int, *, descending: bool = False) -> list:
     seen, after = [], None
     while True:
-        page = await paginate(User.all(), PageRequest(first=size, after=after),
-                              descending=descending)
+        page = await paginate(
+            User.all(), PageRequest(first=size, after=after), descending=descending
+        )
         seen += [row.id for row in page.rows]
         if not page.has_next_page:
             return seen
@@ -51,16 +59,27 @@ async def test_backward_pages_end_with_the_newest_rows():
 async def test_a_cursor_stays_valid_when_rows_are_inserted_before_it():
     users = await make_users(6)
     first_page = await paginate(User.all(), PageRequest(first=3))
-    await User.create(email="new@example.com", display_name="New", password_hash="x",
-                      created_at=users[0].created_at - timedelta(days=1))
+    await User.create(
+        email="new@example.com",
+        display_name="New",
+        password_hash="x",
+        created_at=users[0].created_at - timedelta(days=1),
+    )
     second_page = await paginate(User.all(), PageRequest(first=3, after=first_page.cursors[-1]))
     assert [row.id for row in second_page.rows] == keyset_order(users)[3:6]
 
 
-@pytest.mark.parametrize("request_", [
-    PageRequest(first=0), PageRequest(first=101), PageRequest(last=-1),
-    PageRequest(first=2, last=2), PageRequest(after="garbage"), PageRequest(before="W10"),
-])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        PageRequest(first=0),
+        PageRequest(first=101),
+        PageRequest(last=-1),
+        PageRequest(first=2, last=2),
+        PageRequest(after="garbage"),
+        PageRequest(before="W10"),
+    ],
+)
 async def test_bad_page_requests_are_refused(request_):
     with pytest.raises(InvalidPageRequest):
         await paginate(User.all(), request_)

@@ -39,8 +39,11 @@ async def test_reviews_stay_hidden_until_both_parties_have_reviewed():
     assert await Review.filter(contract_id=contract.id, revealed_at__isnull=False).count() == 2
     profile = await FreelancerProfile.get(user_id=freelancer.user_id)
     client_profile = await ClientProfile.get(user_id=client.user_id)
-    assert (profile.rating_count, profile.rating_overall_sum, profile.rating_deadlines_sum) \
-        == (1, 5, 3)
+    assert (profile.rating_count, profile.rating_overall_sum, profile.rating_deadlines_sum) == (
+        1,
+        5,
+        3,
+    )
     assert (client_profile.rating_count, client_profile.rating_overall_sum) == (1, 4)
 
 

@@ -71,8 +71,12 @@ async def numsub(client: aioredis.Redis, channel: str) -> int:
     return int(count)
 
 
-async def subscriber_task(broadcaster: Broadcaster, channel: str, ready: asyncio.Event,
-                          entered: Callable[[], None] | None = None) -> str:
+async def subscriber_task(
+    broadcaster: Broadcaster,
+    channel: str,
+    ready: asyncio.Event,
+    entered: Callable[[], None] | None = None,
+) -> str:
     """Subscribes, says so, and returns the first message."""
     async with broadcaster.subscribe(channel) as subscriber:
         if entered:
@@ -84,7 +88,8 @@ async def subscriber_task(broadcaster: Broadcaster, channel: str, ready: asyncio
 
 @bounded
 async def test_message_published_right_after_subscribe_returns_is_delivered(
-        broadcaster: Broadcaster) -> None:
+    broadcaster: Broadcaster,
+) -> None:
     # A fresh channel each round: every round is a first subscription, the racy case.
     for round_number in range(20):
         channel = new_channel()
@@ -127,15 +132,18 @@ async def test_message_published_by_another_instance_reaches_subscribers() -> No
 
 @bounded
 async def test_fifty_concurrent_first_subscribers_all_receive_the_next_message(
-        broadcaster: Broadcaster, redis_client: aioredis.Redis | None) -> None:
+    broadcaster: Broadcaster, redis_client: aioredis.Redis | None
+) -> None:
     # given 50 subscribers joining a new channel at once
     channel = new_channel()
     readiness = [asyncio.Event() for _ in range(50)]
-    tasks = [asyncio.create_task(subscriber_task(broadcaster, channel, ready))
-             for ready in readiness]
+    tasks = [
+        asyncio.create_task(subscriber_task(broadcaster, channel, ready)) for ready in readiness
+    ]
     try:
-        await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readiness)),
-                               DELIVERY_TIMEOUT)
+        await asyncio.wait_for(
+            asyncio.gather(*(ready.wait() for ready in readiness)), DELIVERY_TIMEOUT
+        )
         if redis_client:
             # ... sharing one Redis subscription
             assert await numsub(redis_client, channel) == 1
@@ -154,7 +162,8 @@ async def test_fifty_concurrent_first_subscribers_all_receive_the_next_message(
 @pytest.mark.parametrize("cancel", ["together", "staggered"])
 @bounded
 async def test_subscribers_cancelled_mid_subscribe_leave_nothing_behind(
-        broadcaster: Broadcaster, redis_client: aioredis.Redis | None, cancel: str) -> None:
+    broadcaster: Broadcaster, redis_client: aioredis.Redis | None, cancel: str
+) -> None:
     # given 50 subscribers on their way into a new channel
     channel = new_channel()
     inside = 0
@@ -163,16 +172,19 @@ async def test_subscribers_cancelled_mid_subscribe_leave_nothing_behind(
         nonlocal inside
         inside += 1
 
-    tasks = [asyncio.create_task(subscriber_task(broadcaster, channel, asyncio.Event(), entered))
-             for _ in range(50)]
+    tasks = [
+        asyncio.create_task(subscriber_task(broadcaster, channel, asyncio.Event(), entered))
+        for _ in range(50)
+    ]
     await asyncio.sleep(0)  # every task has started subscribing
     # when they are cancelled: all at once, or spread over the subscription's steps
     for number, task in enumerate(tasks):
         task.cancel()
         if cancel == "staggered" and number % 2:
             await asyncio.sleep(0)
-    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True),
-                                     DELIVERY_TIMEOUT)
+    results = await asyncio.wait_for(
+        asyncio.gather(*tasks, return_exceptions=True), DELIVERY_TIMEOUT
+    )
     # then
     assert all(isinstance(result, asyncio.CancelledError) for result in results), results
     if cancel == "together":
@@ -190,7 +202,8 @@ async def test_subscribers_cancelled_mid_subscribe_leave_nothing_behind(
 
 @bounded
 async def test_leaving_the_last_subscription_unsubscribes_from_redis(
-        broadcaster: Broadcaster, redis_client: aioredis.Redis | None) -> None:
+    broadcaster: Broadcaster, redis_client: aioredis.Redis | None
+) -> None:
     # given
     channel = new_channel()
     async with broadcaster.subscribe(channel):
@@ -228,4 +241,3 @@ async def test_disconnect_right_after_connect_returns_promptly(backend: str) -> 
     broadcaster = Broadcaster(broadcast_url(backend))
     await broadcaster.connect()
     await asyncio.wait_for(broadcaster.disconnect(), 2)
-

@@ -53,7 +53,8 @@ async def until(condition: object, what: str, timeout: float = DELIVERY_TIMEOUT)
 @pytest.mark.redis
 @bounded
 async def test_after_a_restart_subscribers_get_resync_then_live_messages(
-        redis: RedisServer) -> None:
+    redis: RedisServer,
+) -> None:
     # given a subscriber
     channel = new_channel()
     async with Broadcaster(redis.url) as broadcaster, broadcaster.subscribe(channel) as sub:
@@ -94,7 +95,8 @@ async def outage(broadcaster: Broadcaster, redis: RedisServer) -> None:
 @pytest.mark.redis
 @bounded
 async def test_a_subscribe_made_while_redis_is_down_completes_when_it_returns(
-        redis: RedisServer) -> None:
+    redis: RedisServer,
+) -> None:
     async with Broadcaster(redis.url) as broadcaster:
         # given Redis is down, and the broadcaster is reconnecting
         holder = await hold(broadcaster, new_channel())
@@ -142,7 +144,8 @@ async def test_leaving_while_redis_is_down_does_not_wait_for_it(redis: RedisServ
 @pytest.mark.redis
 @bounded
 async def test_disconnect_during_a_reconnect_does_not_hang_a_waiting_subscribe(
-        redis: RedisServer) -> None:
+    redis: RedisServer,
+) -> None:
     # given a broadcaster reconnecting to a Redis that is gone, and a subscribe waiting for it
     broadcaster = Broadcaster(redis.url)
     await broadcaster.connect()
@@ -156,7 +159,7 @@ async def test_disconnect_during_a_reconnect_does_not_hang_a_waiting_subscribe(
     # then the waiting subscribe fails promptly instead of waiting forever
     done, _ = await asyncio.wait([waiting], timeout=2)
     assert done == {waiting}, "the subscribe hung after disconnect()"
-    with pytest.raises(Exception):  # noqa: B017, PT011 - any error, as long as it ends
+    with pytest.raises(Exception):  # noqa: B017 - any error, as long as it ends
         waiting.result()
     # and the subscriber still in, cancelled (as at shutdown), ends too
     holder.cancel()
@@ -168,7 +171,8 @@ async def test_disconnect_during_a_reconnect_does_not_hang_a_waiting_subscribe(
 @pytest.mark.redis
 @bounded
 async def test_a_subscribe_in_flight_when_redis_dies_survives_and_leaves_nothing_behind(
-        redis: RedisServer) -> None:
+    redis: RedisServer,
+) -> None:
     async with Broadcaster(redis.url) as broadcaster:
         # given a SUBSCRIBE sent to a Redis that hangs (and so never acknowledges it)
         channel = new_channel()
@@ -192,7 +196,8 @@ async def test_a_subscribe_in_flight_when_redis_dies_survives_and_leaves_nothing
 @pytest.mark.redis
 @bounded
 async def test_a_hung_redis_is_noticed_and_delivery_resumes_when_it_answers_again(
-        redis: RedisServer, quick_detection: None) -> None:
+    redis: RedisServer, quick_detection: None
+) -> None:
     # given a subscriber
     channel = new_channel()
     async with Broadcaster(redis.url) as broadcaster, broadcaster.subscribe(channel) as sub:
@@ -230,11 +235,13 @@ async def test_channel_locks_do_not_outlive_their_channels(backend: str) -> None
         # given many channels, each subscribed by several at once
         channels = [new_channel() for _ in range(20)]
         readiness = [asyncio.Event() for _ in range(len(channels) * 3)]
-        tasks = [asyncio.create_task(subscriber_task(broadcaster, channels[n % len(channels)],
-                                                     ready))
-                 for n, ready in enumerate(readiness)]
-        await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readiness)),
-                               DELIVERY_TIMEOUT)
+        tasks = [
+            asyncio.create_task(subscriber_task(broadcaster, channels[n % len(channels)], ready))
+            for n, ready in enumerate(readiness)
+        ]
+        await asyncio.wait_for(
+            asyncio.gather(*(ready.wait() for ready in readiness)), DELIVERY_TIMEOUT
+        )
         assert broadcaster._channel_locks == {}, "nobody holds or waits for a lock now"
         # when some leave by receiving, and the rest are cancelled mid-way
         for channel in channels[:10]:
@@ -243,8 +250,7 @@ async def test_channel_locks_do_not_outlive_their_channels(backend: str) -> None
             if not task.done():
                 await asyncio.sleep(0)
                 task.cancel()
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True),
-                               DELIVERY_TIMEOUT)
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), DELIVERY_TIMEOUT)
         # then neither a subscription nor a lock is left
         assert broadcaster._subscribers == {}
         assert broadcaster._channel_locks == {}
@@ -259,15 +265,16 @@ async def test_channel_locks_do_not_outlive_their_channels(backend: str) -> None
 async def test_subscribers_cancelled_mid_subscribe_leave_no_lock_behind(backend: str) -> None:
     async with Broadcaster(broadcast_url(backend)) as broadcaster:
         channel = new_channel()
-        tasks = [asyncio.create_task(subscriber_task(broadcaster, channel, asyncio.Event()))
-                 for _ in range(50)]
+        tasks = [
+            asyncio.create_task(subscriber_task(broadcaster, channel, asyncio.Event()))
+            for _ in range(50)
+        ]
         await asyncio.sleep(0)
         for number, task in enumerate(tasks):
             task.cancel()
             if number % 2:
                 await asyncio.sleep(0)
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True),
-                               DELIVERY_TIMEOUT)
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), DELIVERY_TIMEOUT)
         assert broadcaster._subscribers == {}
         assert broadcaster._channel_locks == {}
 
@@ -275,7 +282,8 @@ async def test_subscribers_cancelled_mid_subscribe_leave_no_lock_behind(backend:
 @pytest.mark.redis
 @bounded
 async def test_while_redis_is_down_a_publish_fails_at_once_and_the_return_is_noticed_soon(
-        redis: RedisServer) -> None:
+    redis: RedisServer,
+) -> None:
     # A publish follows a committed change; its mutation must not wait on a dead Redis (the
     # streams replay from the database), and reconnecting is bounded by our backoff alone.
     channel = new_channel()
@@ -295,7 +303,8 @@ async def test_while_redis_is_down_a_publish_fails_at_once_and_the_return_is_not
 @pytest.mark.redis
 @bounded
 async def test_an_unexpected_error_while_reading_reconnects_instead_of_going_quiet(
-        redis: RedisServer) -> None:
+    redis: RedisServer,
+) -> None:
     channel = new_channel()
     async with Broadcaster(redis.url) as broadcaster, broadcaster.subscribe(channel) as sub:
         # given the pub/sub connection's next read fails in a way redis-py does not foresee

@@ -48,8 +48,13 @@ class Subscriber:
         self.channel = f"stream-{uuid.uuid4().hex}"
         self.broadcast = broadcast
         self.received: asyncio.Queue[int] = asyncio.Queue()
-        self.stream = replay_then_live(broadcast, [self.channel], after=after,
-                                       fetch_after=table.fetch_after, latest=table.latest)
+        self.stream = replay_then_live(
+            broadcast,
+            [self.channel],
+            after=after,
+            fetch_after=table.fetch_after,
+            latest=table.latest,
+        )
         self.task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -58,7 +63,8 @@ class Subscriber:
 
     async def publish(self, row: Envelope | str) -> None:
         await self.broadcast.publish(
-            self.channel, row if isinstance(row, str) else orjson.dumps(row).decode())
+            self.channel, row if isinstance(row, str) else orjson.dumps(row).decode()
+        )
 
     async def take(self, count: int) -> list[int]:
         async with asyncio.timeout(TIMEOUT):
@@ -77,8 +83,9 @@ class Subscriber:
 async def live(broadcast: Broadcaster, table: Table, after: int) -> Subscriber:
     """A subscriber known to be subscribed: it has replayed the row after `after`."""
     subscriber = Subscriber(broadcast, table, after)
-    assert await subscriber.take(1) == [next(row["cursor"] for row in table.rows
-                                             if row["cursor"] > after)]
+    assert await subscriber.take(1) == [
+        next(row["cursor"] for row in table.rows if row["cursor"] > after)
+    ]
     return subscriber
 
 
@@ -109,7 +116,8 @@ async def test_a_late_event_below_the_newest_is_delivered_once(broadcast: Broadc
 
 
 async def test_the_window_of_remembered_cursors_slides_and_stays_bounded(
-        broadcast: Broadcaster) -> None:
+    broadcast: Broadcaster,
+) -> None:
     table = Table()
     table.add(1)
     subscriber = await live(broadcast, table, after=0)
@@ -130,7 +138,8 @@ async def test_the_window_of_remembered_cursors_slides_and_stays_bounded(
 
 
 async def test_after_a_resync_the_rows_missed_meanwhile_are_replayed_once(
-        broadcast: Broadcaster) -> None:
+    broadcast: Broadcaster,
+) -> None:
     table = Table()
     table.add(1)
     subscriber = await live(broadcast, table, after=0)

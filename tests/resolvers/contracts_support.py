@@ -55,8 +55,10 @@ MUTATIONS: dict[str, tuple[str, str]] = {
 
 def mutation(name: str) -> str:
     input_type, selection = MUTATIONS[name]
-    return (f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} "
-            f"userErrors {{ field code message }} }} }}")
+    return (
+        f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} "
+        f"userErrors {{ field code message }} }} }}"
+    )
 
 
 def gid(type_name: str, pk: Any) -> str:
@@ -67,8 +69,9 @@ def token_of(session: Session | None) -> str | None:
     return session.token if session is not None else None
 
 
-async def call(gql: Any, name: str, input: dict[str, Any], session: Session | None
-               ) -> dict[str, Any]:
+async def call(
+    gql: Any, name: str, input: dict[str, Any], session: Session | None
+) -> dict[str, Any]:
     """The mutation's payload (userErrors included); no GraphQL error allowed."""
     data = await gql.execute(mutation(name), {"input": input}, token=token_of(session))
     return data[name]
@@ -89,8 +92,7 @@ def codes_of(payload: dict[str, Any]) -> list[str]:
     return [error["code"] for error in payload["userErrors"]]
 
 
-async def refused(gql: Any, name: str, input: dict[str, Any], session: Session | None
-                  ) -> list[str]:
+async def refused(gql: Any, name: str, input: dict[str, Any], session: Session | None) -> list[str]:
     """The userError codes of a mutation that must fail, with nothing in the payload."""
     payload = await call(gql, name, input, session)
     assert all(value is None for key, value in payload.items() if key != "userErrors"), payload
@@ -98,13 +100,16 @@ async def refused(gql: Any, name: str, input: dict[str, Any], session: Session |
     return codes_of(payload)
 
 
-async def node(gql: Any, global_id: str, session: Session | None, selection: str
-               ) -> dict[str, Any] | None:
+async def node(
+    gql: Any, global_id: str, session: Session | None, selection: str
+) -> dict[str, Any] | None:
     type_name = _type_of(global_id)
     data = await gql.execute(
         f"query($id: ID!) {{ node(id: $id) {{ __typename "
         f"... on {type_name} {{ {selection} }} }} }}",
-        {"id": global_id}, token=token_of(session))
+        {"id": global_id},
+        token=token_of(session),
+    )
     return data["node"]
 
 
@@ -116,22 +121,28 @@ def _type_of(global_id: str) -> str:
     return parsed[0]
 
 
-async def contract_as(gql: Any, contract_id: str, session: Session | None,
-                      selection: str = CONTRACT) -> dict[str, Any] | None:
+async def contract_as(
+    gql: Any, contract_id: str, session: Session | None, selection: str = CONTRACT
+) -> dict[str, Any] | None:
     return await node(gql, contract_id, session, selection)
 
 
-async def milestone_as(gql: Any, milestone_id: str, session: Session | None,
-                       selection: str = MILESTONE) -> dict[str, Any] | None:
+async def milestone_as(
+    gql: Any, milestone_id: str, session: Session | None, selection: str = MILESTONE
+) -> dict[str, Any] | None:
     return await node(gql, milestone_id, session, selection)
 
 
 async def wallet_of(gql: Any, session: Session, transactions: int = 0) -> dict[str, Any]:
-    extra = (f" transactions(first: {transactions}) {{ totalCount nodes {{ id kind amount "
-             f"balanceAfter memo contract {{ id }} milestone {{ id }} }} }}"
-             if transactions else "")
-    data = await gql.execute(f"{{ viewer {{ connectsBalance wallet {{ {WALLET}{extra} }} }} }}",
-                             token=session.token)
+    extra = (
+        f" transactions(first: {transactions}) {{ totalCount nodes {{ id kind amount "
+        f"balanceAfter memo contract {{ id }} milestone {{ id }} }} }}"
+        if transactions
+        else ""
+    )
+    data = await gql.execute(
+        f"{{ viewer {{ connectsBalance wallet {{ {WALLET}{extra} }} }} }}", token=session.token
+    )
     return {**data["viewer"]["wallet"], "connects": data["viewer"]["connectsBalance"]}
 
 
@@ -162,6 +173,11 @@ class Scene:
 async def make_scene(**options: Any) -> Scene:
     contract, client_actor, freelancer_actor, client, freelancer = await make_contract(**options)
     milestones = await Milestone.filter(contract_id=contract.id).order_by("position")
-    return Scene(row=contract, client=client, freelancer=freelancer, client_actor=client_actor,
-                 freelancer_actor=freelancer_actor,
-                 milestone_ids=[gid("Milestone", milestone.id) for milestone in milestones])
+    return Scene(
+        row=contract,
+        client=client,
+        freelancer=freelancer,
+        client_actor=client_actor,
+        freelancer_actor=freelancer_actor,
+        milestone_ids=[gid("Milestone", milestone.id) for milestone in milestones],
+    )

@@ -62,15 +62,21 @@ async def close_job(session: Session, job: Job) -> Job:
 
 async def make_proposal(session: Session, job: Job, *, bid: str = "350.00") -> Proposal:
     proposal, _ = await proposals.submit_proposal(
-        await actor_for(session.user), job.id, cover_letter="I can do this.",
-        bid_amount=Decimal(bid), estimated_duration_days=10)
+        await actor_for(session.user),
+        job.id,
+        cover_letter="I can do this.",
+        bid_amount=Decimal(bid),
+        estimated_duration_days=10,
+    )
     return proposal
 
 
-async def invite(session: Session, job: Job, profile: FreelancerProfile,
-                 message: str = "Please apply") -> Invitation:
-    invitation, _ = await jobs.invite_freelancer(await actor_for(session.user), job.id,
-                                                 profile.id, message)
+async def invite(
+    session: Session, job: Job, profile: FreelancerProfile, message: str = "Please apply"
+) -> Invitation:
+    invitation, _ = await jobs.invite_freelancer(
+        await actor_for(session.user), job.id, profile.id, message
+    )
     return invitation
 
 

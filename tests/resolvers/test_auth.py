@@ -16,8 +16,9 @@ VIEWER = "{ viewer { user { id email displayName } } }"
 
 async def test_sign_up_returns_a_token_that_signs_the_viewer_in(gql, db):
     # when
-    data = await gql.execute(SIGN_UP, {"input": {
-        "email": "ada@example.com", "password": PASSWORD, "displayName": "Ada"}})
+    data = await gql.execute(
+        SIGN_UP, {"input": {"email": "ada@example.com", "password": PASSWORD, "displayName": "Ada"}}
+    )
     # then
     payload = data["signUp"]
     assert payload["userErrors"] == []
@@ -28,19 +29,23 @@ async def test_sign_up_returns_a_token_that_signs_the_viewer_in(gql, db):
 
 async def test_sign_up_twice_with_one_email_is_already_exists(gql, db):
     await make_user(email="ada@example.com")
-    data = await gql.execute(SIGN_UP, {"input": {
-        "email": "ADA@example.com", "password": PASSWORD, "displayName": "Ada"}})
+    data = await gql.execute(
+        SIGN_UP, {"input": {"email": "ADA@example.com", "password": PASSWORD, "displayName": "Ada"}}
+    )
     assert data["signUp"]["token"] is None
-    assert data["signUp"]["userErrors"] == [{
-        "field": ["input", "email"], "code": "ALREADY_EXISTS",
-        "message": "An account with this email already exists"}]
+    assert data["signUp"]["userErrors"] == [
+        {
+            "field": ["input", "email"],
+            "code": "ALREADY_EXISTS",
+            "message": "An account with this email already exists",
+        }
+    ]
 
 
 async def test_log_in_and_log_out(gql, db):
     await make_user(email="ada@example.com")
     # when
-    data = await gql.execute(LOG_IN, {"input": {"email": "ada@example.com",
-                                                 "password": PASSWORD}})
+    data = await gql.execute(LOG_IN, {"input": {"email": "ada@example.com", "password": PASSWORD}})
     token = data["logIn"]["token"]
     # then
     assert data["logIn"]["user"]["email"] == "ada@example.com"
@@ -51,8 +56,9 @@ async def test_log_in_and_log_out(gql, db):
 
 async def test_wrong_password_is_a_user_error_without_a_token(gql, db):
     await make_user(email="ada@example.com")
-    data = await gql.execute(LOG_IN, {"input": {"email": "ada@example.com",
-                                                 "password": "not-the-password"}})
+    data = await gql.execute(
+        LOG_IN, {"input": {"email": "ada@example.com", "password": "not-the-password"}}
+    )
     assert data["logIn"]["token"] is None
     assert [e["code"] for e in data["logIn"]["userErrors"]] == ["VALIDATION"]
 
@@ -68,7 +74,8 @@ async def test_email_is_visible_to_its_owner_only(gql, db):
     grace = await make_user(email="grace@example.com")
     query = "query($id: ID!) { node(id: $id) { ... on User { email displayName } } }"
     ada_id = (await gql.execute(VIEWER, token=ada.token))["viewer"]["user"]["id"]
-    assert (await gql.execute(query, {"id": ada_id}, token=ada.token))["node"]["email"] \
-        == "ada@example.com"
+    assert (await gql.execute(query, {"id": ada_id}, token=ada.token))["node"][
+        "email"
+    ] == "ada@example.com"
     assert (await gql.execute(query, {"id": ada_id}, token=grace.token))["node"]["email"] is None
     assert (await gql.execute(query, {"id": ada_id}))["node"]["email"] is None

@@ -60,6 +60,7 @@ query($first: Int, $last: Int, $after: String, $filter: FreelancerFilter) {
 
 # ---------------------------------------------------------------- helpers
 
+
 async def assert_still_serving(gql: Any) -> None:
     """The server answers a normal request after the bad one."""
     data = await gql.execute("{ skills(first: 1) { slug } }")
@@ -73,8 +74,11 @@ class _Client:
         self.http = http
 
     async def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables},
-                                         headers={"accept": GRAPHQL_RESPONSE})
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"accept": GRAPHQL_RESPONSE},
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert "errors" not in body, body
@@ -113,31 +117,38 @@ def field_error(body: dict[str, Any], path: list[str]) -> dict[str, Any]:
 def nested_fragments(levels: int, width: int, leaf: str) -> str:
     """F0 holds `leaf`; each next fragment spreads the previous one `width` times."""
     fragments = [f"fragment F0 on Query {{ {leaf} }}"]
-    fragments += [f"fragment F{level} on Query {{ {' '.join([f'...F{level - 1}'] * width)} }}"
-                  for level in range(1, levels + 1)]
+    fragments += [
+        f"fragment F{level} on Query {{ {' '.join([f'...F{level - 1}'] * width)} }}"
+        for level in range(1, levels + 1)
+    ]
     return f"{{ ...F{levels} }}\n" + "\n".join(fragments)
 
 
 async def viewer_freelancer_profile(gql: Any, token: str) -> dict[str, Any] | None:
-    data = await gql.execute("{ viewer { user { freelancerProfile { title hourlyRate } } } }",
-                             token=token)
+    data = await gql.execute(
+        "{ viewer { user { freelancerProfile { title hourlyRate } } } }", token=token
+    )
     return data["viewer"]["user"]["freelancerProfile"]
 
 
 # ---------------------------------------------------------------- global IDs
 
-@pytest.mark.parametrize("bad_id", [
-    pytest.param("!!!", id="punctuation"),
-    pytest.param("", id="empty"),
-    pytest.param(base64.b64encode(bytes(range(200, 248))).decode(), id="random-base64"),
-    pytest.param(base64.urlsafe_b64encode(b"\xff\xfe\x00garbage").decode(), id="binary"),
-    pytest.param(global_id("Contract", uuid.uuid4()), id="unknown-type"),
-    pytest.param(global_id("User", "not-a-uuid"), id="not-a-uuid"),
-    pytest.param(global_id("User", ""), id="no-pk"),
-    pytest.param(global_id("Skill", uuid.uuid4()), id="no-such-skill"),
-    pytest.param("A" * 5000, id="very-long"),
-    pytest.param("\u00fc\u00df\U0001f600", id="non-ascii"),
-])
+
+@pytest.mark.parametrize(
+    "bad_id",
+    [
+        pytest.param("!!!", id="punctuation"),
+        pytest.param("", id="empty"),
+        pytest.param(base64.b64encode(bytes(range(200, 248))).decode(), id="random-base64"),
+        pytest.param(base64.urlsafe_b64encode(b"\xff\xfe\x00garbage").decode(), id="binary"),
+        pytest.param(global_id("Contract", uuid.uuid4()), id="unknown-type"),
+        pytest.param(global_id("User", "not-a-uuid"), id="not-a-uuid"),
+        pytest.param(global_id("User", ""), id="no-pk"),
+        pytest.param(global_id("Skill", uuid.uuid4()), id="no-such-skill"),
+        pytest.param("A" * 5000, id="very-long"),
+        pytest.param("\u00fc\u00df\U0001f600", id="non-ascii"),
+    ],
+)
 async def test_a_malformed_or_unknown_global_id_finds_nothing(gql, bad_id):
     # when
     body = await gql.execute_raw(NODE, {"id": bad_id})
@@ -167,10 +178,13 @@ async def test_nodes_answers_null_for_each_bad_id_and_refuses_too_many(gql, db):
     session = await make_user()
     user_id = global_id("User", session.user.id)
     # when
-    mixed = await gql.execute("query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-                              {"ids": ["!!!", user_id, global_id("Skill", session.user.id)]})
-    too_many = await gql.execute_raw("query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-                                     {"ids": [user_id] * 101})
+    mixed = await gql.execute(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        {"ids": ["!!!", user_id, global_id("Skill", session.user.id)]},
+    )
+    too_many = await gql.execute_raw(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [user_id] * 101}
+    )
     # then
     assert mixed["nodes"] == [None, {"id": user_id}, None]
     assert field_error(too_many, ["nodes"])["extensions"]["code"] == "BAD_USER_INPUT"
@@ -179,10 +193,13 @@ async def test_nodes_answers_null_for_each_bad_id_and_refuses_too_many(gql, db):
 
 # ---------------------------------------------------------------- text
 
+
 async def test_a_500_character_display_name_is_refused_and_no_account_is_made(gql, db):
     # when
-    data = await gql.execute(SIGN_UP, {"input": {
-        "email": "long@example.com", "password": PASSWORD, "displayName": "x" * 500}})
+    data = await gql.execute(
+        SIGN_UP,
+        {"input": {"email": "long@example.com", "password": PASSWORD, "displayName": "x" * 500}},
+    )
     # then
     assert data["signUp"]["token"] is None
     error = only_user_error(data["signUp"])
@@ -195,9 +212,11 @@ async def test_a_10000_character_title_is_refused_and_no_profile_is_made(gql, db
     # given
     session = await make_user()
     # when
-    data = await gql.execute(CREATE_FREELANCER, {"input": {
-        "title": "t" * 10_000, "overview": "I build APIs.", "skills": ["python"]}},
-        token=session.token)
+    data = await gql.execute(
+        CREATE_FREELANCER,
+        {"input": {"title": "t" * 10_000, "overview": "I build APIs.", "skills": ["python"]}},
+        token=session.token,
+    )
     # then
     assert data["createFreelancerProfile"]["profile"] is None
     error = only_user_error(data["createFreelancerProfile"])
@@ -205,12 +224,15 @@ async def test_a_10000_character_title_is_refused_and_no_profile_is_made(gql, db
     assert await viewer_freelancer_profile(gql, session.token) is None
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("title", "t" * 10_000),
-    ("overview", "o" * 5001),
-    ("location", "l" * 121),
-    ("title", "   "),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "t" * 10_000),
+        ("overview", "o" * 5001),
+        ("location", "l" * 121),
+        ("title", "   "),
+    ],
+)
 async def test_an_update_with_bad_text_changes_nothing(gql, db, field, value):
     # given
     session, _ = await make_freelancer(title="Python developer")
@@ -220,21 +242,27 @@ async def test_an_update_with_bad_text_changes_nothing(gql, db, field, value):
     error = only_user_error(data["updateFreelancerProfile"])
     assert (error["code"], error["field"]) == ("VALIDATION", ["input", field])
     assert await viewer_freelancer_profile(gql, session.token) == {
-        "title": "Python developer", "hourlyRate": "50.00"}
+        "title": "Python developer",
+        "hourlyRate": "50.00",
+    }
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("companyName", "c" * 121),
-    ("description", "d" * 5001),
-    ("website", "javascript:alert(1)"),
-    ("website", "https://" + "a" * 3000 + ".com"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("companyName", "c" * 121),
+        ("description", "d" * 5001),
+        ("website", "javascript:alert(1)"),
+        ("website", "https://" + "a" * 3000 + ".com"),
+    ],
+)
 async def test_a_client_profile_with_bad_text_is_not_created(gql, db, field, value):
     # given
     session = await make_user()
     # when
-    data = await gql.execute(CREATE_CLIENT, {"input": {"description": "We hire.", field: value}},
-                             token=session.token)
+    data = await gql.execute(
+        CREATE_CLIENT, {"input": {"description": "We hire.", field: value}}, token=session.token
+    )
     # then
     error = only_user_error(data["createClientProfile"])
     assert (error["code"], error["field"]) == ("VALIDATION", ["input", field])
@@ -245,9 +273,11 @@ async def test_an_unknown_or_absurdly_long_skill_name_is_a_user_error(gql, db):
     # given
     session = await make_user()
     # when
-    data = await gql.execute(CREATE_FREELANCER, {"input": {
-        "title": "Dev", "overview": "I build APIs.", "skills": ["python", "y" * 100]}},
-        token=session.token)
+    data = await gql.execute(
+        CREATE_FREELANCER,
+        {"input": {"title": "Dev", "overview": "I build APIs.", "skills": ["python", "y" * 100]}},
+        token=session.token,
+    )
     # then
     error = only_user_error(data["createFreelancerProfile"])
     assert (error["code"], error["field"]) == ("VALIDATION", ["input", "skills", "1"])
@@ -257,21 +287,26 @@ async def test_an_unknown_or_absurdly_long_skill_name_is_a_user_error(gql, db):
 
 # ---------------------------------------------------------------- emails and passwords
 
-@pytest.mark.parametrize("email", [
-    "plainaddress",
-    "@example.com",
-    "alice@",
-    "alice@localhost",
-    "alice smith@example.com",
-    "alice@exa mple.com",
-    "alice@@example.com",
-    "a" * 250 + "@example.com",
-    "",
-])
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "plainaddress",
+        "@example.com",
+        "alice@",
+        "alice@localhost",
+        "alice smith@example.com",
+        "alice@exa mple.com",
+        "alice@@example.com",
+        "a" * 250 + "@example.com",
+        "",
+    ],
+)
 async def test_an_invalid_email_is_refused_with_its_field(gql, db, email):
     # when
-    data = await gql.execute(SIGN_UP, {"input": {
-        "email": email, "password": PASSWORD, "displayName": "Alice"}})
+    data = await gql.execute(
+        SIGN_UP, {"input": {"email": email, "password": PASSWORD, "displayName": "Alice"}}
+    )
     # then
     assert data["signUp"]["token"] is None
     error = only_user_error(data["signUp"])
@@ -279,18 +314,29 @@ async def test_an_invalid_email_is_refused_with_its_field(gql, db, email):
     assert await User.all().count() == 0
 
 
-@pytest.mark.parametrize("password", [
-    "short",
-    "password123",
-    "aaaaaaaaaaaa",
-    "abababababab",
-    "p" * 129,
-    "my-alice.smith-secret",
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "short",
+        "password123",
+        "aaaaaaaaaaaa",
+        "abababababab",
+        "p" * 129,
+        "my-alice.smith-secret",
+    ],
+)
 async def test_a_weak_password_is_refused_with_its_field(gql, db, password):
     # when
-    data = await gql.execute(SIGN_UP, {"input": {
-        "email": "alice.smith@example.com", "password": password, "displayName": "Alice"}})
+    data = await gql.execute(
+        SIGN_UP,
+        {
+            "input": {
+                "email": "alice.smith@example.com",
+                "password": password,
+                "displayName": "Alice",
+            }
+        },
+    )
     # then
     assert data["signUp"]["token"] is None
     error = only_user_error(data["signUp"])
@@ -326,9 +372,18 @@ async def test_a_bad_hourly_rate_is_refused_and_no_profile_is_made(gql, db, rate
     # given
     session = await make_user()
     # when
-    data = await gql.execute(CREATE_FREELANCER, {"input": {
-        "title": "Dev", "overview": "I build APIs.", "skills": ["python"], "hourlyRate": rate}},
-        token=session.token)
+    data = await gql.execute(
+        CREATE_FREELANCER,
+        {
+            "input": {
+                "title": "Dev",
+                "overview": "I build APIs.",
+                "skills": ["python"],
+                "hourlyRate": rate,
+            }
+        },
+        token=session.token,
+    )
     # then
     assert data["createFreelancerProfile"]["profile"] is None
     error = only_user_error(data["createFreelancerProfile"])
@@ -341,13 +396,16 @@ async def test_a_bad_hourly_rate_leaves_the_profile_unchanged(gql, db, rate):
     # given
     session, _ = await make_freelancer(hourly_rate="50.00")
     # when
-    data = await gql.execute(UPDATE_FREELANCER, {"input": {"hourlyRate": rate, "title": "New"}},
-                             token=session.token)
+    data = await gql.execute(
+        UPDATE_FREELANCER, {"input": {"hourlyRate": rate, "title": "New"}}, token=session.token
+    )
     # then
     error = only_user_error(data["updateFreelancerProfile"])
     assert (error["code"], error["field"]) == ("VALIDATION", ["input", "hourlyRate"])
     assert await viewer_freelancer_profile(gql, session.token) == {
-        "title": "Python developer", "hourlyRate": "50.00"}
+        "title": "Python developer",
+        "hourlyRate": "50.00",
+    }
 
 
 @pytest.mark.parametrize("rate", NOT_NUMBERS)
@@ -355,8 +413,9 @@ async def test_an_hourly_rate_that_is_not_a_number_is_a_400(gql, db, rate):
     # given
     session, _ = await make_freelancer(hourly_rate="50.00")
     # when
-    response = await gql.post(UPDATE_FREELANCER, {"input": {"hourlyRate": rate}},
-                              token=session.token)
+    response = await gql.post(
+        UPDATE_FREELANCER, {"input": {"hourlyRate": rate}}, token=session.token
+    )
     # then
     assert "$input" in request_error(response)["message"]
     assert (await viewer_freelancer_profile(gql, session.token))["hourlyRate"] == "50.00"
@@ -366,22 +425,27 @@ async def test_a_valid_hourly_rate_given_as_a_json_number_is_accepted(gql, db):
     # given
     session, _ = await make_freelancer(hourly_rate="50.00")
     # when
-    data = await gql.execute(UPDATE_FREELANCER, {"input": {"hourlyRate": 62.5}},
-                             token=session.token)
+    data = await gql.execute(
+        UPDATE_FREELANCER, {"input": {"hourlyRate": 62.5}}, token=session.token
+    )
     # then
     assert data["updateFreelancerProfile"]["profile"]["hourlyRate"] == "62.50"
 
 
-@pytest.mark.parametrize(("bounds", "found"), [
-    ({"minHourlyRate": "1e30"}, 0),
-    ({"minHourlyRate": "1e999999999"}, 0),
-    ({"minHourlyRate": "99999999999999999999999"}, 0),
-    ({"maxHourlyRate": "1e30"}, 1),
-    ({"maxHourlyRate": "99999999999999999999999"}, 1),
-    ({"minHourlyRate": "0.0000001"}, 1),
-])
+@pytest.mark.parametrize(
+    ("bounds", "found"),
+    [
+        ({"minHourlyRate": "1e30"}, 0),
+        ({"minHourlyRate": "1e999999999"}, 0),
+        ({"minHourlyRate": "99999999999999999999999"}, 0),
+        ({"maxHourlyRate": "1e30"}, 1),
+        ({"maxHourlyRate": "99999999999999999999999"}, 1),
+        ({"minHourlyRate": "0.0000001"}, 1),
+    ],
+)
 async def test_huge_rate_bounds_in_a_search_filter_like_any_bound_above_every_rate(
-        gql, db, bounds, found):
+    gql, db, bounds, found
+):
     # given
     await make_freelancer(hourly_rate="999.99")
     # when
@@ -405,8 +469,9 @@ async def test_an_absurdly_long_skill_in_a_search_filter_matches_nothing(gql, db
     await make_freelancer(skills=["python"])
     # when
     data = await gql.execute(FREELANCERS, {"first": 5, "filter": {"skills": ["y" * 10_000]}})
-    both = await gql.execute(FREELANCERS, {"first": 5,
-                                           "filter": {"skills": ["y" * 10_000, "python"]}})
+    both = await gql.execute(
+        FREELANCERS, {"first": 5, "filter": {"skills": ["y" * 10_000, "python"]}}
+    )
     # then
     assert data["freelancers"]["totalCount"] == 0
     assert both["freelancers"]["totalCount"] == 1
@@ -414,19 +479,44 @@ async def test_an_absurdly_long_skill_in_a_search_filter_matches_nothing(gql, db
 
 # ---------------------------------------------------------------- NUL characters
 
-@pytest.mark.parametrize(("query", "variables", "signed_in"), [
-    pytest.param(SIGN_UP, {"input": {"email": "nul@example.com", "password": PASSWORD,
-                                     "displayName": "Ann\x00Lee"}}, False, id="display-name"),
-    pytest.param(LOG_IN, {"input": {"email": "a\x00@example.com", "password": "x"}}, False,
-                 id="log-in-email"),
-    pytest.param(CREATE_CLIENT, {"input": {"description": "We\x00hire"}}, True,
-                 id="description"),
-    pytest.param(FREELANCERS, {"filter": {"query": "py\x00thon"}}, False, id="search"),
-    pytest.param('mutation { createClientProfile(input: {description: "We\\u0000hire"}) '
-                 "{ profile { id } } }", {}, True, id="literal"),
-])
+
+@pytest.mark.parametrize(
+    ("query", "variables", "signed_in"),
+    [
+        pytest.param(
+            SIGN_UP,
+            {
+                "input": {
+                    "email": "nul@example.com",
+                    "password": PASSWORD,
+                    "displayName": "Ann\x00Lee",
+                }
+            },
+            False,
+            id="display-name",
+        ),
+        pytest.param(
+            LOG_IN,
+            {"input": {"email": "a\x00@example.com", "password": "x"}},
+            False,
+            id="log-in-email",
+        ),
+        pytest.param(
+            CREATE_CLIENT, {"input": {"description": "We\x00hire"}}, True, id="description"
+        ),
+        pytest.param(FREELANCERS, {"filter": {"query": "py\x00thon"}}, False, id="search"),
+        pytest.param(
+            'mutation { createClientProfile(input: {description: "We\\u0000hire"}) '
+            "{ profile { id } } }",
+            {},
+            True,
+            id="literal",
+        ),
+    ],
+)
 async def test_text_with_a_nul_character_is_refused_on_every_database(
-        gql, db, query, variables, signed_in):
+    gql, db, query, variables, signed_in
+):
     # given
     token = (await make_user()).token if signed_in else None
     # when
@@ -442,15 +532,19 @@ async def test_text_with_a_nul_character_is_refused_on_every_database(
 
 # ---------------------------------------------------------------- pagination
 
-@pytest.mark.parametrize(("variables", "argument"), [
-    ({"first": 1000}, "first"),
-    ({"first": 101}, "first"),
-    ({"first": 0}, "first"),
-    ({"first": -1}, "first"),
-    ({"last": -1}, "last"),
-    ({"last": 0}, "last"),
-    ({"first": 2, "last": 2}, "first"),
-])
+
+@pytest.mark.parametrize(
+    ("variables", "argument"),
+    [
+        ({"first": 1000}, "first"),
+        ({"first": 101}, "first"),
+        ({"first": 0}, "first"),
+        ({"first": -1}, "first"),
+        ({"last": -1}, "last"),
+        ({"last": 0}, "last"),
+        ({"first": 2, "last": 2}, "first"),
+    ],
+)
 async def test_an_out_of_range_page_size_is_bad_user_input(gql, db, variables, argument):
     # when
     body = await gql.execute_raw(FREELANCERS, variables)
@@ -461,22 +555,33 @@ async def test_an_out_of_range_page_size_is_bad_user_input(gql, db, variables, a
     await assert_still_serving(gql)
 
 
-@pytest.mark.parametrize("after", [
-    pytest.param("!!!", id="punctuation"),
-    pytest.param(cursor([1, 2]), id="untagged"),
-    pytest.param(cursor({"a": 1}), id="object"),
-    pytest.param(cursor([["d", "2020-01-01T00:00:00+00:00"]]), id="too-few-keys"),
-    pytest.param(cursor([["s", "x"], ["s", "y"]]), id="strings-for-a-date-and-a-uuid"),
-    pytest.param(cursor([["d", "2020-01-01T00:00:00+00:00"], ["s", "\x00"]]), id="nul-for-a-uuid"),
-    pytest.param(cursor([["i", 2 ** 62], ["i", 5]]), id="integers"),
-    pytest.param(cursor([["d", "not a date"], ["u", str(uuid.uuid4())]]), id="bad-date"),
-    pytest.param(cursor([["d", "2020-01-01T00:00:00"], ["u", str(uuid.uuid4())]]),
-                 id="date-without-offset"),
-    pytest.param(cursor([["d", "0001-01-01T00:00:00+23:59"], ["u", str(uuid.uuid4())]]),
-                 id="date-before-year-1-in-utc"),
-    pytest.param(cursor([["d", "9999-12-31T23:59:59-23:59"], ["u", str(uuid.uuid4())]]),
-                 id="date-after-year-9999-in-utc"),
-])
+@pytest.mark.parametrize(
+    "after",
+    [
+        pytest.param("!!!", id="punctuation"),
+        pytest.param(cursor([1, 2]), id="untagged"),
+        pytest.param(cursor({"a": 1}), id="object"),
+        pytest.param(cursor([["d", "2020-01-01T00:00:00+00:00"]]), id="too-few-keys"),
+        pytest.param(cursor([["s", "x"], ["s", "y"]]), id="strings-for-a-date-and-a-uuid"),
+        pytest.param(
+            cursor([["d", "2020-01-01T00:00:00+00:00"], ["s", "\x00"]]), id="nul-for-a-uuid"
+        ),
+        pytest.param(cursor([["i", 2**62], ["i", 5]]), id="integers"),
+        pytest.param(cursor([["d", "not a date"], ["u", str(uuid.uuid4())]]), id="bad-date"),
+        pytest.param(
+            cursor([["d", "2020-01-01T00:00:00"], ["u", str(uuid.uuid4())]]),
+            id="date-without-offset",
+        ),
+        pytest.param(
+            cursor([["d", "0001-01-01T00:00:00+23:59"], ["u", str(uuid.uuid4())]]),
+            id="date-before-year-1-in-utc",
+        ),
+        pytest.param(
+            cursor([["d", "9999-12-31T23:59:59-23:59"], ["u", str(uuid.uuid4())]]),
+            id="date-after-year-9999-in-utc",
+        ),
+    ],
+)
 async def test_a_forged_cursor_is_bad_user_input(gql, db, after):
     # given
     await make_freelancer()
@@ -495,14 +600,16 @@ async def test_a_real_cursor_still_pages(gql, db):
         await make_freelancer(title=title)
     # when
     first = await gql.execute(FREELANCERS, {"first": 2})
-    rest = await gql.execute(FREELANCERS, {"first": 2,
-                                           "after": first["freelancers"]["pageInfo"]["endCursor"]})
+    rest = await gql.execute(
+        FREELANCERS, {"first": 2, "after": first["freelancers"]["pageInfo"]["endCursor"]}
+    )
     # then
     assert [n["title"] for n in first["freelancers"]["nodes"]] == ["Third", "Second"]
     assert [n["title"] for n in rest["freelancers"]["nodes"]] == ["First"]
 
 
 # ---------------------------------------------------------------- document limits
+
 
 def nested_query(depth: int) -> str:
     """`{ viewer { user { freelancerProfile { user { ... { id } } } } } }`, `depth` fields deep
@@ -552,16 +659,32 @@ async def test_more_than_5000_tokens_are_refused(gql):
     await assert_still_serving(gql)
 
 
-@pytest.mark.parametrize(("query", "variables", "cost"), [
-    pytest.param(nested_fragments(3, 10, "freelancers(first: 100) { totalCount }"), {},
-                 100_000, id="fragments"),
-    pytest.param("{ %s }" % " ".join(["freelancers(first: 100) { totalCount }"] * 501), {},
-                 50_100, id="repeated-fields"),
-    pytest.param("query($n: Int) { freelancers(first: $n) { totalCount } }", {"n": 60_000},
-                 60_000, id="variable-page-size"),
-])
+@pytest.mark.parametrize(
+    ("query", "variables", "cost"),
+    [
+        pytest.param(
+            nested_fragments(3, 10, "freelancers(first: 100) { totalCount }"),
+            {},
+            100_000,
+            id="fragments",
+        ),
+        pytest.param(
+            "{ %s }" % " ".join(["freelancers(first: 100) { totalCount }"] * 501),
+            {},
+            50_100,
+            id="repeated-fields",
+        ),
+        pytest.param(
+            "query($n: Int) { freelancers(first: $n) { totalCount } }",
+            {"n": 60_000},
+            60_000,
+            id="variable-page-size",
+        ),
+    ],
+)
 async def test_a_query_that_could_return_over_50000_nodes_is_refused_before_it_runs(
-        gql, db, query, variables, cost):
+    gql, db, query, variables, cost
+):
     # given
     await make_freelancer()
     # when
@@ -575,8 +698,9 @@ async def test_a_query_that_could_return_over_50000_nodes_is_refused_before_it_r
 async def test_a_query_just_under_the_node_limit_runs(gql, db):
     # given
     await make_freelancer()
-    query = "{ %s }" % " ".join(f"a{i}: freelancers(first: 100) {{ totalCount }}"
-                                for i in range(30))
+    query = "{ %s }" % " ".join(
+        f"a{i}: freelancers(first: 100) {{ totalCount }}" for i in range(30)
+    )
     # when
     data = await gql.execute(query)
     # then
@@ -585,18 +709,26 @@ async def test_a_query_just_under_the_node_limit_runs(gql, db):
 
 def mutually_spreading_fragments(count: int) -> str:
     """`count` fragments, each spreading every other one: a cycle, with count! paths."""
-    fragments = [f"fragment F{i} on Query {{ __typename "
-                 + " ".join(f"...F{j}" for j in range(count) if j != i) + " }"
-                 for i in range(count)]
+    fragments = [
+        f"fragment F{i} on Query {{ __typename "
+        + " ".join(f"...F{j}" for j in range(count) if j != i)
+        + " }"
+        for i in range(count)
+    ]
     return "{ ...F0 }\n" + "\n".join(fragments)
 
 
-@pytest.mark.parametrize(("query", "code"), [
-    # 70 spreads in 1 KB that stand for 10^7 fields
-    pytest.param(nested_fragments(7, 10, "__typename"), "QUERY_TOO_COMPLEX", id="nested-spreads"),
-    # 110 spreads whose paths number 11!
-    pytest.param(mutually_spreading_fragments(11), None, id="mutually-spreading"),
-])
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        # 70 spreads in 1 KB that stand for 10^7 fields
+        pytest.param(
+            nested_fragments(7, 10, "__typename"), "QUERY_TOO_COMPLEX", id="nested-spreads"
+        ),
+        # 110 spreads whose paths number 11!
+        pytest.param(mutually_spreading_fragments(11), None, id="mutually-spreading"),
+    ],
+)
 async def test_fragments_that_expand_exponentially_are_refused_at_once(gql, query, code):
     # given
     started = time.perf_counter()
@@ -631,12 +763,17 @@ async def test_a_long_chain_of_fragments_is_refused_cleanly(gql):
     await assert_still_serving(gql)
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("{ ...Missing }", "Unknown fragment 'Missing'."),
-    ("query A { ...Missing } query B { __typename }", "Unknown fragment 'Missing'."),
-    ("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
-     "Cannot spread fragment 'A' within itself"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("{ ...Missing }", "Unknown fragment 'Missing'."),
+        ("query A { ...Missing } query B { __typename }", "Unknown fragment 'Missing'."),
+        (
+            "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
+            "Cannot spread fragment 'A' within itself",
+        ),
+    ],
+)
 async def test_unknown_and_cyclic_fragments_are_validation_errors(gql, query, message):
     # when
     response = await gql.post(query)
@@ -648,12 +785,14 @@ async def test_unknown_and_cyclic_fragments_are_validation_errors(gql, query, me
 
 # ---------------------------------------------------------------- request bodies
 
+
 async def test_a_2_mib_body_is_413(http, gql):
     # given
     body = b'{"query": "{ __typename }", "padding": "' + b"x" * (2 * 1024 * 1024) + b'"}'
     # when
-    response = await http.post("/graphql", content=body,
-                               headers={"content-type": "application/json"})
+    response = await http.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
     # then
     assert response.status_code == 413
     await assert_still_serving(gql)
@@ -668,30 +807,43 @@ async def test_a_2_mib_body_streamed_without_a_length_is_413(http, gql):
         yield b'"}'
 
     # when
-    response = await http.post("/graphql", content=chunks(),
-                               headers={"content-type": "application/json"})
+    response = await http.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
     # then
     assert response.status_code == 413
     await assert_still_serving(gql)
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param(b'{"query": "{ __typename }", "operationName": "\xff\xfe"}', id="invalid-utf-8"),
-    pytest.param(b'{"query": "{ __typename }", "variables": {"v": '
-                 + b"[" * 100_000 + b"]" * 100_000 + b"}}", id="nested-100000-deep"),
-    pytest.param(b'{"query": "{ __typename }"', id="truncated"),
-    pytest.param(b"{query: '{ __typename }'}", id="not-json"),
-    pytest.param(b"", id="empty"),
-    pytest.param(b'"{ __typename }"', id="a-string"),
-    pytest.param(b"42", id="a-number"),
-    pytest.param(b"null", id="null"),
-    pytest.param(b"true", id="a-boolean"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            b'{"query": "{ __typename }", "operationName": "\xff\xfe"}', id="invalid-utf-8"
+        ),
+        pytest.param(
+            b'{"query": "{ __typename }", "variables": {"v": '
+            + b"[" * 100_000
+            + b"]" * 100_000
+            + b"}}",
+            id="nested-100000-deep",
+        ),
+        pytest.param(b'{"query": "{ __typename }"', id="truncated"),
+        pytest.param(b"{query: '{ __typename }'}", id="not-json"),
+        pytest.param(b"", id="empty"),
+        pytest.param(b'"{ __typename }"', id="a-string"),
+        pytest.param(b"42", id="a-number"),
+        pytest.param(b"null", id="null"),
+        pytest.param(b"true", id="a-boolean"),
+    ],
+)
 async def test_a_body_that_is_not_a_json_object_is_400(http, gql, body):
     # when
-    response = await http.post("/graphql", content=body,
-                               headers={"content-type": "application/json",
-                                        "accept": GRAPHQL_RESPONSE})
+    response = await http.post(
+        "/graphql",
+        content=body,
+        headers={"content-type": "application/json", "accept": GRAPHQL_RESPONSE},
+    )
     # then
     assert response.status_code == 400
     await assert_still_serving(gql)
@@ -700,14 +852,16 @@ async def test_a_body_that_is_not_a_json_object_is_400(http, gql, body):
 @pytest.mark.parametrize("variables", ["[[[[[[[[", "[" * 5000 + "]" * 5000, "42", "[1]"])
 async def test_get_variables_that_are_not_a_json_object_are_400(http, gql, variables):
     # when
-    response = await http.get("/graphql", params={"query": "{ __typename }",
-                                                  "variables": variables})
+    response = await http.get(
+        "/graphql", params={"query": "{ __typename }", "variables": variables}
+    )
     # then
     assert response.status_code == 400
     await assert_still_serving(gql)
 
 
 # ---------------------------------------------------------------- log-in rate limits
+
 
 async def log_in(client: Any, email: str, password: str) -> dict[str, Any]:
     data = await client.execute(LOG_IN, {"input": {"email": email, "password": password}})

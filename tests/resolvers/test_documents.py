@@ -62,8 +62,7 @@ async def test_a_repeated_refused_document_is_refused_the_same_way_every_time(ht
 async def test_a_valid_shared_document_is_still_held_to_the_page_cost_of_its_variables(http, db):
     query = "query ($n: Int) { freelancers(first: $n) { totalCount } }"
     fine = await post(http, {"query": query, "variables": {"n": 5}}, accept=GRAPHQL_RESPONSE)
-    costly = await post(http, {"query": query, "variables": {"n": 60_000}},
-                        accept=GRAPHQL_RESPONSE)
+    costly = await post(http, {"query": query, "variables": {"n": 60_000}}, accept=GRAPHQL_RESPONSE)
     assert fine.status_code == 200, fine.text
     assert costly.status_code == 400
     assert costly.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"

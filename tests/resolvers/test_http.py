@@ -23,8 +23,14 @@ VALID = "{ skills(first: 2) { slug } }"
 REQUEST_ERRORS = [
     pytest.param({"query": "{ skills(first: 2) { slug }"}, "Syntax Error", id="unparsable"),
     pytest.param({"query": "{ skills(first: 2) { slug nope } }"}, "nope", id="unknown-field"),
-    pytest.param({"query": "query($first: Int) { freelancers(first: $first) { totalCount } }",
-                  "variables": {"first": "abc"}}, "$first", id="variable-does-not-coerce"),
+    pytest.param(
+        {
+            "query": "query($first: Int) { freelancers(first: $first) { totalCount } }",
+            "variables": {"first": "abc"},
+        },
+        "$first",
+        id="variable-does-not-coerce",
+    ),
 ]
 
 CREATE_CLIENT_PROFILE = """
@@ -33,8 +39,13 @@ mutation { createClientProfile(input: {description: "We hire."}) {
 """
 
 
-async def post(http: httpx.AsyncClient, body: dict[str, Any], *, accept: str | None = None,
-               headers: dict[str, str] | None = None) -> httpx.Response:
+async def post(
+    http: httpx.AsyncClient,
+    body: dict[str, Any],
+    *,
+    accept: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     all_headers = dict(headers or {})
     if accept is not None:
         all_headers["accept"] = accept
@@ -53,6 +64,7 @@ def media_type(response: httpx.Response) -> str:
 
 # ---------------------------------------------------------------- application/graphql-response+json
 
+
 async def test_valid_query_answers_in_the_graphql_response_media_type(http):
     # when
     response = await post(http, {"query": VALID}, accept=GRAPHQL_RESPONSE)
@@ -66,7 +78,8 @@ async def test_valid_query_answers_in_the_graphql_response_media_type(http):
 
 @pytest.mark.parametrize(("body", "mentioned"), REQUEST_ERRORS)
 async def test_request_errors_are_400_without_data_in_the_graphql_response_media_type(
-        http, body, mentioned):
+    http, body, mentioned
+):
     # when
     response = await post(http, body, accept=GRAPHQL_RESPONSE)
     # then
@@ -79,6 +92,7 @@ async def test_request_errors_are_400_without_data_in_the_graphql_response_media
 
 
 # ---------------------------------------------------------------- application/json (legacy)
+
 
 async def test_valid_query_answers_in_json_for_legacy_clients(http):
     # when
@@ -121,10 +135,12 @@ async def test_accept_anything_means_json(http):
 
 async def test_the_client_preference_decides_between_both_media_types(http):
     # when
-    prefers_json = await post(http, {"query": "{ nope }"},
-                              accept=f"{GRAPHQL_RESPONSE};q=0.5, {LEGACY}")
-    prefers_graphql = await post(http, {"query": "{ nope }"},
-                                 accept=f"{LEGACY};q=0.4, {GRAPHQL_RESPONSE}")
+    prefers_json = await post(
+        http, {"query": "{ nope }"}, accept=f"{GRAPHQL_RESPONSE};q=0.5, {LEGACY}"
+    )
+    prefers_graphql = await post(
+        http, {"query": "{ nope }"}, accept=f"{LEGACY};q=0.4, {GRAPHQL_RESPONSE}"
+    )
     # then
     assert (prefers_json.status_code, media_type(prefers_json)) == (200, LEGACY)
     assert (prefers_graphql.status_code, media_type(prefers_graphql)) == (400, GRAPHQL_RESPONSE)
@@ -143,13 +159,14 @@ async def test_a_media_type_we_cannot_produce_is_406(http, accept):
 
 # ---------------------------------------------------------------- methods
 
+
 async def test_a_query_can_be_sent_with_get(http):
     # when
     response = await http.get(
         "/graphql",
-        params={"query": "query($n: Int) { skills(first: $n) { slug } }",
-                "variables": '{"n": 3}'},
-        headers={"accept": GRAPHQL_RESPONSE})
+        params={"query": "query($n: Int) { skills(first: $n) { slug } }", "variables": '{"n": 3}'},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
     # then
     assert response.status_code == 200
     assert media_type(response) == GRAPHQL_RESPONSE
@@ -158,11 +175,14 @@ async def test_a_query_can_be_sent_with_get(http):
 
 async def test_a_mutation_sent_with_get_is_405_and_does_nothing(http, gql, db):
     # given
-    sign_up = ('mutation { signUp(input: {email: "get@example.com", password: "%s", '
-               'displayName: "Via Get"}) { token } }' % PASSWORD)
+    sign_up = (
+        'mutation { signUp(input: {email: "get@example.com", password: "%s", '
+        'displayName: "Via Get"}) { token } }' % PASSWORD
+    )
     # when
-    response = await http.get("/graphql", params={"query": sign_up},
-                              headers={"accept": GRAPHQL_RESPONSE})
+    response = await http.get(
+        "/graphql", params={"query": sign_up}, headers={"accept": GRAPHQL_RESPONSE}
+    )
     # then
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
@@ -185,15 +205,21 @@ async def test_a_mutation_chosen_by_operation_name_over_get_is_405(http):
     assert write.headers["allow"] == "POST"
 
 
-@pytest.mark.parametrize(("content", "content_type"), [
-    pytest.param(b"query={ skills { slug } }", "application/x-www-form-urlencoded", id="form"),
-    pytest.param(b"{ skills { slug } }", "application/graphql", id="graphql"),
-    pytest.param(b"{ skills { slug } }", "text/plain", id="text"),
-    pytest.param(b'{"query": "{ skills { slug } }"}', None, id="none"),
-    pytest.param(b"--b\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n"
-                 b'{"query": "{ skills { slug } }"}\r\n--b--\r\n',
-                 "multipart/form-data; boundary=b", id="multipart"),
-])
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        pytest.param(b"query={ skills { slug } }", "application/x-www-form-urlencoded", id="form"),
+        pytest.param(b"{ skills { slug } }", "application/graphql", id="graphql"),
+        pytest.param(b"{ skills { slug } }", "text/plain", id="text"),
+        pytest.param(b'{"query": "{ skills { slug } }"}', None, id="none"),
+        pytest.param(
+            b'--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
+            b'{"query": "{ skills { slug } }"}\r\n--b--\r\n',
+            "multipart/form-data; boundary=b",
+            id="multipart",
+        ),
+    ],
+)
 async def test_an_unsupported_content_type_is_a_client_error(http, gql, content, content_type):
     # given
     headers = {"content-type": content_type} if content_type else {}
@@ -207,15 +233,19 @@ async def test_an_unsupported_content_type_is_a_client_error(http, gql, content,
 
 # ---------------------------------------------------------------- request ids
 
+
 async def test_every_response_carries_a_request_id(http):
     # when
     responses = [
-        await post(http, {"query": VALID}, accept=GRAPHQL_RESPONSE),          # 200
-        await post(http, {"query": "{ nope }"}, accept=GRAPHQL_RESPONSE),     # 400
+        await post(http, {"query": VALID}, accept=GRAPHQL_RESPONSE),  # 200
+        await post(http, {"query": "{ nope }"}, accept=GRAPHQL_RESPONSE),  # 400
         await http.get("/graphql", params={"query": "mutation { logOut { ok } }"}),  # 405
-        await post(http, {"query": VALID}, accept="text/csv"),                # 406
-        await http.post("/graphql", content=b"x" * (2 * 1024 * 1024),
-                        headers={"content-type": "application/json"}),        # 413
+        await post(http, {"query": VALID}, accept="text/csv"),  # 406
+        await http.post(
+            "/graphql",
+            content=b"x" * (2 * 1024 * 1024),
+            headers={"content-type": "application/json"},
+        ),  # 413
     ]
     # then
     assert [r.status_code for r in responses] == [200, 400, 405, 406, 413]
@@ -234,8 +264,9 @@ async def test_a_client_supplied_request_id_is_echoed(http):
 @pytest.mark.parametrize("given", ["has spaces in it", "a" * 65, "new\u00e9line"])
 async def test_an_unusable_client_request_id_is_replaced(http, given):
     # when
-    response = await http.post("/graphql", json={"query": VALID},
-                               headers={"X-Request-ID": given.encode("latin-1")})
+    response = await http.post(
+        "/graphql", json={"query": VALID}, headers={"X-Request-ID": given.encode("latin-1")}
+    )
     # then
     assert response.status_code == 200
     request_id = response.headers["x-request-id"]
@@ -244,6 +275,7 @@ async def test_an_unusable_client_request_id_is_replaced(http, given):
 
 
 # ---------------------------------------------------------------- unexpected errors
+
 
 @pytest.fixture
 def error_log(caplog):
@@ -257,12 +289,14 @@ def assert_masked(response: httpx.Response, error_log: Any, path: list[str]) -> 
     request_id = response.headers["x-request-id"]
     assert response.status_code == 200
     errors = response.json()["errors"]
-    assert errors == [{
-        "message": "Internal server error",
-        "locations": errors[0]["locations"],
-        "path": path,
-        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-    }]
+    assert errors == [
+        {
+            "message": "Internal server error",
+            "locations": errors[0]["locations"],
+            "path": path,
+            "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        }
+    ]
     for leak in ("secret detail", "RuntimeError", "Traceback", ".py"):
         assert leak not in response.text
     logged = [r for r in error_log.records if r.levelno >= logging.ERROR]
@@ -273,7 +307,8 @@ def assert_masked(response: httpx.Response, error_log: Any, path: list[str]) -> 
 
 
 async def test_a_crash_in_a_query_is_masked_logged_and_spares_the_rest(
-        http, gql, monkeypatch, error_log):
+    http, gql, monkeypatch, error_log
+):
     # given
     skill_id = (await gql.execute("{ skills(first: 1) { id } }"))["skills"][0]["id"]
 
@@ -283,9 +318,14 @@ async def test_a_crash_in_a_query_is_masked_logged_and_spares_the_rest(
     monkeypatch.setitem(nodes.NODE_LOADERS, "Skill", crash)
     # when
     response = await post(
-        http, {"query": "query($id: ID!) { node(id: $id) { id } skills(first: 1) { slug } }",
-               "variables": {"id": skill_id}},
-        accept=GRAPHQL_RESPONSE, headers={"X-Request-ID": "support-ticket-42"})
+        http,
+        {
+            "query": "query($id: ID!) { node(id: $id) { id } skills(first: 1) { slug } }",
+            "variables": {"id": skill_id},
+        },
+        accept=GRAPHQL_RESPONSE,
+        headers={"X-Request-ID": "support-ticket-42"},
+    )
     # then
     assert response.headers["x-request-id"] == "support-ticket-42"
     assert_masked(response, error_log, ["node"])
@@ -303,10 +343,15 @@ async def test_a_crash_in_a_mutation_is_masked_and_logged(http, gql, monkeypatch
 
     monkeypatch.setattr(actions, "sign_up", crash)
     # when
-    response = await post(http, {"query": 'mutation { signUp(input: {email: "c@example.com", '
-                                          f'password: "{PASSWORD}", displayName: "C"}}) '
-                                          "{ token } }"},
-                          accept=LEGACY)
+    response = await post(
+        http,
+        {
+            "query": 'mutation { signUp(input: {email: "c@example.com", '
+            f'password: "{PASSWORD}", displayName: "C"}}) '
+            "{ token } }"
+        },
+        accept=LEGACY,
+    )
     # then
     assert_masked(response, error_log, ["signUp"])
     assert response.json()["data"] is None
@@ -330,6 +375,7 @@ async def test_the_server_answers_normally_after_a_crash(http, gql, monkeypatch,
 
 # ---------------------------------------------------------------- UNAUTHENTICATED
 
+
 def assert_unauthenticated(body: dict[str, Any]) -> None:
     assert body["data"] is None
     [error] = body["errors"]
@@ -345,17 +391,25 @@ async def test_a_mutation_needing_sign_in_without_a_token_is_unauthenticated(gql
     assert await ClientProfile.all().count() == 0
 
 
-@pytest.mark.parametrize("authorization", [
-    "Bearer not-a-token-we-issued",
-    "Bearer ",
-    "Basic dXNlcjpwYXNz",
-    "Bearer " + "a" * 600,
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer not-a-token-we-issued",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer " + "a" * 600,
+    ],
+)
 async def test_a_mutation_needing_sign_in_with_an_invalid_token_is_unauthenticated(
-        http, db, authorization):
+    http, db, authorization
+):
     # when
-    response = await post(http, {"query": CREATE_CLIENT_PROFILE}, accept=GRAPHQL_RESPONSE,
-                          headers={"authorization": authorization})
+    response = await post(
+        http,
+        {"query": CREATE_CLIENT_PROFILE},
+        accept=GRAPHQL_RESPONSE,
+        headers={"authorization": authorization},
+    )
     # then
     assert response.status_code == 200
     assert_unauthenticated(response.json())

@@ -64,8 +64,9 @@ mutation($input: MarkNotificationsReadInput!) {
 
 
 def invite_input(job, profile, message="Your portfolio fits this job."):
-    return {"input": {"jobId": job_id(job), "freelancerId": freelancer_id(profile),
-                      "message": message}}
+    return {
+        "input": {"jobId": job_id(job), "freelancerId": freelancer_id(profile), "message": message}
+    }
 
 
 async def feed(gql, session, **variables):
@@ -74,6 +75,7 @@ async def feed(gql, session, **variables):
 
 
 # ---------------------------------------------------------------- inviteFreelancer
+
 
 async def test_a_client_invites_a_freelancer(gql, db):
     client, _ = await make_client()
@@ -84,13 +86,17 @@ async def test_a_client_invites_a_freelancer(gql, db):
     assert payload["userErrors"] == []
     invitation = payload["invitation"]
     assert {key: invitation[key] for key in ("status", "message", "job", "freelancer")} == {
-        "status": "PENDING", "message": "Your portfolio fits this job.",
+        "status": "PENDING",
+        "message": "Your portfolio fits this job.",
         "job": {"id": job_id(job), "title": "Data pipeline"},
-        "freelancer": {"id": freelancer_id(profile)}}
+        "freelancer": {"id": freelancer_id(profile)},
+    }
     for token in (client.token, session.token):
         listed = await gql.execute(VIEWER_INVITATIONS, {}, token=token)
-        assert listed["viewer"]["invitations"] == {"totalCount": 1, "nodes": [
-            {"id": invitation["id"], "status": "PENDING", "job": {"id": job_id(job)}}]}
+        assert listed["viewer"]["invitations"] == {
+            "totalCount": 1,
+            "nodes": [{"id": invitation["id"], "status": "PENDING", "job": {"id": job_id(job)}}],
+        }
     other, _ = await make_freelancer()
     listed = await gql.execute(VIEWER_INVITATIONS, {}, token=other.token)
     assert listed["viewer"]["invitations"]["totalCount"] == 0
@@ -135,18 +141,22 @@ async def test_invitation_rules(gql, db):
     blank = await gql.execute(INVITE, invite_input(job, profile, " "), token=client.token)
     assert errors_of(blank["inviteFreelancer"]) == [(["input", "message"], "VALIDATION")]
 
-    unknown = {"input": {**invite_input(job, profile)["input"],
-                         "freelancerId": gid("FreelancerProfile", uuid4())}}
+    unknown = {
+        "input": {
+            **invite_input(job, profile)["input"],
+            "freelancerId": gid("FreelancerProfile", uuid4()),
+        }
+    }
     data = await gql.execute(INVITE, unknown, token=client.token)
     assert errors_of(data["inviteFreelancer"]) == [(["input", "freelancerId"], "NOT_FOUND")]
-    wrong_type = {"input": {**invite_input(job, profile)["input"],
-                            "freelancerId": job_id(job)}}
+    wrong_type = {"input": {**invite_input(job, profile)["input"], "freelancerId": job_id(job)}}
     data = await gql.execute(INVITE, wrong_type, token=client.token)
     assert errors_of(data["inviteFreelancer"]) == [(["input", "freelancerId"], "NOT_FOUND")]
 
     # Yourself, as a client who is also a freelancer.
-    myself = await profiles.create_freelancer_profile(client.user, {
-        "title": "T", "overview": "O", "skills": ["python"]})
+    myself = await profiles.create_freelancer_profile(
+        client.user, {"title": "T", "overview": "O", "skills": ["python"]}
+    )
     data = await gql.execute(INVITE, invite_input(job, myself), token=client.token)
     assert errors_of(data["inviteFreelancer"]) == [(["input", "freelancerId"], "VALIDATION")]
 
@@ -160,6 +170,7 @@ async def test_invitation_rules(gql, db):
 
 # ---------------------------------------------------------------- respondToInvitation
 
+
 async def test_only_the_invitee_answers_and_only_once(gql, db):
     client, _ = await make_client()
     job = await make_job(client)
@@ -169,17 +180,19 @@ async def test_only_the_invitee_answers_and_only_once(gql, db):
     variables = {"input": {"invitationId": invitation_id(invitation), "accept": True}}
 
     refused = await gql.execute(RESPOND, variables, token=stranger.token)
-    assert errors_of(refused["respondToInvitation"]) == [(["input", "invitationId"],
-                                                          "NOT_FOUND")]
+    assert errors_of(refused["respondToInvitation"]) == [(["input", "invitationId"], "NOT_FOUND")]
     # The client sees the invitation they sent, but may not answer it.
     refused = await gql.execute(RESPOND, variables, token=client.token)
     assert [e["code"] for e in refused["respondToInvitation"]["userErrors"]] == ["FORBIDDEN"]
 
     data = await gql.execute(RESPOND, variables, token=session.token)
-    assert data["respondToInvitation"] == {"invitation": {
-        "id": invitation_id(invitation), "status": "ACCEPTED"}, "userErrors": []}
-    twice = await gql.execute(RESPOND, {"input": {**variables["input"], "accept": False}},
-                              token=session.token)
+    assert data["respondToInvitation"] == {
+        "invitation": {"id": invitation_id(invitation), "status": "ACCEPTED"},
+        "userErrors": [],
+    }
+    twice = await gql.execute(
+        RESPOND, {"input": {**variables["input"], "accept": False}}, token=session.token
+    )
     assert twice["respondToInvitation"]["invitation"] is None
     assert [e["code"] for e in twice["respondToInvitation"]["userErrors"]] == ["INVALID_STATE"]
     listed = await gql.execute(VIEWER_INVITATIONS, {"status": "ACCEPTED"}, token=client.token)
@@ -191,8 +204,11 @@ async def test_declining_an_invitation(gql, db):
     job = await make_job(client)
     session, profile = await make_freelancer()
     invitation = await invite(client, job, profile)
-    data = await gql.execute(RESPOND, {"input": {"invitationId": invitation_id(invitation),
-                                                 "accept": False}}, token=session.token)
+    data = await gql.execute(
+        RESPOND,
+        {"input": {"invitationId": invitation_id(invitation), "accept": False}},
+        token=session.token,
+    )
     assert data["respondToInvitation"]["invitation"]["status"] == "DECLINED"
     for status, count in (("PENDING", 0), ("DECLINED", 1)):
         listed = await gql.execute(VIEWER_INVITATIONS, {"status": status}, token=session.token)
@@ -205,13 +221,14 @@ async def test_declining_an_invitation(gql, db):
 async def test_responding_with_a_bad_id_is_not_found(gql, db):
     session, _ = await make_freelancer()
     for bad in ("nope", gid("Invitation", uuid4()), gid("Job", uuid4())):
-        data = await gql.execute(RESPOND, {"input": {"invitationId": bad, "accept": True}},
-                                 token=session.token)
-        assert errors_of(data["respondToInvitation"]) == [(["input", "invitationId"],
-                                                           "NOT_FOUND")]
+        data = await gql.execute(
+            RESPOND, {"input": {"invitationId": bad, "accept": True}}, token=session.token
+        )
+        assert errors_of(data["respondToInvitation"]) == [(["input", "invitationId"], "NOT_FOUND")]
 
 
 # ---------------------------------------------------------------- INVITE_ONLY visibility
+
 
 async def test_an_invite_only_job_is_seen_by_its_client_and_invitees_alone(gql, db):
     client, _ = await make_client()
@@ -236,8 +253,11 @@ async def test_an_invite_only_job_is_seen_by_its_client_and_invitees_alone(gql, 
     assert await sees(other_client.token) is False
     assert await sees(None) is False
     by_id = await gql.execute(JOB, {"id": job_id(hidden)}, token=invitee.token)
-    assert by_id["job"] == {"id": job_id(hidden), "title": "Hidden job",
-                            "visibility": "INVITE_ONLY"}
+    assert by_id["job"] == {
+        "id": job_id(hidden),
+        "title": "Hidden job",
+        "visibility": "INVITE_ONLY",
+    }
     # Search finds it for the invitee only.
     search = """query($q: String) { jobs(filter: {query: $q}) { totalCount } }"""
     for token, count in ((invitee.token, 1), (stranger.token, 0), (None, 0)):
@@ -250,29 +270,37 @@ async def test_turning_a_job_invite_only_hides_it_from_strangers(gql, db):
     job = await make_job(client)
     stranger, _ = await make_freelancer()
     assert (await gql.execute(JOB, {"id": job_id(job)}, token=stranger.token))["job"]
-    await gql.execute("""mutation($input: UpdateJobInput!) { updateJob(input: $input) {
-        userErrors { code } } }""", {"input": {"jobId": job_id(job),
-                                               "visibility": "INVITE_ONLY"}},
-                      token=client.token)
+    await gql.execute(
+        """mutation($input: UpdateJobInput!) { updateJob(input: $input) {
+        userErrors { code } } }""",
+        {"input": {"jobId": job_id(job), "visibility": "INVITE_ONLY"}},
+        token=client.token,
+    )
     assert (await gql.execute(JOB, {"id": job_id(job)}, token=stranger.token))["job"] is None
 
 
 # ---------------------------------------------------------------- notifications
 
+
 async def test_a_proposal_notifies_the_client(gql, db):
     client, _ = await make_client()
     job = await make_job(client, title="Data pipeline")
     session, _ = await make_freelancer()
-    submitted = await gql.execute(SUBMIT, {"input": {"jobId": job_id(job), "coverLetter": "Hi",
-                                                     "bidAmount": "300"}},
-                                  token=session.token)
+    submitted = await gql.execute(
+        SUBMIT,
+        {"input": {"jobId": job_id(job), "coverLetter": "Hi", "bidAmount": "300"}},
+        token=session.token,
+    )
     new_proposal = submitted["submitProposal"]["proposal"]["id"]
     viewer = await feed(gql, client)
     assert viewer["unreadNotificationCount"] == 1
     [note] = viewer["notifications"]["nodes"]
     assert {key: note[key] for key in ("kind", "title", "read", "subject")} == {
-        "kind": "PROPOSAL_RECEIVED", "title": "New proposal on Data pipeline", "read": False,
-        "subject": {"__typename": "Proposal", "id": new_proposal, "status": "SUBMITTED"}}
+        "kind": "PROPOSAL_RECEIVED",
+        "title": "New proposal on Data pipeline",
+        "read": False,
+        "subject": {"__typename": "Proposal", "id": new_proposal, "status": "SUBMITTED"},
+    }
     # The freelancer was not notified of their own proposal.
     assert (await feed(gql, session))["notifications"]["totalCount"] == 0
 
@@ -287,9 +315,11 @@ async def test_an_invitation_notifies_the_freelancer(gql, db):
     [note] = viewer["notifications"]["nodes"]
     # The subject is the invite-only job, which the invitee may see.
     assert {key: note[key] for key in ("kind", "title", "read", "subject")} == {
-        "kind": "INVITATION_RECEIVED", "title": "You are invited to apply: Secret project",
-        "read": False, "subject": {"__typename": "Job", "id": job_id(job),
-                                   "title": "Secret project"}}
+        "kind": "INVITATION_RECEIVED",
+        "title": "You are invited to apply: Secret project",
+        "read": False,
+        "subject": {"__typename": "Job", "id": job_id(job), "title": "Secret project"},
+    }
     assert (await feed(gql, client))["notifications"]["totalCount"] == 0
 
 
@@ -309,10 +339,12 @@ async def test_notifications_are_newest_first_and_page(gql, db):
     client, session, jobs, proposals = await seed_feed()
     viewer = await feed(gql, session)
     assert [note["subject"]["id"] for note in viewer["notifications"]["nodes"]] == [
-        job_id(job) for job in reversed(jobs)]
+        job_id(job) for job in reversed(jobs)
+    ]
     viewer = await feed(gql, client)
     assert [note["subject"]["id"] for note in viewer["notifications"]["nodes"]] == [
-        proposal_id(proposal) for proposal in reversed(proposals)]
+        proposal_id(proposal) for proposal in reversed(proposals)
+    ]
 
     seen, after = [], None
     while True:
@@ -328,19 +360,19 @@ async def test_notifications_are_newest_first_and_page(gql, db):
 async def test_mark_read_by_id_then_all(gql, db):
     _, session, _, _ = await seed_feed()
     notes = (await feed(gql, session))["notifications"]["nodes"]
-    data = await gql.execute(MARK_READ, {"input": {"ids": [notes[1]["id"]]}},
-                             token=session.token)
+    data = await gql.execute(MARK_READ, {"input": {"ids": [notes[1]["id"]]}}, token=session.token)
     assert data["markNotificationsRead"] == {"unreadNotificationCount": 2, "userErrors": []}
     viewer = await feed(gql, session)
     assert [note["read"] for note in viewer["notifications"]["nodes"]] == [False, True, False]
     unread = await feed(gql, session, unreadOnly=True)
-    assert [note["id"] for note in unread["notifications"]["nodes"]] == [notes[0]["id"],
-                                                                         notes[2]["id"]]
+    assert [note["id"] for note in unread["notifications"]["nodes"]] == [
+        notes[0]["id"],
+        notes[2]["id"],
+    ]
     assert unread["notifications"]["totalCount"] == 2
     assert unread["unreadNotificationCount"] == 2
     # Marking again changes nothing.
-    data = await gql.execute(MARK_READ, {"input": {"ids": [notes[1]["id"]]}},
-                             token=session.token)
+    data = await gql.execute(MARK_READ, {"input": {"ids": [notes[1]["id"]]}}, token=session.token)
     assert data["markNotificationsRead"]["unreadNotificationCount"] == 2
 
     for everything in ({}, {"ids": []}, {"ids": None}):
@@ -360,17 +392,14 @@ async def test_another_users_notification_ids_do_nothing(gql, db):
     assert data["markNotificationsRead"] == {"unreadNotificationCount": 3, "userErrors": []}
     assert (await feed(gql, client))["unreadNotificationCount"] == 2
     # Mixed with one of mine, only mine is marked.
-    data = await gql.execute(MARK_READ, {"input": {"ids": [*theirs, mine[0]]}},
-                             token=session.token)
+    data = await gql.execute(MARK_READ, {"input": {"ids": [*theirs, mine[0]]}}, token=session.token)
     assert data["markNotificationsRead"]["unreadNotificationCount"] == 2
     assert (await feed(gql, client))["unreadNotificationCount"] == 2
     # Ids of other types, unknown ids and garbage mark nothing either, and are no error.
     stranger = await make_user()
-    for ids in ([gid("Notification", uuid4())], ["garbage"], [gid("Job", uuid4())],
-                [theirs[0]]):
+    for ids in ([gid("Notification", uuid4())], ["garbage"], [gid("Job", uuid4())], [theirs[0]]):
         data = await gql.execute(MARK_READ, {"input": {"ids": ids}}, token=stranger.token)
-        assert data["markNotificationsRead"] == {"unreadNotificationCount": 0,
-                                                 "userErrors": []}
+        assert data["markNotificationsRead"] == {"unreadNotificationCount": 0, "userErrors": []}
     assert (await feed(gql, session))["unreadNotificationCount"] == 2
     assert (await feed(gql, client))["unreadNotificationCount"] == 2
 
@@ -380,7 +409,9 @@ async def test_someone_elses_notification_is_not_a_node_for_you(gql, db):
     theirs = (await feed(gql, client))["notifications"]["nodes"][0]["id"]
     query = """query($id: ID!) { node(id: $id) { __typename ... on Notification { kind } } }"""
     assert (await gql.execute(query, {"id": theirs}, token=client.token))["node"] == {
-        "__typename": "Notification", "kind": "PROPOSAL_RECEIVED"}
+        "__typename": "Notification",
+        "kind": "PROPOSAL_RECEIVED",
+    }
     assert (await gql.execute(query, {"id": theirs}, token=session.token))["node"] is None
     assert (await gql.execute(query, {"id": theirs}))["node"] is None
 
@@ -402,10 +433,17 @@ async def test_an_invitation_to_a_closed_job_cannot_be_accepted(db):
     freelancer_session, freelancer_profile = await make_freelancer()
     client = await actor_for(client_session.user)
     freelancer = await actor_for(freelancer_session.user)
-    job = await actions.post_job(client, {
-        "title": "Closed soon", "description": "d", "skills": ["python"],
-        "budget_type": "FIXED", "budget": __import__("decimal").Decimal("100"),
-        "experience_level": "ENTRY"})
+    job = await actions.post_job(
+        client,
+        {
+            "title": "Closed soon",
+            "description": "d",
+            "skills": ["python"],
+            "budget_type": "FIXED",
+            "budget": __import__("decimal").Decimal("100"),
+            "experience_level": "ENTRY",
+        },
+    )
     invitation, _ = await actions.invite_freelancer(client, job.id, freelancer_profile.id, "Hi")
     await actions.close_job(client, job.id)
     try:

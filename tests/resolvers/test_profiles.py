@@ -51,10 +51,19 @@ query($first: Int, $after: String, $filter: FreelancerFilter) {
 
 async def test_a_user_creates_a_freelancer_profile_with_catalog_skills(gql, db):
     ada = await make_user(email="ada@example.com")
-    data = await gql.execute(CREATE_FREELANCER, {"input": {
-        "title": "Python developer", "overview": "APIs and data pipelines",
-        "hourlyRate": "85.5", "skills": ["Python", "graphql", "PostgreSQL"],
-        "location": "Lisbon"}}, token=ada.token)
+    data = await gql.execute(
+        CREATE_FREELANCER,
+        {
+            "input": {
+                "title": "Python developer",
+                "overview": "APIs and data pipelines",
+                "hourlyRate": "85.5",
+                "skills": ["Python", "graphql", "PostgreSQL"],
+                "location": "Lisbon",
+            }
+        },
+        token=ada.token,
+    )
     payload = data["createFreelancerProfile"]
     assert payload["userErrors"] == []
     assert payload["profile"]["hourlyRate"] == "85.50"
@@ -65,8 +74,11 @@ async def test_a_user_creates_a_freelancer_profile_with_catalog_skills(gql, db):
 
 async def test_unknown_skill_and_second_profile_are_user_errors(gql, db):
     ada = await make_user()
-    bad = await gql.execute(CREATE_FREELANCER, {"input": {
-        "title": "T", "overview": "O", "skills": ["python", "basket weaving"]}}, token=ada.token)
+    bad = await gql.execute(
+        CREATE_FREELANCER,
+        {"input": {"title": "T", "overview": "O", "skills": ["python", "basket weaving"]}},
+        token=ada.token,
+    )
     assert bad["createFreelancerProfile"]["userErrors"][0]["field"] == ["input", "skills", "1"]
     assert bad["createFreelancerProfile"]["profile"] is None
     ok_input = {"input": {"title": "T", "overview": "O", "skills": ["python"]}}
@@ -77,15 +89,20 @@ async def test_unknown_skill_and_second_profile_are_user_errors(gql, db):
 
 async def test_update_changes_only_the_fields_sent_and_null_clears_optional_ones(gql, db):
     session, _ = await make_freelancer(skills=["python"], hourly_rate="40.00", location="Oslo")
-    data = await gql.execute(UPDATE_FREELANCER, {"input": {
-        "title": "Senior Python developer", "location": None, "skills": ["rust", "go"]}},
-        token=session.token)
+    data = await gql.execute(
+        UPDATE_FREELANCER,
+        {"input": {"title": "Senior Python developer", "location": None, "skills": ["rust", "go"]}},
+        token=session.token,
+    )
     profile = data["updateFreelancerProfile"]["profile"]
-    assert profile == {"title": "Senior Python developer", "overview": "I build APIs.",
-                       "hourlyRate": "40.00", "location": None,
-                       "skills": [{"slug": "rust"}, {"slug": "go"}]}
-    refused = await gql.execute(UPDATE_FREELANCER, {"input": {"title": None}},
-                                token=session.token)
+    assert profile == {
+        "title": "Senior Python developer",
+        "overview": "I build APIs.",
+        "hourlyRate": "40.00",
+        "location": None,
+        "skills": [{"slug": "rust"}, {"slug": "go"}],
+    }
+    refused = await gql.execute(UPDATE_FREELANCER, {"input": {"title": None}}, token=session.token)
     assert refused["updateFreelancerProfile"]["userErrors"][0]["field"] == ["input", "title"]
 
 
@@ -97,28 +114,52 @@ async def test_updating_a_profile_you_do_not_have_is_not_found(gql, db):
 
 async def test_portfolio_items_need_http_urls(gql, db):
     session, _ = await make_freelancer()
-    ok = await gql.execute(ADD_PORTFOLIO, {"input": {
-        "title": "Shop", "description": "An online shop", "url": "https://shop.example"}},
-        token=session.token)
+    ok = await gql.execute(
+        ADD_PORTFOLIO,
+        {
+            "input": {
+                "title": "Shop",
+                "description": "An online shop",
+                "url": "https://shop.example",
+            }
+        },
+        token=session.token,
+    )
     assert ok["addPortfolioItem"]["item"]["url"] == "https://shop.example"
-    bad = await gql.execute(ADD_PORTFOLIO, {"input": {
-        "title": "Shop", "description": "x", "url": "javascript:alert(1)"}}, token=session.token)
-    assert bad["addPortfolioItem"]["userErrors"] == [{"field": ["input", "url"],
-                                                      "code": "VALIDATION"}]
+    bad = await gql.execute(
+        ADD_PORTFOLIO,
+        {"input": {"title": "Shop", "description": "x", "url": "javascript:alert(1)"}},
+        token=session.token,
+    )
+    assert bad["addPortfolioItem"]["userErrors"] == [
+        {"field": ["input", "url"], "code": "VALIDATION"}
+    ]
 
 
 async def test_one_user_may_hold_both_profiles(gql, db):
     session, _ = await make_freelancer()
-    created = await gql.execute(CREATE_CLIENT, {"input": {
-        "companyName": "Acme", "description": "We build rockets",
-        "website": "https://acme.example"}}, token=session.token)
+    created = await gql.execute(
+        CREATE_CLIENT,
+        {
+            "input": {
+                "companyName": "Acme",
+                "description": "We build rockets",
+                "website": "https://acme.example",
+            }
+        },
+        token=session.token,
+    )
     assert created["createClientProfile"]["userErrors"] == []
     updated = await gql.execute(UPDATE_CLIENT, {"input": {"website": None}}, token=session.token)
     assert updated["updateClientProfile"]["profile"] == {"companyName": "Acme", "website": None}
-    data = await gql.execute("{ viewer { user { freelancerProfile { title } "
-                             "clientProfile { companyName } } } }", token=session.token)
-    assert data["viewer"]["user"] == {"freelancerProfile": {"title": "Python developer"},
-                                      "clientProfile": {"companyName": "Acme"}}
+    data = await gql.execute(
+        "{ viewer { user { freelancerProfile { title } clientProfile { companyName } } } }",
+        token=session.token,
+    )
+    assert data["viewer"]["user"] == {
+        "freelancerProfile": {"title": "Python developer"},
+        "clientProfile": {"companyName": "Acme"},
+    }
 
 
 async def test_profile_mutations_need_sign_in(gql, db):
@@ -128,8 +169,12 @@ async def test_profile_mutations_need_sign_in(gql, db):
 
 async def test_search_filters_by_skill_rate_text_and_availability(gql, db):
     await make_freelancer(skills=["python"], hourly_rate="30.00", title="Django expert")
-    await make_freelancer(skills=["rust", "go"], hourly_rate="120.00", title="Systems engineer",
-                          availability="PART_TIME")
+    await make_freelancer(
+        skills=["rust", "go"],
+        hourly_rate="120.00",
+        title="Systems engineer",
+        availability="PART_TIME",
+    )
     await make_freelancer(skills=["figma"], hourly_rate=None, title="Designer")
 
     async def titles(filter_: dict) -> list[str]:
@@ -164,8 +209,9 @@ async def test_search_pages_through_every_profile_once(gql, db):
 async def test_statement_count_does_not_grow_with_page_size(gql, db, page_sizes):
     for index in range(50):
         session, _ = await make_freelancer(skills=["python", "go"], title=f"F{index}")
-        await gql.execute(ADD_PORTFOLIO, {"input": {"title": "P", "description": "D"}},
-                          token=session.token)
+        await gql.execute(
+            ADD_PORTFOLIO, {"input": {"title": "P", "description": "D"}}, token=session.token
+        )
     counts = []
     for size in page_sizes:
         with count_statements() as counter:
@@ -187,15 +233,23 @@ async def test_skills_catalog_is_searchable(gql, db):
 async def test_node_and_nodes_find_each_type_and_null_for_unknown_ids(gql, db):
     session, profile = await make_freelancer()
     _, client = await make_client()
-    data = await gql.execute("""{ viewer { user { id freelancerProfile { id } } } }""",
-                             token=session.token)
+    data = await gql.execute(
+        """{ viewer { user { id freelancerProfile { id } } } }""", token=session.token
+    )
     user_id = data["viewer"]["user"]["id"]
     profile_id = data["viewer"]["user"]["freelancerProfile"]["id"]
-    found = await gql.execute("""
+    found = await gql.execute(
+        """
       query($ids: [ID!]!) { nodes(ids: $ids) {
         __typename id
         ... on FreelancerProfile { title }
-      } }""", {"ids": [user_id, profile_id, "bm9wZQ", "!!!"]})
+      } }""",
+        {"ids": [user_id, profile_id, "bm9wZQ", "!!!"]},
+    )
     assert [n and n["__typename"] for n in found["nodes"]] == [
-        "User", "FreelancerProfile", None, None]
+        "User",
+        "FreelancerProfile",
+        None,
+        None,
+    ]
     assert found["nodes"][1]["title"] == "Python developer"

@@ -30,10 +30,13 @@ PROPOSAL_FIELDS = """
   id status bidAmount coverLetter estimatedDurationDays connectsSpent allowedActions
   job { id proposalCount } freelancer { id }
 """
-SUBMIT = """
+SUBMIT = (
+    """
 mutation($input: SubmitProposalInput!) {
   submitProposal(input: $input) { proposal { %s } userErrors { field message code } }
-}""" % PROPOSAL_FIELDS
+}"""
+    % PROPOSAL_FIELDS
+)
 WITHDRAW = """
 mutation($input: ProposalIdInput!) {
   withdrawProposal(input: $input) { proposal { id status allowedActions }
@@ -69,37 +72,61 @@ query($id: ID!) { node(id: $id) { ... on Invitation { status } } }"""
 
 
 def submit_input(job, **overrides):
-    return {"input": {"jobId": job_id(job), "coverLetter": "I have done this before.",
-                      "bidAmount": "380", "estimatedDurationDays": 14, **overrides}}
+    return {
+        "input": {
+            "jobId": job_id(job),
+            "coverLetter": "I have done this before.",
+            "bidAmount": "380",
+            "estimatedDurationDays": 14,
+            **overrides,
+        }
+    }
 
 
 # ---------------------------------------------------------------- submitProposal
 
+
 async def test_submitting_spends_the_jobs_connects(gql, db):
     client, _ = await make_client()
-    job = await make_job(client, budget=Decimal("2500"))  # 8 connects
+    job = await make_job(client, budget=Decimal(2500))  # 8 connects
     session, profile = await make_freelancer()
     assert await balance_of(gql, session) == 10
     data = await gql.execute(SUBMIT, submit_input(job), token=session.token)
     payload = data["submitProposal"]
     assert payload["userErrors"] == []
     proposal = payload["proposal"]
-    assert {key: proposal[key] for key in ("status", "bidAmount", "coverLetter",
-                                           "estimatedDurationDays", "connectsSpent",
-                                           "allowedActions", "job")} == {
-        "status": "SUBMITTED", "bidAmount": "380.00", "coverLetter": "I have done this before.",
-        "estimatedDurationDays": 14, "connectsSpent": 8, "allowedActions": ["WITHDRAW"],
-        "job": {"id": job_id(job), "proposalCount": 1}}
+    assert {
+        key: proposal[key]
+        for key in (
+            "status",
+            "bidAmount",
+            "coverLetter",
+            "estimatedDurationDays",
+            "connectsSpent",
+            "allowedActions",
+            "job",
+        )
+    } == {
+        "status": "SUBMITTED",
+        "bidAmount": "380.00",
+        "coverLetter": "I have done this before.",
+        "estimatedDurationDays": 14,
+        "connectsSpent": 8,
+        "allowedActions": ["WITHDRAW"],
+        "job": {"id": job_id(job), "proposalCount": 1},
+    }
     assert await balance_of(gql, session) == 2
     assert await connects.ledger_sum(profile.id) == 2
     mine = await gql.execute(VIEWER_PROPOSALS, token=session.token)
-    assert mine["viewer"]["proposals"] == {"totalCount": 1, "nodes": [
-        {"id": proposal["id"], "status": "SUBMITTED"}]}
+    assert mine["viewer"]["proposals"] == {
+        "totalCount": 1,
+        "nodes": [{"id": proposal["id"], "status": "SUBMITTED"}],
+    }
 
 
 async def test_short_of_connects_nothing_changes(gql, db):
     client, _ = await make_client()
-    job = await make_job(client, budget=Decimal("30000"))  # 16 connects
+    job = await make_job(client, budget=Decimal(30000))  # 16 connects
     session, profile = await make_freelancer()
     data = await gql.execute(SUBMIT, submit_input(job), token=session.token)
     assert data["submitProposal"]["proposal"] is None
@@ -107,7 +134,8 @@ async def test_short_of_connects_nothing_changes(gql, db):
     assert await balance_of(gql, session) == 10
     assert await connects.ledger_sum(profile.id) == 10
     assert (await gql.execute(VIEWER_PROPOSALS, token=session.token))["viewer"]["proposals"][
-        "totalCount"] == 0
+        "totalCount"
+    ] == 0
     seen_by_client = await gql.execute(JOB_PROPOSALS, {"id": job_id(job)}, token=client.token)
     assert seen_by_client["job"]["proposalCount"] == 0
     assert seen_by_client["job"]["proposals"]["totalCount"] == 0
@@ -131,8 +159,9 @@ async def test_a_second_proposal_on_the_same_job_already_exists(gql, db):
 async def test_bidding_on_your_own_job_is_forbidden(gql, db):
     both = await make_user()
     await profiles.create_client_profile(both.user, {"description": "Also hiring"})
-    await profiles.create_freelancer_profile(both.user, {"title": "T", "overview": "O",
-                                                         "skills": ["python"]})
+    await profiles.create_freelancer_profile(
+        both.user, {"title": "T", "overview": "O", "skills": ["python"]}
+    )
     job = await make_job(both)
     data = await gql.execute(SUBMIT, submit_input(job), token=both.token)
     assert [e["code"] for e in data["submitProposal"]["userErrors"]] == ["FORBIDDEN"]
@@ -145,24 +174,28 @@ async def test_closed_draft_and_unknown_jobs(gql, db):
     await close_job(client, closed)
     draft = await make_job(client, draft=True)
     session, _ = await make_freelancer()
-    for job_input, code in ((submit_input(closed), "INVALID_STATE"),
-                            (submit_input(draft), "NOT_FOUND"),
-                            ({"input": {**submit_input(closed)["input"], "jobId": "nope"}},
-                             "NOT_FOUND")):
+    for job_input, code in (
+        (submit_input(closed), "INVALID_STATE"),
+        (submit_input(draft), "NOT_FOUND"),
+        ({"input": {**submit_input(closed)["input"], "jobId": "nope"}}, "NOT_FOUND"),
+    ):
         data = await gql.execute(SUBMIT, job_input, token=session.token)
         assert data["submitProposal"]["proposal"] is None
         assert [e["code"] for e in data["submitProposal"]["userErrors"]] == [code]
     assert await balance_of(gql, session) == 10
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"coverLetter": "  "}, ["input", "coverLetter"]),
-    ({"bidAmount": "0"}, ["input", "bidAmount"]),
-    ({"bidAmount": "-5"}, ["input", "bidAmount"]),
-    ({"bidAmount": "10.001"}, ["input", "bidAmount"]),
-    ({"estimatedDurationDays": 0}, ["input", "estimatedDurationDays"]),
-    ({"estimatedDurationDays": 731}, ["input", "estimatedDurationDays"]),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"coverLetter": "  "}, ["input", "coverLetter"]),
+        ({"bidAmount": "0"}, ["input", "bidAmount"]),
+        ({"bidAmount": "-5"}, ["input", "bidAmount"]),
+        ({"bidAmount": "10.001"}, ["input", "bidAmount"]),
+        ({"estimatedDurationDays": 0}, ["input", "estimatedDurationDays"]),
+        ({"estimatedDurationDays": 731}, ["input", "estimatedDurationDays"]),
+    ],
+)
 async def test_submit_validation_errors_name_the_field(gql, db, overrides, field):
     client, _ = await make_client()
     job = await make_job(client)
@@ -182,7 +215,7 @@ async def test_submitting_needs_a_freelancer_profile(gql, db):
 
 async def test_an_invite_only_job_takes_proposals_from_invitees_alone(gql, db):
     client, _ = await make_client()
-    job = await make_job(client, visibility="INVITE_ONLY", budget=Decimal("2500"))  # 8 connects
+    job = await make_job(client, visibility="INVITE_ONLY", budget=Decimal(2500))  # 8 connects
     stranger, _ = await make_freelancer()
     invitee, invitee_profile = await make_freelancer()
     invitation = await invite(client, job, invitee_profile)
@@ -225,19 +258,23 @@ async def test_proposal_count_counts_every_proposal(gql, db):
 
 # ---------------------------------------------------------------- withdraw / shortlist / decline
 
+
 async def test_withdrawing_returns_no_connects(gql, db):
     client, _ = await make_client()
     job = await make_job(client)
     session, _ = await make_freelancer()
     proposal = await make_proposal(session, job)
-    data = await gql.execute(WITHDRAW, {"input": {"proposalId": proposal_id(proposal)}},
-                             token=session.token)
-    assert data["withdrawProposal"] == {"proposal": {
-        "id": proposal_id(proposal), "status": "WITHDRAWN", "allowedActions": []},
-        "userErrors": []}
+    data = await gql.execute(
+        WITHDRAW, {"input": {"proposalId": proposal_id(proposal)}}, token=session.token
+    )
+    assert data["withdrawProposal"] == {
+        "proposal": {"id": proposal_id(proposal), "status": "WITHDRAWN", "allowedActions": []},
+        "userErrors": [],
+    }
     assert await balance_of(gql, session) == 6
-    again = await gql.execute(WITHDRAW, {"input": {"proposalId": proposal_id(proposal)}},
-                              token=session.token)
+    again = await gql.execute(
+        WITHDRAW, {"input": {"proposalId": proposal_id(proposal)}}, token=session.token
+    )
     assert [e["code"] for e in again["withdrawProposal"]["userErrors"]] == ["INVALID_STATE"]
     # Nor does a withdrawn proposal make room for a new one.
     resubmit = await gql.execute(SUBMIT, submit_input(job), token=session.token)
@@ -257,12 +294,13 @@ async def test_the_client_shortlists_then_declines(gql, db):
     twice = await gql.execute(SHORTLIST, variables, token=client.token)
     assert [e["code"] for e in twice["shortlistProposal"]["userErrors"]] == ["INVALID_STATE"]
 
-    declined = await gql.execute(DECLINE, {"input": {**variables["input"],
-                                                     "reason": "Went another way"}},
-                                 token=client.token)
-    assert declined["declineProposal"] == {"proposal": {
-        "id": proposal_id(proposal), "status": "DECLINED", "allowedActions": []},
-        "userErrors": []}
+    declined = await gql.execute(
+        DECLINE, {"input": {**variables["input"], "reason": "Went another way"}}, token=client.token
+    )
+    assert declined["declineProposal"] == {
+        "proposal": {"id": proposal_id(proposal), "status": "DECLINED", "allowedActions": []},
+        "userErrors": [],
+    }
     row = await Proposal.get(id=proposal.id)
     assert row.decline_reason == "Went another way"
     assert await balance_of(gql, session) == 6  # declining refunds nothing
@@ -290,10 +328,12 @@ async def test_moves_by_the_wrong_party(gql, db):
     assert await codes(WITHDRAW, "withdrawProposal", client.token) == [(None, "FORBIDDEN")]
     # Anyone else does not see it at all.
     for token in (stranger_freelancer.token, stranger_client.token):
-        for operation, name in ((SHORTLIST, "shortlistProposal"), (DECLINE, "declineProposal"),
-                                (WITHDRAW, "withdrawProposal")):
-            assert await codes(operation, name, token) == [(["input", "proposalId"],
-                                                            "NOT_FOUND")]
+        for operation, name in (
+            (SHORTLIST, "shortlistProposal"),
+            (DECLINE, "declineProposal"),
+            (WITHDRAW, "withdrawProposal"),
+        ):
+            assert await codes(operation, name, token) == [(["input", "proposalId"], "NOT_FOUND")]
     assert (await Proposal.get(id=proposal.id)).status == ProposalStatus.SUBMITTED
 
 
@@ -306,16 +346,20 @@ def core(actions):
     return [action for action in actions if action in CORE_ACTIONS]
 
 
-@pytest.mark.parametrize(("status", "freelancer_actions", "client_actions"), [
-    ("SUBMITTED", ["WITHDRAW"], ["SHORTLIST", "DECLINE"]),
-    ("SHORTLISTED", ["WITHDRAW"], ["DECLINE"]),
-    ("INTERVIEWING", ["WITHDRAW"], ["DECLINE"]),
-    ("HIRED", [], []),
-    ("DECLINED", [], []),
-    ("WITHDRAWN", [], []),
-])
+@pytest.mark.parametrize(
+    ("status", "freelancer_actions", "client_actions"),
+    [
+        ("SUBMITTED", ["WITHDRAW"], ["SHORTLIST", "DECLINE"]),
+        ("SHORTLISTED", ["WITHDRAW"], ["DECLINE"]),
+        ("INTERVIEWING", ["WITHDRAW"], ["DECLINE"]),
+        ("HIRED", [], []),
+        ("DECLINED", [], []),
+        ("WITHDRAWN", [], []),
+    ],
+)
 async def test_allowed_actions_depend_on_the_viewer_and_the_status(
-        gql, db, status, freelancer_actions, client_actions):
+    gql, db, status, freelancer_actions, client_actions
+):
     client, _ = await make_client()
     job = await make_job(client)
     session, _ = await make_freelancer()
@@ -332,14 +376,18 @@ async def test_allowed_actions_depend_on_the_viewer_and_the_status(
     assert set(seen_by_client) - set(CORE_ACTIONS) <= {"START_INTERVIEW", "SEND_OFFER"}
     if not client_actions:  # a proposal that is over offers nobody anything
         assert seen_by_client == []
-    job_view = await gql.execute("""query($id: ID!) { job(id: $id) {
+    job_view = await gql.execute(
+        """query($id: ID!) { job(id: $id) {
         proposals { nodes { allowedActions } } myProposal { allowedActions } } }""",
-                                 {"id": job_id(job)}, token=session.token)
+        {"id": job_id(job)},
+        token=session.token,
+    )
     assert job_view["job"]["proposals"]["nodes"] == [{"allowedActions": freelancer_actions}]
     assert job_view["job"]["myProposal"] == {"allowedActions": freelancer_actions}
 
 
 # ---------------------------------------------------------------- purchaseConnects
+
 
 async def test_purchasing_connects_needs_a_wallet_that_does_not_exist_yet(gql, db):
     session, profile = await make_freelancer()
@@ -365,6 +413,7 @@ async def test_connects_balance_is_zero_without_a_freelancer_profile(gql, db):
 
 # ---------------------------------------------------------------- Job.proposals and myProposal
 
+
 async def test_who_sees_a_jobs_proposals(gql, db):
     client, _ = await make_client()
     job = await make_job(client)
@@ -376,12 +425,13 @@ async def test_who_sees_a_jobs_proposals(gql, db):
     await proposal_actions.shortlist_proposal(await actor_for(client.user), bob_proposal.id)
 
     async def view(token=None, status=None):
-        data = await gql.execute(JOB_PROPOSALS, {"id": job_id(job), "status": status},
-                                 token=token)
+        data = await gql.execute(JOB_PROPOSALS, {"id": job_id(job), "status": status}, token=token)
         job_data = data["job"]
-        return (job_data["proposals"]["totalCount"],
-                sorted(node["id"] for node in job_data["proposals"]["nodes"]),
-                job_data["myProposal"] and job_data["myProposal"]["id"])
+        return (
+            job_data["proposals"]["totalCount"],
+            sorted(node["id"] for node in job_data["proposals"]["nodes"]),
+            job_data["myProposal"] and job_data["myProposal"]["id"],
+        )
 
     both = sorted([proposal_id(ada_proposal), proposal_id(bob_proposal)])
     assert await view(client.token) == (2, both, None)
@@ -397,10 +447,10 @@ async def test_who_sees_a_jobs_proposals(gql, db):
     assert data["job"]["proposalCount"] == 2
     # The freelancer profiles are who they are.
     data = await gql.execute(JOB_PROPOSALS, {"id": job_id(job)}, token=client.token)
-    assert {node["id"]: node["freelancer"]["id"] for node in
-            data["job"]["proposals"]["nodes"]} == {
+    assert {node["id"]: node["freelancer"]["id"] for node in data["job"]["proposals"]["nodes"]} == {
         proposal_id(ada_proposal): freelancer_id(ada_profile),
-        proposal_id(bob_proposal): freelancer_id(bob_profile)}
+        proposal_id(bob_proposal): freelancer_id(bob_profile),
+    }
 
 
 async def test_my_proposal_follows_its_status(gql, db):
@@ -410,7 +460,8 @@ async def test_my_proposal_follows_its_status(gql, db):
     data = await gql.execute(JOB_PROPOSALS, {"id": job_id(job)}, token=session.token)
     assert data["job"]["myProposal"] is None
     proposal = await make_proposal(session, job)
-    await gql.execute(WITHDRAW, {"input": {"proposalId": proposal_id(proposal)}},
-                      token=session.token)
+    await gql.execute(
+        WITHDRAW, {"input": {"proposalId": proposal_id(proposal)}}, token=session.token
+    )
     data = await gql.execute(JOB_PROPOSALS, {"id": job_id(job)}, token=session.token)
     assert data["job"]["myProposal"] == {"id": proposal_id(proposal), "status": "WITHDRAWN"}

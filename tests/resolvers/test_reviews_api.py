@@ -115,30 +115,60 @@ async def a_freelancer(**fields: Any) -> Party:
     return Party(session, await actor_for(session.user), profile.id)
 
 
-async def offer(client: Party, freelancer: Party, amounts: list[str], *, title: str = "Work",
-                accept: bool = True) -> tuple[UUID, list[UUID]]:
+async def offer(
+    client: Party,
+    freelancer: Party,
+    amounts: list[str],
+    *,
+    title: str = "Work",
+    accept: bool = True,
+) -> tuple[UUID, list[UUID]]:
     """A job, a proposal and an offer with these milestones, accepted: (contract, milestones)."""
-    job = await post_job(client.actor, {"title": title, "description": "Some work",
-                                        "skills": ["python"], "budget_type": "FIXED",
-                                        "budget": Decimal("100"),
-                                        "experience_level": "ENTRY"})
-    proposal, _ = await submit_proposal(freelancer.actor, job.id, cover_letter="Hire me",
-                                        bid_amount=Decimal("100"), estimated_duration_days=5)
+    job = await post_job(
+        client.actor,
+        {
+            "title": title,
+            "description": "Some work",
+            "skills": ["python"],
+            "budget_type": "FIXED",
+            "budget": Decimal(100),
+            "experience_level": "ENTRY",
+        },
+    )
+    proposal, _ = await submit_proposal(
+        freelancer.actor,
+        job.id,
+        cover_letter="Hire me",
+        bid_amount=Decimal(100),
+        estimated_duration_days=5,
+    )
     contract, _ = await contract_actions.send_offer(
-        client.actor, proposal.id, title=title, terms="Milestones",
+        client.actor,
+        proposal.id,
+        title=title,
+        terms="Milestones",
         contract_type=ContractType.FIXED,
-        milestones=[MilestoneDraft(title=f"Part {i + 1}", amount=Decimal(amount))
-                    for i, amount in enumerate(amounts)],
-        hourly_rate=None, weekly_limit_hours=None, deadline=None)
+        milestones=[
+            MilestoneDraft(title=f"Part {i + 1}", amount=Decimal(amount))
+            for i, amount in enumerate(amounts)
+        ],
+        hourly_rate=None,
+        weekly_limit_hours=None,
+        deadline=None,
+    )
     if accept:
         await contract_actions.accept_offer(freelancer.actor, contract.id)
-    ids = await Milestone.filter(contract_id=contract.id).order_by("position"
-                                                                   ).values_list("id", flat=True)
+    ids = (
+        await Milestone.filter(contract_id=contract.id)
+        .order_by("position")
+        .values_list("id", flat=True)
+    )
     return contract.id, list(ids)
 
 
-async def paid_and_ended(client: Party, freelancer: Party, amount: str = "100.00", *,
-                         title: str = "Work") -> UUID:
+async def paid_and_ended(
+    client: Party, freelancer: Party, amount: str = "100.00", *, title: str = "Work"
+) -> UUID:
     contract_id, (milestone_id,) = await offer(client, freelancer, [amount], title=title)
     await milestones.fund_milestone(client.actor, milestone_id)
     await milestones.approve_milestone(client.actor, milestone_id)
@@ -153,17 +183,29 @@ async def end(client: Party, contract_id: UUID) -> None:
 # --- the API -------------------------------------------------------------------------------
 
 
-async def submit(gql: GraphQLClient, party: Party | None, contract_id: UUID | str,
-                 scores: dict[str, int], comment: str = "Thanks") -> dict[str, Any]:
+async def submit(
+    gql: GraphQLClient,
+    party: Party | None,
+    contract_id: UUID | str,
+    scores: dict[str, int],
+    comment: str = "Thanks",
+) -> dict[str, Any]:
     contract_gid = contract_id if isinstance(contract_id, str) else gid("Contract", contract_id)
-    data = await gql.execute(SUBMIT_REVIEW, {"input": {"contractId": contract_gid, **scores,
-                                                       "comment": comment}},
-                             token=party.token if party else None)
+    data = await gql.execute(
+        SUBMIT_REVIEW,
+        {"input": {"contractId": contract_gid, **scores, "comment": comment}},
+        token=party.token if party else None,
+    )
     return data["submitReview"]
 
 
-async def reviewed(gql: GraphQLClient, party: Party, contract_id: UUID,
-                   scores: dict[str, int], comment: str = "Thanks") -> dict[str, Any]:
+async def reviewed(
+    gql: GraphQLClient,
+    party: Party,
+    contract_id: UUID,
+    scores: dict[str, int],
+    comment: str = "Thanks",
+) -> dict[str, Any]:
     payload = await submit(gql, party, contract_id, scores, comment)
     assert payload["userErrors"] == [], payload
     return payload["review"]
@@ -173,25 +215,30 @@ def error_codes(payload: dict[str, Any]) -> list[tuple[list[str] | None, str]]:
     return [(error["field"], error["code"]) for error in payload["userErrors"]]
 
 
-async def contract_view(gql: GraphQLClient, party: Party | None, contract_id: UUID
-                        ) -> dict[str, Any] | None:
-    data = await gql.execute(CONTRACT_VIEW, {"id": gid("Contract", contract_id)},
-                             token=party.token if party else None)
+async def contract_view(
+    gql: GraphQLClient, party: Party | None, contract_id: UUID
+) -> dict[str, Any] | None:
+    data = await gql.execute(
+        CONTRACT_VIEW, {"id": gid("Contract", contract_id)}, token=party.token if party else None
+    )
     return data["node"]
 
 
-async def profiles(gql: GraphQLClient, viewer: Party | None, freelancer: Party, client: Party
-                   ) -> dict[str, Any]:
-    return await gql.execute(PROFILES_VIEW, {
-        "freelancer": gid("FreelancerProfile", freelancer.profile_id),
-        "client": gid("ClientProfile", client.profile_id)},
-        token=viewer.token if viewer else None)
+async def profiles(
+    gql: GraphQLClient, viewer: Party | None, freelancer: Party, client: Party
+) -> dict[str, Any]:
+    return await gql.execute(
+        PROFILES_VIEW,
+        {
+            "freelancer": gid("FreelancerProfile", freelancer.profile_id),
+            "client": gid("ClientProfile", client.profile_id),
+        },
+        token=viewer.token if viewer else None,
+    )
 
 
-async def review_node(gql: GraphQLClient, viewer: Party | None, review_id: str
-                      ) -> dict[str, Any]:
-    return await gql.execute(REVIEW_NODE, {"id": review_id},
-                             token=viewer.token if viewer else None)
+async def review_node(gql: GraphQLClient, viewer: Party | None, review_id: str) -> dict[str, Any]:
+    return await gql.execute(REVIEW_NODE, {"id": review_id}, token=viewer.token if viewer else None)
 
 
 async def notifications(gql: GraphQLClient, party: Party) -> list[dict[str, Any]]:
@@ -203,21 +250,42 @@ async def review_notifications(gql: GraphQLClient, party: Party) -> list[dict[st
     return [n for n in await notifications(gql, party) if n["kind"] == "REVIEW_RECEIVED"]
 
 
-def summary(count: int, overall: float | None = None, communication: float | None = None,
-            quality: float | None = None, deadlines: float | None = None) -> dict[str, Any]:
-    return {"count": count, "overall": overall, "communication": communication,
-            "quality": quality, "deadlines": deadlines}
+def summary(
+    count: int,
+    overall: float | None = None,
+    communication: float | None = None,
+    quality: float | None = None,
+    deadlines: float | None = None,
+) -> dict[str, Any]:
+    return {
+        "count": count,
+        "overall": overall,
+        "communication": communication,
+        "quality": quality,
+        "deadlines": deadlines,
+    }
 
 
 def averages(*reviews: dict[str, int]) -> dict[str, Any]:
     """The rating summary of these reviews, as the API rounds it (2 decimals)."""
-    return summary(len(reviews), *(round(sum(r[name] for r in reviews) / len(reviews), 2)
-                                   for name in ("overall", "communication", "quality",
-                                                "deadlines")))
+    return summary(
+        len(reviews),
+        *(
+            round(sum(r[name] for r in reviews) / len(reviews), 2)
+            for name in ("overall", "communication", "quality", "deadlines")
+        ),
+    )
 
 
-async def assert_hidden_from(gql: GraphQLClient, viewer: Party | None, *, review_id: str,
-                             contract_id: UUID, freelancer: Party, client: Party) -> None:
+async def assert_hidden_from(
+    gql: GraphQLClient,
+    viewer: Party | None,
+    *,
+    review_id: str,
+    contract_id: UUID,
+    freelancer: Party,
+    client: Party,
+) -> None:
     """A hidden review cannot be read by `viewer` through any path."""
     who = "anonymous" if viewer is None else viewer.user_gid
     contract = await contract_view(gql, viewer, contract_id)
@@ -231,7 +299,8 @@ async def assert_hidden_from(gql: GraphQLClient, viewer: Party | None, *, review
     assert await review_node(gql, viewer, review_id) == {"node": None, "nodes": [None]}, who
     rated = await gql.execute(RATED_FREELANCERS, token=viewer.token if viewer else None)
     assert gid("FreelancerProfile", freelancer.profile_id) not in [
-        node["id"] for node in rated["freelancers"]["nodes"]], who
+        node["id"] for node in rated["freelancers"]["nodes"]
+    ], who
     if viewer is not None:
         assert await review_notifications(gql, viewer) == [], who
         listed = await gql.execute(VIEWER_CONTRACT_REVIEWS, token=viewer.token)
@@ -241,8 +310,7 @@ async def assert_hidden_from(gql: GraphQLClient, viewer: Party | None, *, review
 # --- double-blind ----------------------------------------------------------------------------
 
 
-async def test_a_review_is_hidden_from_everyone_but_its_author_until_the_other_party_reviews(
-        gql):
+async def test_a_review_is_hidden_from_everyone_but_its_author_until_the_other_party_reviews(gql):
     # given an ended contract, and a stranger with contracts of their own
     client, freelancer = await a_client(), await a_freelancer()
     contract_id = await paid_and_ended(client, freelancer)
@@ -257,18 +325,34 @@ async def test_a_review_is_hidden_from_everyone_but_its_author_until_the_other_p
 
     # then the author sees it at once, and may not review again
     assert (mine["authorRole"], mine["author"]["id"], mine["subject"]["id"]) == (
-        "CLIENT", client.user_gid, freelancer.user_gid)
+        "CLIENT",
+        client.user_gid,
+        freelancer.user_gid,
+    )
     own = await contract_view(gql, client, contract_id)
-    assert own["myReview"] == {"id": mine["id"], "overall": 5, "comment": "Great work",
-                               "authorRole": "CLIENT"}
+    assert own["myReview"] == {
+        "id": mine["id"],
+        "overall": 5,
+        "comment": "Great work",
+        "authorRole": "CLIENT",
+    }
     assert own["canReview"] is False and own["allowedActions"] == []
     assert own["reviews"] == []  # revealed reviews only, even for the author
     assert (await review_node(gql, client, mine["id"]))["node"] == {
-        "__typename": "Review", "id": mine["id"], "overall": 5}
+        "__typename": "Review",
+        "id": mine["id"],
+        "overall": 5,
+    }
     # and nobody else can read it by any path
     for viewer in (freelancer, stranger, None):
-        await assert_hidden_from(gql, viewer, review_id=mine["id"], contract_id=contract_id,
-                                 freelancer=freelancer, client=client)
+        await assert_hidden_from(
+            gql,
+            viewer,
+            review_id=mine["id"],
+            contract_id=contract_id,
+            freelancer=freelancer,
+            client=client,
+        )
     other = await contract_view(gql, freelancer, contract_id)
     assert other["canReview"] is True and other["myReview"] is None
     assert other["allowedActions"] == ["REVIEW"]
@@ -287,19 +371,34 @@ async def test_a_review_is_hidden_from_everyone_but_its_author_until_the_other_p
         seen = await profiles(gql, viewer, freelancer, client)
         assert seen["freelancer"]["rating"] == summary(1, 5.0, 4.0, 5.0, 3.0)
         assert seen["client"]["rating"] == summary(1, 4.0, 5.0, 3.0, 4.0)
-        assert seen["freelancer"]["reviews"] == {"totalCount": 1, "nodes": [
-            {"id": mine["id"], "overall": 5, "comment": "Great work", "authorRole": "CLIENT"}]}
-        assert seen["client"]["reviews"] == {"totalCount": 1, "nodes": [
-            {"id": theirs["id"], "overall": 4, "comment": "Clear brief",
-             "authorRole": "FREELANCER"}]}
+        assert seen["freelancer"]["reviews"] == {
+            "totalCount": 1,
+            "nodes": [
+                {"id": mine["id"], "overall": 5, "comment": "Great work", "authorRole": "CLIENT"}
+            ],
+        }
+        assert seen["client"]["reviews"] == {
+            "totalCount": 1,
+            "nodes": [
+                {
+                    "id": theirs["id"],
+                    "overall": 4,
+                    "comment": "Clear brief",
+                    "authorRole": "FREELANCER",
+                }
+            ],
+        }
         for review_id in (mine["id"], theirs["id"]):
             assert (await review_node(gql, viewer, review_id))["nodes"] == [
-                {"__typename": "Review"}]
+                {"__typename": "Review"}
+            ]
     # and each subject is told once, about the review of them
     assert await review_notifications(gql, freelancer) == [
-        {"kind": "REVIEW_RECEIVED", "subject": {"__typename": "Review", "id": mine["id"]}}]
+        {"kind": "REVIEW_RECEIVED", "subject": {"__typename": "Review", "id": mine["id"]}}
+    ]
     assert await review_notifications(gql, client) == [
-        {"kind": "REVIEW_RECEIVED", "subject": {"__typename": "Review", "id": theirs["id"]}}]
+        {"kind": "REVIEW_RECEIVED", "subject": {"__typename": "Review", "id": theirs["id"]}}
+    ]
     assert await review_notifications(gql, stranger) == []
 
 
@@ -314,21 +413,34 @@ async def test_the_window_closing_reveals_a_lone_review_and_shuts_out_the_other_
     mine = await reviewed(gql, client, contract_id, GOOD)
     # the scheduler just before the deadline reveals nothing
     assert await run_due(deadline - timedelta(seconds=1)) == []
-    await assert_hidden_from(gql, freelancer, review_id=mine["id"], contract_id=contract_id,
-                             freelancer=freelancer, client=client)
+    await assert_hidden_from(
+        gql,
+        freelancer,
+        review_id=mine["id"],
+        contract_id=contract_id,
+        freelancer=freelancer,
+        client=client,
+    )
 
     # when the window has closed (the contract ended 15 days ago) ...
     await Contract.filter(id=contract_id).update(
-        ended_at=ended_at - timedelta(days=15),
-        review_deadline=ended_at - timedelta(days=1))
+        ended_at=ended_at - timedelta(days=15), review_deadline=ended_at - timedelta(days=1)
+    )
     # ... the other party may no longer review
     late = await contract_view(gql, freelancer, contract_id)
     assert late["canReview"] is False and late["allowedActions"] == []
     assert error_codes(await submit(gql, freelancer, contract_id, FAIR)) == [
-        (None, "INVALID_STATE")]
+        (None, "INVALID_STATE")
+    ]
     # and the lone review stays hidden until the scheduler reveals it
-    await assert_hidden_from(gql, None, review_id=mine["id"], contract_id=contract_id,
-                             freelancer=freelancer, client=client)
+    await assert_hidden_from(
+        gql,
+        None,
+        review_id=mine["id"],
+        contract_id=contract_id,
+        freelancer=freelancer,
+        client=client,
+    )
     events = await run_due(utc_now())
 
     # then it is revealed once, to everyone
@@ -340,10 +452,12 @@ async def test_the_window_closing_reveals_a_lone_review_and_shuts_out_the_other_
         assert [n["id"] for n in seen["freelancer"]["reviews"]["nodes"]] == [mine["id"]]
         assert seen["client"]["rating"] == summary(0)
         assert (await review_node(gql, viewer, mine["id"]))["node"]["id"] == mine["id"]
-    assert [r["id"] for r in (await contract_view(gql, freelancer, contract_id))["reviews"]] \
-        == [mine["id"]]
+    assert [r["id"] for r in (await contract_view(gql, freelancer, contract_id))["reviews"]] == [
+        mine["id"]
+    ]
     assert await review_notifications(gql, freelancer) == [
-        {"kind": "REVIEW_RECEIVED", "subject": {"__typename": "Review", "id": mine["id"]}}]
+        {"kind": "REVIEW_RECEIVED", "subject": {"__typename": "Review", "id": mine["id"]}}
+    ]
 
 
 REVIEW_CONTRACT = """
@@ -368,12 +482,14 @@ async def test_a_public_review_does_not_open_its_private_contract(gql):
     for party in (client, freelancer):
         data = await gql.execute(REVIEW_CONTRACT, {"id": review["id"]}, token=party.token)
         assert data["node"]["contract"]["milestones"] == [
-            {"submissions": [{"message": "Private deliverable"}]}]
+            {"submissions": [{"message": "Private deliverable"}]}
+        ]
     # nobody else does: the review is public, the contract is not (and `contract` is
     # non-null, so the denial is a NOT_FOUND field error, not data)
     for viewer in (stranger, None):
-        body = await gql.execute_raw(REVIEW_CONTRACT, {"id": review["id"]},
-                                     token=viewer.token if viewer else None)
+        body = await gql.execute_raw(
+            REVIEW_CONTRACT, {"id": review["id"]}, token=viewer.token if viewer else None
+        )
         assert body["data"] == {"node": None}
         assert [error["extensions"]["code"] for error in body["errors"]] == ["NOT_FOUND"]
         assert "Private deliverable" not in str(body)
@@ -392,16 +508,19 @@ async def test_once_per_party_parties_only_ended_contracts_only(gql):
     staff = Party(staff_session, await actor_for(staff_session.user), UUID(int=0))
 
     await reviewed(gql, client, contract_id, GOOD)
-    assert error_codes(await submit(gql, client, contract_id, GOOD)) == [
-        (None, "ALREADY_EXISTS")]
+    assert error_codes(await submit(gql, client, contract_id, GOOD)) == [(None, "ALREADY_EXISTS")]
     # nobody but the parties, staff included: the contract does not exist for them
     for outsider in (stranger, staff):
         assert error_codes(await submit(gql, outsider, contract_id, GOOD)) == [
-            (["input", "contractId"], "NOT_FOUND")]
+            (["input", "contractId"], "NOT_FOUND")
+        ]
     assert error_codes(await submit(gql, client, gid("Job", contract_id), GOOD)) == [
-        (["input", "contractId"], "NOT_FOUND")]
-    anonymous = await gql.execute_raw(SUBMIT_REVIEW, {"input": {
-        "contractId": gid("Contract", contract_id), **GOOD, "comment": "x"}})
+        (["input", "contractId"], "NOT_FOUND")
+    ]
+    anonymous = await gql.execute_raw(
+        SUBMIT_REVIEW,
+        {"input": {"contractId": gid("Contract", contract_id), **GOOD, "comment": "x"}},
+    )
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
     # not ended: offered, active (even with money paid), cancelled with nothing ever funded
@@ -414,7 +533,8 @@ async def test_once_per_party_parties_only_ended_contracts_only(gql):
     for not_reviewable in (offered_id, active_id, unfunded_id):
         for party in (client, freelancer):
             assert error_codes(await submit(gql, party, not_reviewable, GOOD)) == [
-                (None, "INVALID_STATE")], not_reviewable
+                (None, "INVALID_STATE")
+            ], not_reviewable
             view = await contract_view(gql, party, not_reviewable)
             assert view["canReview"] is False and view["myReview"] is None
             assert "REVIEW" not in view["allowedActions"]
@@ -427,15 +547,21 @@ async def test_once_per_party_parties_only_ended_contracts_only(gql):
             assert error_codes(payload) == [(["input", name], "VALIDATION")], (name, bad)
     for comment in ("x" * (COMMENT_MAX + 1), "   "):
         assert error_codes(await submit(gql, freelancer, contract_id, GOOD, comment)) == [
-            (["input", "comment"], "VALIDATION")]
+            (["input", "comment"], "VALIDATION")
+        ]
     # nothing was stored by any of those: the freelancer may still review, at the limits
     assert (await contract_view(gql, freelancer, contract_id))["canReview"] is True
-    review = await reviewed(gql, freelancer, contract_id,
-                            {"overall": 1, "communication": 5, "quality": 1, "deadlines": 5},
-                            "y" * COMMENT_MAX)
+    review = await reviewed(
+        gql,
+        freelancer,
+        contract_id,
+        {"overall": 1, "communication": 5, "quality": 1, "deadlines": 5},
+        "y" * COMMENT_MAX,
+    )
     assert len(review["comment"]) == COMMENT_MAX
     assert (await profiles(gql, None, freelancer, client))["client"]["rating"] == summary(
-        1, 1.0, 5.0, 1.0, 5.0)
+        1, 1.0, 5.0, 1.0, 5.0
+    )
 
 
 # --- reputation on a seeded history ----------------------------------------------------------
@@ -455,18 +581,38 @@ async def test_rating_summaries_job_success_score_and_counters_on_a_seeded_histo
         return seen["freelancer"], seen["client"]
 
     # a draft and a posted job, no contract yet: nothing is verified or earned
-    await post_job(client.actor, {"title": "Draft", "description": "d", "skills": ["go"],
-                                  "budget_type": "FIXED", "budget": Decimal("100"),
-                                  "experience_level": "ENTRY", "draft": True})
-    await post_job(client.actor, {"title": "Posted", "description": "d", "skills": ["go"],
-                                  "budget_type": "FIXED", "budget": Decimal("100"),
-                                  "experience_level": "ENTRY"})
+    await post_job(
+        client.actor,
+        {
+            "title": "Draft",
+            "description": "d",
+            "skills": ["go"],
+            "budget_type": "FIXED",
+            "budget": Decimal(100),
+            "experience_level": "ENTRY",
+            "draft": True,
+        },
+    )
+    await post_job(
+        client.actor,
+        {
+            "title": "Posted",
+            "description": "d",
+            "skills": ["go"],
+            "budget_type": "FIXED",
+            "budget": Decimal(100),
+            "experience_level": "ENTRY",
+        },
+    )
     jobs = 1  # the draft does not count
     f, c = await figures()
-    assert (f["jobSuccessScore"], f["completedContracts"], f["totalEarned"]) == (None, 0,
-                                                                                "0.00")
+    assert (f["jobSuccessScore"], f["completedContracts"], f["totalEarned"]) == (None, 0, "0.00")
     assert (c["paymentVerified"], c["jobsPosted"], c["hires"], c["totalSpent"]) == (
-        False, jobs, 0, "0.00")
+        False,
+        jobs,
+        0,
+        "0.00",
+    )
 
     # an accepted offer and money in the wallet are not a payment yet
     first_id, (first_milestone,) = await offer(client, freelancer, ["300.00"], title="One")
@@ -481,16 +627,20 @@ async def test_rating_summaries_job_success_score_and_counters_on_a_seeded_histo
     # 1. completed, good review from the client; the freelancer's review of the client
     await milestones.approve_milestone(client.actor, first_milestone)
     await end(client, first_id)
-    one_c, one_f = ({"overall": 5, "communication": 5, "quality": 4, "deadlines": 5},
-                    {"overall": 5, "communication": 5, "quality": 5, "deadlines": 5})
+    one_c, one_f = (
+        {"overall": 5, "communication": 5, "quality": 4, "deadlines": 5},
+        {"overall": 5, "communication": 5, "quality": 5, "deadlines": 5},
+    )
     await reviewed(gql, client, first_id, one_c)
     await reviewed(gql, freelancer, first_id, one_f)
 
     # 2. completed, bad review (overall 2)
     second_id = await paid_and_ended(client, freelancer, "200.00", title="Two")
     jobs += 1
-    two_c, two_f = ({"overall": 2, "communication": 3, "quality": 2, "deadlines": 1},
-                    {"overall": 3, "communication": 4, "quality": 3, "deadlines": 2})
+    two_c, two_f = (
+        {"overall": 2, "communication": 3, "quality": 2, "deadlines": 1},
+        {"overall": 3, "communication": 4, "quality": 3, "deadlines": 2},
+    )
     await reviewed(gql, client, second_id, two_c)
     await reviewed(gql, freelancer, second_id, two_f)
     f, c = await figures()
@@ -519,11 +669,18 @@ async def test_rating_summaries_job_success_score_and_counters_on_a_seeded_histo
     jobs += 1
     await milestones.fund_milestone(client.actor, fourth_milestone)
     dispute, _ = await disputes.open_dispute(client.actor, fourth_id, None, "Not delivered")
-    await disputes.resolve_dispute(staff, dispute.id, release=Decimal("100.00"),
-                                   refund=Decimal("300.00"), note="Partly delivered")
+    await disputes.resolve_dispute(
+        staff,
+        dispute.id,
+        release=Decimal("100.00"),
+        refund=Decimal("300.00"),
+        note="Partly delivered",
+    )
     await end(client, fourth_id)
-    four_c, four_f = ({"overall": 4, "communication": 4, "quality": 5, "deadlines": 3},
-                      {"overall": 1, "communication": 2, "quality": 1, "deadlines": 1})
+    four_c, four_f = (
+        {"overall": 4, "communication": 4, "quality": 5, "deadlines": 3},
+        {"overall": 1, "communication": 2, "quality": 1, "deadlines": 1},
+    )
     await reviewed(gql, client, fourth_id, four_c)
     await reviewed(gql, freelancer, fourth_id, four_f)
     f, c = await figures()
@@ -536,8 +693,9 @@ async def test_rating_summaries_job_success_score_and_counters_on_a_seeded_histo
     await reviewed(gql, client, fifth_id, five_c)
 
     # contracts that did not end count for nothing but hires and money paid
-    active_id, (paid_part, held_part) = await offer(client, freelancer, ["25.00", "75.00"],
-                                                    title="Active")
+    active_id, (paid_part, held_part) = await offer(
+        client, freelancer, ["25.00", "75.00"], title="Active"
+    )
     await milestones.fund_milestone(client.actor, paid_part)
     await milestones.approve_milestone(client.actor, paid_part)
     await milestones.fund_milestone(client.actor, held_part)
@@ -557,7 +715,11 @@ async def test_rating_summaries_job_success_score_and_counters_on_a_seeded_histo
     assert (f["completedContracts"], f["totalEarned"]) == (4, "675.00")
     # hires: every accepted offer (#1-#5, active, unfunded), not the pending one
     assert (c["paymentVerified"], c["jobsPosted"], c["hires"], c["totalSpent"]) == (
-        True, jobs, 7, "675.00")
+        True,
+        jobs,
+        7,
+        "675.00",
+    )
     assert jobs == 9
 
     # when the review windows close, the lone reviews (#3's and #5's) are revealed
@@ -579,8 +741,9 @@ async def test_job_success_score_needs_three_ended_contracts(gql):
     scores = []
     for _ in range(3):
         await paid_and_ended(client, freelancer)
-        scores.append((await profiles(gql, None, freelancer, client)
-                       )["freelancer"]["jobSuccessScore"])
+        scores.append(
+            (await profiles(gql, None, freelancer, client))["freelancer"]["jobSuccessScore"]
+        )
     assert scores == [None, None, 100]
 
 
@@ -605,8 +768,12 @@ async def test_reputation_fields_cost_the_same_statements_for_5_and_50_freelance
             reviewed_profiles.add(gid("FreelancerProfile", freelancer.profile_id))
             for round_ in range(1 + index % 3):
                 contract_id = await paid_and_ended(client, freelancer, f"{20 + index}.00")
-                await submit_review(client.actor, contract_id,
-                                    {**GOOD, "overall": 1 + (index + round_) % 5}, "Thanks")
+                await submit_review(
+                    client.actor,
+                    contract_id,
+                    {**GOOD, "overall": 1 + (index + round_) % 5},
+                    "Thanks",
+                )
                 await submit_review(freelancer.actor, contract_id, FAIR, "Thanks")
     counts = []
     for size in (5, 50):
@@ -615,12 +782,18 @@ async def test_reputation_fields_cost_the_same_statements_for_5_and_50_freelance
         nodes = data["freelancers"]["nodes"]
         assert len(nodes) == size
         with_reviews = [node for node in nodes if node["id"] in reviewed_profiles]
-        assert with_reviews and all(node["rating"]["count"] >= 1 and node["reviews"]["nodes"]
-                                    and node["reviews"]["nodes"][0]["author"]["displayName"]
-                                    for node in with_reviews)
-        assert all((node["jobSuccessScore"] is None) == (node["completedContracts"] < 3)
-                   for node in nodes)
+        assert with_reviews and all(
+            node["rating"]["count"] >= 1
+            and node["reviews"]["nodes"]
+            and node["reviews"]["nodes"][0]["author"]["displayName"]
+            for node in with_reviews
+        )
+        assert all(
+            (node["jobSuccessScore"] is None) == (node["completedContracts"] < 3) for node in nodes
+        )
         counts.append(counter.count)
-    print(f"statements for freelancers(first: 5/50) with rating, reviews(first: 3) and "
-          f"authors, jobSuccessScore, completedContracts, totalEarned: {counts}")
+    print(
+        f"statements for freelancers(first: 5/50) with rating, reviews(first: 3) and "
+        f"authors, jobSuccessScore, completedContracts, totalEarned: {counts}"
+    )
     assert counts[0] == counts[1]

@@ -106,15 +106,19 @@ def split_results(results: Sequence[object]) -> tuple[list[Any], list[BaseExcept
 def assert_domain_errors(failed: list[BaseException], *codes: ErrorCode) -> None:
     """Every failure is a business error with one of these codes (not a deadlock, not a
     unique violation leaking out)."""
-    unexpected = [error for error in failed
-                  if not isinstance(error, DomainError) or error.code not in codes]
+    unexpected = [
+        error for error in failed if not isinstance(error, DomainError) or error.code not in codes
+    ]
     assert not unexpected, unexpected
 
 
 async def wallet_postings(user_id: object) -> list[int]:
     account = await Account.get(key=wallet_key(user_id))
-    return list(await Posting.filter(account_id=account.id).order_by("id").values_list(
-        "balance_after_cents", flat=True))
+    return list(
+        await Posting.filter(account_id=account.id)
+        .order_by("id")
+        .values_list("balance_after_cents", flat=True)
+    )
 
 
 def client_fee(cents: int) -> int:
@@ -125,28 +129,49 @@ def service_fee(cents: int) -> int:
     return fee_cents(cents, get_settings().freelancer_fee_rate)
 
 
-async def funded_milestone(amount: str = "200.00", *, extra: Sequence[str] = ()
-                           ) -> tuple[Contract, Milestone, Actor, Actor]:
+async def funded_milestone(
+    amount: str = "200.00", *, extra: Sequence[str] = ()
+) -> tuple[Contract, Milestone, Actor, Actor]:
     contract, client, freelancer, *_ = await make_contract(milestones=[amount, *extra])
     milestone = await Milestone.get(contract_id=contract.id, position=1)
     await milestones.fund_milestone(client, milestone.id)
     return contract, milestone, client, freelancer
 
 
-async def another_contract(client: Actor, freelancer: Actor, amounts: Sequence[str]
-                           ) -> Contract:
+async def another_contract(client: Actor, freelancer: Actor, amounts: Sequence[str]) -> Contract:
     """A second accepted fixed-price contract between the same two people."""
-    job = await post_job(client, {"title": "More work", "description": "The next part",
-                                  "skills": ["python"], "budget_type": "FIXED",
-                                  "budget": Decimal("500"), "experience_level": "EXPERT"})
-    proposal, _ = await submit_proposal(freelancer, job.id, cover_letter="Again",
-                                        bid_amount=Decimal("450"), estimated_duration_days=10)
+    job = await post_job(
+        client,
+        {
+            "title": "More work",
+            "description": "The next part",
+            "skills": ["python"],
+            "budget_type": "FIXED",
+            "budget": Decimal(500),
+            "experience_level": "EXPERT",
+        },
+    )
+    proposal, _ = await submit_proposal(
+        freelancer,
+        job.id,
+        cover_letter="Again",
+        bid_amount=Decimal(450),
+        estimated_duration_days=10,
+    )
     contract, _ = await actions.send_offer(
-        client, proposal.id, title="More work", terms="Milestones",
+        client,
+        proposal.id,
+        title="More work",
+        terms="Milestones",
         contract_type=ContractType.FIXED,
-        milestones=[MilestoneDraft(title=f"Step {index + 1}", amount=Decimal(amount))
-                    for index, amount in enumerate(amounts)],
-        hourly_rate=None, weekly_limit_hours=None, deadline=None)
+        milestones=[
+            MilestoneDraft(title=f"Step {index + 1}", amount=Decimal(amount))
+            for index, amount in enumerate(amounts)
+        ],
+        hourly_rate=None,
+        weekly_limit_hours=None,
+        deadline=None,
+    )
     contract, _ = await actions.accept_offer(freelancer, contract.id)
     return contract
 
@@ -159,8 +184,10 @@ async def test_fifty_approvals_of_one_milestone_pay_once(postgres, overlap):
     client_before = await wallet_balance(client.user_id)
     started = overlap.transactions
 
-    results = await asyncio.gather(*(milestones.approve_milestone(client, milestone.id)
-                                     for _ in range(50)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(milestones.approve_milestone(client, milestone.id) for _ in range(50)),
+        return_exceptions=True,
+    )
 
     assert_overlapped(overlap)
     assert overlap.transactions - started == 50
@@ -172,16 +199,31 @@ async def test_fifty_approvals_of_one_milestone_pay_once(postgres, overlap):
     assert await wallet_balance(freelancer.user_id) == 20000 - service_fee(20000)
     assert await wallet_balance(client.user_id) == client_before
     assert await JournalEntry.filter(unique_key=settle_key(milestone.id)).count() == 1
-    assert await JournalEntry.filter(milestone_id=milestone.id,
-                                     kind=TransactionKind.ESCROW_RELEASE).count() == 1
+    assert (
+        await JournalEntry.filter(
+            milestone_id=milestone.id, kind=TransactionKind.ESCROW_RELEASE
+        ).count()
+        == 1
+    )
     # the fee on funding and the service fee on the release: no second service fee
-    assert await JournalEntry.filter(milestone_id=milestone.id,
-                                     kind=TransactionKind.SERVICE_FEE).count() == 2
+    assert (
+        await JournalEntry.filter(
+            milestone_id=milestone.id, kind=TransactionKind.SERVICE_FEE
+        ).count()
+        == 2
+    )
     contract = await Contract.get(id=contract.id)
     assert (contract.funded_cents, contract.paid_cents, contract.refunded_cents) == (
-        20000, 20000, 0)
-    assert await ContractEvent.filter(milestone_id=milestone.id,
-                                      kind=ContractEventKind.MILESTONE_PAID).count() == 1
+        20000,
+        20000,
+        0,
+    )
+    assert (
+        await ContractEvent.filter(
+            milestone_id=milestone.id, kind=ContractEventKind.MILESTONE_PAID
+        ).count()
+        == 1
+    )
     assert (await Milestone.get(id=milestone.id)).released_cents == 20000
 
 
@@ -192,8 +234,11 @@ async def test_approve_racing_refund_of_one_milestone_settles_it_once(postgres, 
         client_before = await wallet_balance(client.user_id)
         calls: list[Awaitable[object]] = []
         for index in range(10):
-            calls.append(milestones.approve_milestone(client, milestone.id) if index % 2
-                         else milestones.refund_milestone(freelancer, milestone.id))
+            calls.append(
+                milestones.approve_milestone(client, milestone.id)
+                if index % 2
+                else milestones.refund_milestone(freelancer, milestone.id)
+            )
         results = await asyncio.gather(*calls, return_exceptions=True)
 
         done, failed = split_results(results)
@@ -223,23 +268,28 @@ async def test_funding_one_milestone_while_another_is_refunded(postgres, overlap
     """Both lock the same contract (and the client's wallet and the escrow): both succeed, in
     either order, and the totals add up."""
     for _ in range(8):
-        contract, refunded, client, freelancer = await funded_milestone("150.00",
-                                                                        extra=["80.00"])
+        contract, refunded, client, freelancer = await funded_milestone("150.00", extra=["80.00"])
         to_fund = await Milestone.get(contract_id=contract.id, position=2)
         before = await wallet_balance(client.user_id)
 
-        results = await asyncio.gather(milestones.fund_milestone(client, to_fund.id),
-                                       milestones.refund_milestone(freelancer, refunded.id),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            milestones.fund_milestone(client, to_fund.id),
+            milestones.refund_milestone(freelancer, refunded.id),
+            return_exceptions=True,
+        )
 
         done, failed = split_results(results)
         assert not failed, failed
         assert await wallet_balance(client.user_id) == before - 8000 - client_fee(8000) + 15000
         contract = await Contract.get(id=contract.id)
         assert (contract.funded_cents, contract.paid_cents, contract.refunded_cents) == (
-            23000, 0, 15000)
-        statuses = dict(await Milestone.filter(contract_id=contract.id).values_list(
-            "position", "status"))
+            23000,
+            0,
+            15000,
+        )
+        statuses = dict(
+            await Milestone.filter(contract_id=contract.id).values_list("position", "status")
+        )
         assert statuses == {1: MilestoneStatus.REFUNDED, 2: MilestoneStatus.FUNDED}
     assert_overlapped(overlap)
 
@@ -249,16 +299,22 @@ async def test_twenty_fundings_of_one_milestone_charge_once(postgres, overlap):
     milestone = await Milestone.get(contract_id=contract.id)
     before = await wallet_balance(client.user_id)
 
-    results = await asyncio.gather(*(milestones.fund_milestone(client, milestone.id)
-                                     for _ in range(20)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(milestones.fund_milestone(client, milestone.id) for _ in range(20)),
+        return_exceptions=True,
+    )
 
     assert_overlapped(overlap)
     done, failed = split_results(results)
     assert len(done) == 1 and len(failed) == 19
     assert_domain_errors(failed, ErrorCode.INVALID_STATE)
     assert await wallet_balance(client.user_id) == before - 30000 - client_fee(30000)
-    assert await JournalEntry.filter(milestone_id=milestone.id,
-                                     kind=TransactionKind.ESCROW_FUND).count() == 1
+    assert (
+        await JournalEntry.filter(
+            milestone_id=milestone.id, kind=TransactionKind.ESCROW_FUND
+        ).count()
+        == 1
+    )
     assert (await Contract.get(id=contract.id)).funded_cents == 30000
 
 
@@ -267,9 +323,10 @@ async def test_twenty_fundings_with_one_idempotency_key_move_money_once(postgres
     milestone = await Milestone.get(contract_id=contract.id)
     before = await wallet_balance(client.user_id)
 
-    results = await asyncio.gather(*(milestones.fund_milestone(client, milestone.id,
-                                                               "fund-once")
-                                     for _ in range(20)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(milestones.fund_milestone(client, milestone.id, "fund-once") for _ in range(20)),
+        return_exceptions=True,
+    )
 
     assert_overlapped(overlap)
     done, failed = split_results(results)
@@ -277,8 +334,12 @@ async def test_twenty_fundings_with_one_idempotency_key_move_money_once(postgres
     assert {result.id for result, _ in done} == {milestone.id}
     assert sum(1 for _, events in done if events) == 1  # only the first one did anything
     assert await wallet_balance(client.user_id) == before - 30000 - client_fee(30000)
-    assert await JournalEntry.filter(milestone_id=milestone.id,
-                                     kind=TransactionKind.ESCROW_FUND).count() == 1
+    assert (
+        await JournalEntry.filter(
+            milestone_id=milestone.id, kind=TransactionKind.ESCROW_FUND
+        ).count()
+        == 1
+    )
     assert await IdempotencyRecord.filter(user_id=client.user_id, key="fund-once").count() == 1
     assert (await Milestone.get(id=milestone.id)).status == MilestoneStatus.FUNDED
 
@@ -291,11 +352,14 @@ async def test_withdrawal_racing_funding_on_a_wallet_that_covers_one(postgres, o
     one wins, the other is refused, and the wallet never dips below zero, even briefly."""
     needed = 10000 + client_fee(10000)
     for round_ in range(10):
-        contract, client, *_ = await make_contract(milestones=["100.00"],
-                                                   client_funds=str(Decimal(needed) / 100))
+        contract, client, *_ = await make_contract(
+            milestones=["100.00"], client_funds=str(Decimal(needed) / 100)
+        )
         milestone = await Milestone.get(contract_id=contract.id)
-        calls = [milestones.fund_milestone(client, milestone.id),
-                 wallet.withdraw_funds(client, Decimal(needed) / 100)]
+        calls = [
+            milestones.fund_milestone(client, milestone.id),
+            wallet.withdraw_funds(client, Decimal(needed) / 100),
+        ]
         if round_ % 2:
             calls.reverse()
         results = await asyncio.gather(*calls, return_exceptions=True)
@@ -307,23 +371,26 @@ async def test_withdrawal_racing_funding_on_a_wallet_that_covers_one(postgres, o
         assert min(await wallet_postings(client.user_id)) >= 0
         status = (await Milestone.get(id=milestone.id)).status
         funded = await JournalEntry.filter(milestone_id=milestone.id).count()
-        withdrawn = await JournalEntry.filter(kind=TransactionKind.WITHDRAWAL,
-                                              postings__account__user_id=client.user_id
-                                              ).count()
+        withdrawn = await JournalEntry.filter(
+            kind=TransactionKind.WITHDRAWAL, postings__account__user_id=client.user_id
+        ).count()
         if status == MilestoneStatus.FUNDED:
             assert (funded, withdrawn) == (2, 0)  # escrow and fee, no withdrawal
         else:
             assert status == MilestoneStatus.PENDING and (funded, withdrawn) == (0, 1)
         assert (await Contract.get(id=contract.id)).funded_cents == (
-            10000 if status == MilestoneStatus.FUNDED else 0)
+            10000 if status == MilestoneStatus.FUNDED else 0
+        )
     assert_overlapped(overlap)
 
 
 async def test_many_withdrawals_never_overdraw(postgres, overlap):
     _, client, *_ = await make_contract(client_funds="100.00")
 
-    results = await asyncio.gather(*(wallet.withdraw_funds(client, Decimal("15.00"))
-                                     for _ in range(12)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(wallet.withdraw_funds(client, Decimal("15.00")) for _ in range(12)),
+        return_exceptions=True,
+    )
 
     assert_overlapped(overlap)
     done, failed = split_results(results)
@@ -344,15 +411,18 @@ async def test_a_release_racing_connects_purchases_of_the_same_freelancer(postgr
         _, milestone, client, freelancer = await funded_milestone("100.00")
         await wallet.add_funds(freelancer, Decimal("50.00"))  # a wallet newer than the fees
 
-        results = await asyncio.gather(milestones.approve_milestone(client, milestone.id),
-                                       wallet.purchase_connects(freelancer, 10),
-                                       wallet.purchase_connects(freelancer, 10),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            milestones.approve_milestone(client, milestone.id),
+            wallet.purchase_connects(freelancer, 10),
+            wallet.purchase_connects(freelancer, 10),
+            return_exceptions=True,
+        )
 
         done, failed = split_results(results)
         assert not failed, failed
         assert await wallet_balance(freelancer.user_id) == (
-            5000 + 10000 - service_fee(10000) - 2 * 150)
+            5000 + 10000 - service_fee(10000) - 2 * 150
+        )
     assert_overlapped(overlap)
 
 
@@ -371,12 +441,16 @@ async def test_a_dispute_split_racing_the_clients_funding_elsewhere(postgres, ov
         before = await wallet_balance(client.user_id)
 
         results = await asyncio.gather(
-            disputes.resolve_dispute(staff, dispute.id, release=Decimal("150"),
-                                     refund=Decimal("50"), note="Split"),
-            milestones.fund_milestone(client, to_fund.id), return_exceptions=True)
+            disputes.resolve_dispute(
+                staff, dispute.id, release=Decimal(150), refund=Decimal(50), note="Split"
+            ),
+            milestones.fund_milestone(client, to_fund.id),
+            return_exceptions=True,
+        )
 
         done, failed = split_results(results)
         assert not failed, failed
         assert await wallet_balance(client.user_id) == before + 5000 - 5000 - client_fee(5000)
         assert await wallet_balance(freelancer.user_id) == (
-            10000 - service_fee(10000) + 5000 - service_fee(5000))
+            10000 - service_fee(10000) + 5000 - service_fee(5000)
+        )

@@ -70,11 +70,21 @@ MILESTONE_RULES = {
     **{(status, "approve"): ("client", MS.PAID) for status in IN_ESCROW},
     **{(status, "refund"): ("freelancer", MS.REFUNDED) for status in IN_ESCROW},
 }
-MILESTONE_WHILE = {"fund": {CS.ACTIVE}, "submit": {CS.ACTIVE}, "request_changes": {CS.ACTIVE},
-                   "approve": {CS.ACTIVE, CS.PAUSED}, "refund": {CS.ACTIVE, CS.PAUSED}}
-OPERATION_NAMES = {"fund": "fundMilestone", "approve": "approveMilestone",
-                   "refund": "refundMilestone", "add_funds": "addFunds",
-                   "withdraw": "withdrawFunds", "approve_timesheet": "approveTimesheet"}
+MILESTONE_WHILE = {
+    "fund": {CS.ACTIVE},
+    "submit": {CS.ACTIVE},
+    "request_changes": {CS.ACTIVE},
+    "approve": {CS.ACTIVE, CS.PAUSED},
+    "refund": {CS.ACTIVE, CS.PAUSED},
+}
+OPERATION_NAMES = {
+    "fund": "fundMilestone",
+    "approve": "approveMilestone",
+    "refund": "refundMilestone",
+    "add_funds": "addFunds",
+    "withdraw": "withdrawFunds",
+    "approve_timesheet": "approveTimesheet",
+}
 
 
 def half_up(cents: int, rate: Decimal) -> int:
@@ -135,40 +145,69 @@ class World:
 
 
 async def hourly_contract(client: Actor, freelancer: Actor, rate_cents: int) -> Contract:
-    job = await post_job(client, {"title": "Ongoing help", "description": "Hours, weekly",
-                                  "skills": ["python"], "budget_type": "FIXED",
-                                  "budget": Decimal("500"), "experience_level": "EXPERT"})
-    proposal, _ = await submit_proposal(freelancer, job.id, cover_letter="By the hour",
-                                        bid_amount=Decimal("450"), estimated_duration_days=10)
+    job = await post_job(
+        client,
+        {
+            "title": "Ongoing help",
+            "description": "Hours, weekly",
+            "skills": ["python"],
+            "budget_type": "FIXED",
+            "budget": Decimal(500),
+            "experience_level": "EXPERT",
+        },
+    )
+    proposal, _ = await submit_proposal(
+        freelancer,
+        job.id,
+        cover_letter="By the hour",
+        bid_amount=Decimal(450),
+        estimated_duration_days=10,
+    )
     contract, _ = await actions.send_offer(
-        client, proposal.id, title="Hours", terms="Weekly", contract_type=ContractType.HOURLY,
-        milestones=None, hourly_rate=money(rate_cents), weekly_limit_hours=WEEKLY_LIMIT_HOURS,
-        deadline=None)
+        client,
+        proposal.id,
+        title="Hours",
+        terms="Weekly",
+        contract_type=ContractType.HOURLY,
+        milestones=None,
+        hourly_rate=money(rate_cents),
+        weekly_limit_hours=WEEKLY_LIMIT_HOURS,
+        deadline=None,
+    )
     contract, _ = await actions.accept_offer(freelancer, contract.id)
     return contract
 
 
 async def build_world(data: st.DataObject) -> World:
-    amounts = data.draw(st.lists(st.integers(500, 40_000), min_size=1, max_size=3),
-                        label="milestone cents")
+    amounts = data.draw(
+        st.lists(st.integers(500, 40_000), min_size=1, max_size=3), label="milestone cents"
+    )
     funds = data.draw(st.sampled_from(["1000.00", "300.00", "20.00", None]), label="funds")
     rate_cents = data.draw(st.integers(1000, 9999), label="hourly rate cents")
     contract, client, freelancer, *_ = await make_contract(
-        milestones=[str(money(cents)) for cents in amounts], client_funds=funds)
+        milestones=[str(money(cents)) for cents in amounts], client_funds=funds
+    )
     rows = await Milestone.filter(contract_id=contract.id).order_by("position")
     hours = await hourly_contract(client, freelancer, rate_cents)
     staff = await actor_for((await make_user(is_staff=True)).user)
     stranger = await actor_for((await make_user()).user)
     world = World(
-        actors={"client": client, "freelancer": freelancer, "staff": staff,
-                "stranger": stranger},
-        fixed=ContractModel(id=contract.id, kind=ContractType.FIXED,
-                            milestones=[(row.id, row.amount_cents) for row in rows],
-                            statuses=[MS.PENDING] * len(rows)),
+        actors={"client": client, "freelancer": freelancer, "staff": staff, "stranger": stranger},
+        fixed=ContractModel(
+            id=contract.id,
+            kind=ContractType.FIXED,
+            milestones=[(row.id, row.amount_cents) for row in rows],
+            statuses=[MS.PENDING] * len(rows),
+        ),
         hourly_contract=ContractModel(id=hours.id, kind=ContractType.HOURLY),
         rate_cents=rate_cents,
-        wallets={"client": int(Decimal(funds or 0) * 100), "freelancer": 0, "staff": 0,
-                 "stranger": 0})
+        wallets={
+            "client": int(Decimal(funds or 0) * 100),
+            "freelancer": 0,
+            "staff": 0,
+            "stranger": 0,
+        },
+    )
     # Some milestones start out funded, so escrow, approvals and disputes come early.
     for index in range(data.draw(st.integers(0, len(rows)), label="funded at the start")):
         amount = world.fixed.milestones[index][1]
@@ -208,19 +247,22 @@ def contract_action_allowed(model: ContractModel, party: str | None, action: str
     if party is None:
         return False
     live = model.status in (CS.ACTIVE, CS.PAUSED)
-    return {"pause": model.status == CS.ACTIVE and party == "client",
-            "resume": model.status == CS.PAUSED and party == "client",
-            "end": live and model.escrow == 0,
-            "dispute": live,
-            "log_time": model.kind == ContractType.HOURLY and model.status == CS.ACTIVE
-            and party == "freelancer",
-            "approve_timesheet": model.kind == ContractType.HOURLY and live
-            and party == "client"}[action]
+    return {
+        "pause": model.status == CS.ACTIVE and party == "client",
+        "resume": model.status == CS.PAUSED and party == "client",
+        "end": live and model.escrow == 0,
+        "dispute": live,
+        "log_time": model.kind == ContractType.HOURLY
+        and model.status == CS.ACTIVE
+        and party == "freelancer",
+        "approve_timesheet": model.kind == ContractType.HOURLY and live and party == "client",
+    }[action]
 
 
 def op_add_funds(world: World, data: st.DataObject, who: str) -> tuple[bool, Any]:
-    cents = data.draw(st.sampled_from([100_000, 25_000, 1]) | st.integers(1, 200_000),
-                      label="deposit cents")
+    cents = data.draw(
+        st.sampled_from([100_000, 25_000, 1]) | st.integers(1, 200_000), label="deposit cents"
+    )
     key = data.draw(st.sampled_from(KEYS), label="key")
     replay = key_outcome(world, who, key, "add_funds")
     if replay is None:
@@ -231,8 +273,10 @@ def op_add_funds(world: World, data: st.DataObject, who: str) -> tuple[bool, Any
 
 def op_withdraw(world: World, data: st.DataObject, who: str) -> tuple[bool, Any]:
     balance = world.wallets[who]
-    cents = data.draw(st.sampled_from([balance or 1, balance // 2 or 1, balance + 1])
-                      | st.integers(1, 150_000), label="withdrawal cents")
+    cents = data.draw(
+        st.sampled_from([balance or 1, balance // 2 or 1, balance + 1]) | st.integers(1, 150_000),
+        label="withdrawal cents",
+    )
     key = data.draw(st.sampled_from(KEYS), label="key")
     replay = key_outcome(world, who, key, "withdraw")
     ok = replay if replay is not None else world.wallets[who] >= cents
@@ -242,28 +286,33 @@ def op_withdraw(world: World, data: st.DataObject, who: str) -> tuple[bool, Any]
     return ok, wallet.withdraw_funds(world.actors[who], money(cents), key)
 
 
-def op_milestone(world: World, data: st.DataObject, who: str, action: str
-                 ) -> tuple[bool, Any]:
+def op_milestone(world: World, data: st.DataObject, who: str, action: str) -> tuple[bool, Any]:
     model = world.fixed
-    index = pick(data, len(model.milestones),
-                 [i for i, status in enumerate(model.statuses)
-                  if (status, action) in MILESTONE_RULES], "milestone")
-    key = (data.draw(st.sampled_from(KEYS), label="key")
-           if action in ("fund", "approve", "refund") else None)
+    index = pick(
+        data,
+        len(model.milestones),
+        [i for i, status in enumerate(model.statuses) if (status, action) in MILESTONE_RULES],
+        "milestone",
+    )
+    key = (
+        data.draw(st.sampled_from(KEYS), label="key")
+        if action in ("fund", "approve", "refund")
+        else None
+    )
     milestone_id, amount = model.milestones[index]
     actor = world.actors[who]
-    call = {"fund": lambda: milestones.fund_milestone(actor, milestone_id, key),
-            "approve": lambda: milestones.approve_milestone(actor, milestone_id, key),
-            "refund": lambda: milestones.refund_milestone(actor, milestone_id, key),
-            "submit": lambda: milestones.submit(actor, milestone_id, "Done", []),
-            "request_changes": lambda: milestones.request_changes(actor, milestone_id,
-                                                                  "Not yet")}[action]()
+    call = {
+        "fund": lambda: milestones.fund_milestone(actor, milestone_id, key),
+        "approve": lambda: milestones.approve_milestone(actor, milestone_id, key),
+        "refund": lambda: milestones.refund_milestone(actor, milestone_id, key),
+        "submit": lambda: milestones.submit(actor, milestone_id, "Done", []),
+        "request_changes": lambda: milestones.request_changes(actor, milestone_id, "Not yet"),
+    }[action]()
     replay = key_outcome(world, who, key, action) if key else None
     if replay is not None:
         return replay, call
     rule = MILESTONE_RULES.get((model.statuses[index], action))
-    ok = (rule is not None and world.role(who) == rule[0]
-          and model.status in MILESTONE_WHILE[action])
+    ok = rule is not None and world.role(who) == rule[0] and model.status in MILESTONE_WHILE[action]
     if ok and action == "fund":
         ok = world.wallets["client"] >= amount + client_fee(amount)
     if not ok:
@@ -286,18 +335,22 @@ def op_milestone(world: World, data: st.DataObject, who: str, action: str
     return True, call
 
 
-def op_contract(world: World, data: st.DataObject, who: str, action: str
-                ) -> tuple[bool, Any]:
+def op_contract(world: World, data: st.DataObject, who: str, action: str) -> tuple[bool, Any]:
     which = data.draw(st.sampled_from(["fixed", "hourly"]), label="contract")
     model = world.contract(which)
     actor = world.actors[who]
-    call = {"pause": lambda: actions.pause_contract(actor, model.id),
-            "resume": lambda: actions.resume_contract(actor, model.id),
-            "end": lambda: actions.end_contract(actor, model.id)}[action]()
+    call = {
+        "pause": lambda: actions.pause_contract(actor, model.id),
+        "resume": lambda: actions.resume_contract(actor, model.id),
+        "end": lambda: actions.end_contract(actor, model.id),
+    }[action]()
     if not contract_action_allowed(model, world.role(who), action):
         return False, call
-    model.status = {"pause": CS.PAUSED, "resume": CS.ACTIVE,
-                    "end": CS.COMPLETED if model.paid else CS.CANCELLED}[action]
+    model.status = {
+        "pause": CS.PAUSED,
+        "resume": CS.ACTIVE,
+        "end": CS.COMPLETED if model.paid else CS.CANCELLED,
+    }[action]
     return True, call
 
 
@@ -306,9 +359,12 @@ def op_open_dispute(world: World, data: st.DataObject, who: str) -> tuple[bool, 
     model = world.contract(which)
     index = None
     if which == "fixed" and data.draw(st.booleans(), label="one milestone"):
-        index = pick(data, len(model.milestones),
-                     [i for i, status in enumerate(model.statuses) if status in IN_ESCROW],
-                     "disputed milestone")
+        index = pick(
+            data,
+            len(model.milestones),
+            [i for i, status in enumerate(model.statuses) if status in IN_ESCROW],
+            "disputed milestone",
+        )
     milestone_id = model.milestones[index][0] if index is not None else None
     call = disputes.open_dispute(world.actors[who], model.id, milestone_id, "Not as agreed")
     if not contract_action_allowed(model, world.role(who), "dispute"):
@@ -336,16 +392,19 @@ def op_resolve(world: World, data: st.DataObject, who: str) -> tuple[bool, Any] 
         return None
     dispute_id, frozen, index, is_open = world.dispute
     release = data.draw(st.integers(0, frozen), label="release cents")
-    wrong_sum = data.draw(st.booleans(), label="parts do not add up") and data.draw(
-        st.booleans())
+    wrong_sum = data.draw(st.booleans(), label="parts do not add up") and data.draw(st.booleans())
     refund = frozen - release + (1 if wrong_sum else 0)
-    call = disputes.resolve_dispute(world.actors[who], dispute_id, release=money(release),
-                                    refund=money(refund), note="Split")
+    call = disputes.resolve_dispute(
+        world.actors[who], dispute_id, release=money(release), refund=money(refund), note="Split"
+    )
     if who != "staff" or not is_open or wrong_sum:
         return False, call
     model = world.fixed
-    positions = ([index] if index is not None
-                 else [i for i, status in enumerate(model.statuses) if status in IN_ESCROW])
+    positions = (
+        [index]
+        if index is not None
+        else [i for i, status in enumerate(model.statuses) if status in IN_ESCROW]
+    )
     remaining = release
     for i in positions:
         amount = model.milestones[i][1]
@@ -367,32 +426,39 @@ def op_log_time(world: World, data: st.DataObject, who: str) -> tuple[bool, Any]
     week = data.draw(st.integers(0, 2), label="week")
     day = MONDAY + timedelta(weeks=week, days=data.draw(st.integers(0, 6), label="weekday"))
     centihours = data.draw(st.integers(1, 1200), label="centihours")
-    call = hourly.log_time(world.actors[who], model.id, day, money(centihours), "Worked",
-                           today=TODAY)
+    call = hourly.log_time(
+        world.actors[who], model.id, day, money(centihours), "Worked", today=TODAY
+    )
     logged, owed = model.weeks.get(week, (0, 0))
-    if (not contract_action_allowed(model, world.role(who), "log_time")
-            or week in model.paid_weeks or logged + centihours > WEEKLY_LIMIT_HOURS * 100):
+    if (
+        not contract_action_allowed(model, world.role(who), "log_time")
+        or week in model.paid_weeks
+        or logged + centihours > WEEKLY_LIMIT_HOURS * 100
+    ):
         return False, call
-    model.weeks[week] = (logged + centihours,
-                         owed + math.floor(Fraction(centihours * world.rate_cents, 100)
-                                           + Fraction(1, 2)))
+    model.weeks[week] = (
+        logged + centihours,
+        owed + math.floor(Fraction(centihours * world.rate_cents, 100) + Fraction(1, 2)),
+    )
     return True, call
 
 
-def op_approve_timesheet(world: World, data: st.DataObject, who: str
-                         ) -> tuple[bool, Any]:
+def op_approve_timesheet(world: World, data: st.DataObject, who: str) -> tuple[bool, Any]:
     model = world.hourly_contract
-    week = pick(data, 3, [week for week in model.weeks if week not in model.paid_weeks],
-                "week")
+    week = pick(data, 3, [week for week in model.weeks if week not in model.paid_weeks], "week")
     key = data.draw(st.sampled_from(KEYS), label="key")
-    call = hourly.approve_timesheet(world.actors[who], model.id,
-                                    MONDAY + timedelta(weeks=week), key)
+    call = hourly.approve_timesheet(
+        world.actors[who], model.id, MONDAY + timedelta(weeks=week), key
+    )
     replay = key_outcome(world, who, key, "approve_timesheet")
     if replay is not None:
         return replay, call
     owed = 0 if week in model.paid_weeks else model.weeks.get(week, (0, 0))[1]
-    if (not contract_action_allowed(model, world.role(who), "approve_timesheet") or not owed
-            or world.wallets["client"] < owed + client_fee(owed)):
+    if (
+        not contract_action_allowed(model, world.role(who), "approve_timesheet")
+        or not owed
+        or world.wallets["client"] < owed + client_fee(owed)
+    ):
         return False, call
     world.wallets["client"] -= owed + client_fee(owed)
     world.wallets["freelancer"] += owed - service_fee(owed)
@@ -405,29 +471,52 @@ def op_approve_timesheet(world: World, data: st.DataObject, who: str
 
 
 # How often each operation is drawn: the escrow's path more often than what ends a contract.
-WEIGHTS = {"add_funds": 5, "withdraw": 3, "fund": 8, "submit": 6, "request_changes": 2,
-           "approve": 6, "refund": 3, "pause": 1, "resume": 2, "end": 1, "open_dispute": 4,
-           "resolve_dispute": 4, "log_time": 5, "approve_timesheet": 4}
+WEIGHTS = {
+    "add_funds": 5,
+    "withdraw": 3,
+    "fund": 8,
+    "submit": 6,
+    "request_changes": 2,
+    "approve": 6,
+    "refund": 3,
+    "pause": 1,
+    "resume": 2,
+    "end": 1,
+    "open_dispute": 4,
+    "resolve_dispute": 4,
+    "log_time": 5,
+    "approve_timesheet": 4,
+}
 WEIGHTED = st.sampled_from([name for name, weight in WEIGHTS.items() for _ in range(weight)])
 
 
 # Who may do each operation: drawn three times in four, so that sequences get somewhere; any of
 # the four people otherwise, the wrong ones included.
-RIGHT_ACTORS = {"add_funds": ("client", "freelancer"), "withdraw": ("client", "freelancer"),
-                "fund": ("client",), "submit": ("freelancer",), "request_changes": ("client",),
-                "approve": ("client",), "refund": ("freelancer",), "pause": ("client",),
-                "resume": ("client",), "end": ("client", "freelancer"),
-                "open_dispute": ("client", "freelancer"), "resolve_dispute": ("staff",),
-                "log_time": ("freelancer",), "approve_timesheet": ("client",)}
+RIGHT_ACTORS = {
+    "add_funds": ("client", "freelancer"),
+    "withdraw": ("client", "freelancer"),
+    "fund": ("client",),
+    "submit": ("freelancer",),
+    "request_changes": ("client",),
+    "approve": ("client",),
+    "refund": ("freelancer",),
+    "pause": ("client",),
+    "resume": ("client",),
+    "end": ("client", "freelancer"),
+    "open_dispute": ("client", "freelancer"),
+    "resolve_dispute": ("staff",),
+    "log_time": ("freelancer",),
+    "approve_timesheet": ("client",),
+}
 
 
 def actors_for(operation: str) -> st.SearchStrategy[str]:
     return st.integers(0, 3).flatmap(
-        lambda roll: st.sampled_from(ACTORS if roll == 3 else RIGHT_ACTORS[operation]))
+        lambda roll: st.sampled_from(ACTORS if roll == 3 else RIGHT_ACTORS[operation])
+    )
 
 
-def plan(world: World, data: st.DataObject, operation: str, who: str
-         ) -> tuple[bool, Any] | None:
+def plan(world: World, data: st.DataObject, operation: str, who: str) -> tuple[bool, Any] | None:
     if operation == "add_funds":
         return op_add_funds(world, data, who)
     if operation == "withdraw":
@@ -459,26 +548,40 @@ async def assert_matches(world: World, step: str) -> None:
     assert (platform[0] if platform else 0) == world.platform, step
     for model in (world.fixed, world.hourly_contract):
         row = await Contract.get(id=model.id)
-        assert (ContractStatus(row.status), row.funded_cents, row.paid_cents,
-                row.refunded_cents) == (model.status, model.funded, model.paid,
-                                        model.refunded), (step, model.kind)
-        escrow = await Account.filter(key=escrow_key(model.id)).values_list("balance_cents",
-                                                                            flat=True)
+        assert (
+            ContractStatus(row.status),
+            row.funded_cents,
+            row.paid_cents,
+            row.refunded_cents,
+        ) == (model.status, model.funded, model.paid, model.refunded), (step, model.kind)
+        escrow = await Account.filter(key=escrow_key(model.id)).values_list(
+            "balance_cents", flat=True
+        )
         assert (escrow[0] if escrow else 0) == model.escrow, (step, model.kind)
-    statuses = await Milestone.filter(contract_id=world.fixed.id).order_by(
-        "position").values_list("status", flat=True)
+    statuses = (
+        await Milestone.filter(contract_id=world.fixed.id)
+        .order_by("position")
+        .values_list("status", flat=True)
+    )
     assert [MilestoneStatus(status) for status in statuses] == world.fixed.statuses, step
     if world.dispute is not None:
         dispute = await Dispute.get(id=world.dispute[0])
         assert (dispute.status == "OPEN") == world.dispute[3], step
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(data=st.data())
-async def test_random_money_operations_keep_the_ledger_whole(db: Database,
-                                                             data: st.DataObject) -> None:
+async def test_random_money_operations_keep_the_ledger_whole(
+    db: Database, data: st.DataObject
+) -> None:
     await empty_tables(db)  # what the `db` fixture does after a test, for each example
     world = await build_world(data)
     await assert_matches(world, "setup")

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from models.actors import actor_for
 from models.contracts import actions, disputes, hourly, milestones
 from models.contracts.orm import Contract, ContractStatus, Milestone, MilestoneStatus
 from models.errors import DomainError, ErrorCode
@@ -13,7 +14,6 @@ from models.payments.accounts import wallet_balance
 from models.payments.orm import JournalEntry
 from tests.contracts_factory import make_contract
 from tests.factories import make_user
-from models.actors import actor_for
 from tests.ledger import assert_ledger_invariants
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -38,7 +38,9 @@ async def test_fund_submit_approve_pays_the_freelancer_less_the_fee():
     assert await wallet_balance(client.user_id) == 100000 - 20000 - 1000
     assert await wallet_balance(freelancer.user_id) == 20000 - 2000
     contract = await Contract.get(id=contract.id)
-    assert (contract.funded_cents, contract.paid_cents, contract.refunded_cents) == (20000,) * 2 + (0,)
+    assert (contract.funded_cents, contract.paid_cents, contract.refunded_cents) == (20000,) * 2 + (
+        0,
+    )
     assert (await Milestone.get(id=milestone.id)).status == MilestoneStatus.PAID
 
 
@@ -91,19 +93,23 @@ async def test_dispute_splits_the_frozen_escrow_exactly():
     dispute, _ = await disputes.open_dispute(client, contract.id, None, "Work not delivered")
     assert (await Contract.get(id=contract.id)).status == ContractStatus.DISPUTED
     with pytest.raises(DomainError):  # frozen: no release while disputed
-        await milestones.approve_milestone(client, (await Milestone.filter(
-            contract_id=contract.id).first()).id)
+        await milestones.approve_milestone(
+            client, (await Milestone.filter(contract_id=contract.id).first()).id
+        )
     staff = await actor_for((await make_user(is_staff=True)).user)
     with pytest.raises(DomainError) as error:
-        await disputes.resolve_dispute(staff, dispute.id, release=Decimal("100"),
-                                       refund=Decimal("59.99"), note="split")
+        await disputes.resolve_dispute(
+            staff, dispute.id, release=Decimal(100), refund=Decimal("59.99"), note="split"
+        )
     assert error.value.code == ErrorCode.VALIDATION
     with pytest.raises(DomainError) as error:
-        await disputes.resolve_dispute(client, dispute.id, release=Decimal("0"),
-                                       refund=Decimal("160"), note="mine")
+        await disputes.resolve_dispute(
+            client, dispute.id, release=Decimal(0), refund=Decimal(160), note="mine"
+        )
     assert error.value.code == ErrorCode.FORBIDDEN
-    await disputes.resolve_dispute(staff, dispute.id, release=Decimal("120"),
-                                   refund=Decimal("40"), note="split")
+    await disputes.resolve_dispute(
+        staff, dispute.id, release=Decimal(120), refund=Decimal(40), note="split"
+    )
     first, second = await Milestone.filter(contract_id=contract.id).order_by("position")
     assert (first.status, first.released_cents) == (MilestoneStatus.PAID, 10000)
     assert (second.released_cents, second.refunded_cents) == (2000, 4000)
@@ -112,16 +118,29 @@ async def test_dispute_splits_the_frozen_escrow_exactly():
 
 
 async def test_hourly_week_within_the_limit_is_paid_once():
-    contract, client, freelancer, *_ = await make_contract(hourly_rate="40.00",
-                                                           weekly_limit_hours=10)
+    contract, client, freelancer, *_ = await make_contract(
+        hourly_rate="40.00", weekly_limit_hours=10
+    )
     monday = date(2026, 11, 16)
-    await hourly.log_time(freelancer, contract.id, monday, Decimal("6"), "API", today=monday)
+    await hourly.log_time(freelancer, contract.id, monday, Decimal(6), "API", today=monday)
     with pytest.raises(DomainError) as error:
-        await hourly.log_time(freelancer, contract.id, monday + timedelta(days=1),
-                              Decimal("4.01"), "more", today=monday + timedelta(days=1))
+        await hourly.log_time(
+            freelancer,
+            contract.id,
+            monday + timedelta(days=1),
+            Decimal("4.01"),
+            "more",
+            today=monday + timedelta(days=1),
+        )
     assert error.value.code == ErrorCode.VALIDATION
-    await hourly.log_time(freelancer, contract.id, monday + timedelta(days=2), Decimal("1.5"),
-                          "tests", today=monday + timedelta(days=2))
+    await hourly.log_time(
+        freelancer,
+        contract.id,
+        monday + timedelta(days=2),
+        Decimal("1.5"),
+        "tests",
+        today=monday + timedelta(days=2),
+    )
     await hourly.approve_timesheet(client, contract.id, monday, "week-47")
     await hourly.approve_timesheet(client, contract.id, monday, "week-47")  # replay
     assert await wallet_balance(freelancer.user_id) == 30000 - 3000  # 7.5 h x 40

@@ -33,8 +33,12 @@ async def found(query, actor=None, status=None):
 
 async def bid(freelancer, job, amount="300.00"):
     proposal, _ = await proposals.submit_proposal(
-        freelancer, job.id, cover_letter="I can do this.", bid_amount=Decimal(amount),
-        estimated_duration_days=10)
+        freelancer,
+        job.id,
+        cover_letter="I can do this.",
+        bid_amount=Decimal(amount),
+        estimated_duration_days=10,
+    )
     return proposal
 
 
@@ -47,21 +51,33 @@ async def test_post_an_open_fixed_job(db):
     assert stored.budget_cents == 100_001 and stored.hourly_rate_min_cents is None
     assert stored.budget_sort_cents == 100_001 and stored.connects_required == 8
     assert stored.skill_names == "Python GraphQL"
-    assert [link.skill.slug for link in
-            await JobSkill.filter(job_id=job.id).order_by("position").prefetch_related("skill")
-            ] == ["python", "graphql"]
+    assert [
+        link.skill.slug
+        for link in await JobSkill.filter(job_id=job.id)
+        .order_by("position")
+        .prefetch_related("skill")
+    ] == ["python", "graphql"]
     assert stored.proposal_count == 0
 
 
 async def test_post_an_hourly_job_prices_a_week_at_the_top_rate(db):
     client = await client_actor()
-    job = await post(client, budget_type="HOURLY", budget=None,
-                     hourly_rate_min=Decimal("20.00"), hourly_rate_max=Decimal("65.00"))
+    job = await post(
+        client,
+        budget_type="HOURLY",
+        budget=None,
+        hourly_rate_min=Decimal("20.00"),
+        hourly_rate_max=Decimal("65.00"),
+    )
     assert (job.budget_cents, job.hourly_rate_min_cents, job.hourly_rate_max_cents) == (
-        None, 2_000, 6_500)
+        None,
+        2_000,
+        6_500,
+    )
     assert job.budget_sort_cents == 40 * 6_500 and job.connects_required == 10
-    only_min = await post(client, budget_type="HOURLY", budget=None,
-                          hourly_rate_min=Decimal("20.00"))
+    only_min = await post(
+        client, budget_type="HOURLY", budget=None, hourly_rate_min=Decimal("20.00")
+    )
     assert only_min.budget_sort_cents == 40 * 2_000 and only_min.connects_required == 6
 
 
@@ -101,8 +117,11 @@ async def test_update_reprices_and_reindexes(db):
     client = await client_actor()
     job = await post(client, title="Zeppelin dashboard", description="Charts for airships.")
     assert await found("zeppelin") == {job.id}
-    updated = await jobs.update_job(client, job.id, {
-        "title": "Walrus dashboard", "budget": Decimal("30000.00"), "skills": ["rust"]})
+    updated = await jobs.update_job(
+        client,
+        job.id,
+        {"title": "Walrus dashboard", "budget": Decimal("30000.00"), "skills": ["rust"]},
+    )
     assert updated.title == "Walrus dashboard"
     stored = await Job.get(id=job.id)
     assert stored.budget_cents == 3_000_000 and stored.connects_required == 16
@@ -121,8 +140,13 @@ async def test_update_reprices_and_reindexes(db):
 
 async def test_update_keeps_what_is_not_given(db):
     client = await client_actor()
-    job = await post(client, budget_type="HOURLY", budget=None,
-                     hourly_rate_min=Decimal("20.00"), hourly_rate_max=Decimal("30.00"))
+    job = await post(
+        client,
+        budget_type="HOURLY",
+        budget=None,
+        hourly_rate_min=Decimal("20.00"),
+        hourly_rate_max=Decimal("30.00"),
+    )
     await jobs.update_job(client, job.id, {"hourly_rate_max": Decimal("80.00")})
     stored = await Job.get(id=job.id)
     assert (stored.hourly_rate_min_cents, stored.hourly_rate_max_cents) == (2_000, 8_000)
@@ -274,7 +298,7 @@ async def test_search_filters_by_the_index_and_the_row(db):
     assert await found("zeppelin") == {small.id, large.id}
     assert await found("zeppelin platform") == {large.id}
     assert await found("zepp") == {small.id, large.id}  # prefix match
-    listing = search_jobs(None, JobSearch(query="zeppelin", min_budget=Decimal("1000")), None)
+    listing = search_jobs(None, JobSearch(query="zeppelin", min_budget=Decimal(1000)), None)
     assert await listing.queryset.values_list("id", flat=True) == [large.id]
     await jobs.close_job(client, large.id)
     assert await found("zeppelin") == {small.id}

@@ -19,15 +19,28 @@ RARE = "hydrography"
 
 async def bulk_jobs(client_profile_id) -> None:
     now = utc_now()
-    await Job.bulk_create([Job(
-        client_id=client_profile_id, created_at=now - timedelta(minutes=index),
-        updated_at=now, published_at=now,
-        title=f"Job {index}",
-        description=f"words and more words {RARE if index % 500 == 7 else ''}",
-        budget_type=BudgetType.FIXED, budget_cents=10_000, budget_sort_cents=10_000,
-        experience_level=ExperienceLevel.ENTRY, visibility=JobVisibility.PUBLIC,
-        status=JobStatus.OPEN, connects_required=4, proposal_count=0, skill_names="Python",
-    ) for index in range(JOBS)])
+    await Job.bulk_create(
+        [
+            Job(
+                client_id=client_profile_id,
+                created_at=now - timedelta(minutes=index),
+                updated_at=now,
+                published_at=now,
+                title=f"Job {index}",
+                description=f"words and more words {RARE if index % 500 == 7 else ''}",
+                budget_type=BudgetType.FIXED,
+                budget_cents=10_000,
+                budget_sort_cents=10_000,
+                experience_level=ExperienceLevel.ENTRY,
+                visibility=JobVisibility.PUBLIC,
+                status=JobStatus.OPEN,
+                connects_required=4,
+                proposal_count=0,
+                skill_names="Python",
+            )
+            for index in range(JOBS)
+        ]
+    )
     await search_index.reindex_all()
 
 
@@ -52,6 +65,7 @@ async def test_refreshed_statistics_send_a_rare_word_through_the_full_text_index
     assert "sqlite_autoindex_jobs_1 (id=?)" in plan, plan
     assert "idx_jobs_status" not in plan, plan
     listing = search_jobs(None, JobSearch(query=RARE), None)
-    page = await paginate(listing.queryset, PageRequest(first=20), keys=listing.keys,
-                          descending=listing.descending)
+    page = await paginate(
+        listing.queryset, PageRequest(first=20), keys=listing.keys, descending=listing.descending
+    )
     assert [job.title for job in page.rows] == ["Job 7", "Job 507", "Job 1007", "Job 1507"]

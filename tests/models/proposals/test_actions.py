@@ -38,8 +38,12 @@ async def _connects_invariant(db):
 
 async def submit(freelancer, job, *, cover_letter="I can do this.", amount="300.00", days=10):
     return await proposals.submit_proposal(
-        freelancer, job.id, cover_letter=cover_letter, bid_amount=Decimal(amount),
-        estimated_duration_days=days)
+        freelancer,
+        job.id,
+        cover_letter=cover_letter,
+        bid_amount=Decimal(amount),
+        estimated_duration_days=days,
+    )
 
 
 async def test_submit_spends_the_jobs_connects_and_notifies_the_client(db):
@@ -119,15 +123,18 @@ async def test_who_may_bid_on_what(db):
     assert await balance_of(freelancer.freelancer_profile_id) == 10
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"cover_letter": "  "}, "coverLetter"),
-    ({"cover_letter": "x" * 10_001}, "coverLetter"),
-    ({"amount": "0"}, "bidAmount"),
-    ({"amount": "10.001"}, "bidAmount"),
-    ({"amount": "10000000.01"}, "bidAmount"),
-    ({"days": 0}, "estimatedDurationDays"),
-    ({"days": 731}, "estimatedDurationDays"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"cover_letter": "  "}, "coverLetter"),
+        ({"cover_letter": "x" * 10_001}, "coverLetter"),
+        ({"amount": "0"}, "bidAmount"),
+        ({"amount": "10.001"}, "bidAmount"),
+        ({"amount": "10000000.01"}, "bidAmount"),
+        ({"days": 0}, "estimatedDurationDays"),
+        ({"days": 731}, "estimatedDurationDays"),
+    ],
+)
 async def test_invalid_proposals_are_refused_before_paying(db, overrides, field):
     client = await client_actor()
     job = await post(client)
@@ -142,8 +149,9 @@ async def test_an_invited_freelancer_pays_nothing(db):
     client = await client_actor()
     job = await post(client, visibility="INVITE_ONLY", budget=Decimal("30000.00"))  # 16
     invited = await freelancer_actor(connects=0)
-    invitation, events = await jobs.invite_freelancer(client, job.id,
-                                                      invited.freelancer_profile_id, "Join us")
+    invitation, events = await jobs.invite_freelancer(
+        client, job.id, invited.freelancer_profile_id, "Join us"
+    )
     assert events[0].channel == user_channel(invited.user_id)
 
     proposal, _ = await submit(invited, job)
@@ -166,8 +174,9 @@ async def test_a_declined_invitation_no_longer_pays(db):
     client = await client_actor()
     job = await post(client)  # public, 4 connects
     freelancer = await freelancer_actor()
-    invitation, _ = await jobs.invite_freelancer(client, job.id,
-                                                 freelancer.freelancer_profile_id, "Join us")
+    invitation, _ = await jobs.invite_freelancer(
+        client, job.id, freelancer.freelancer_profile_id, "Join us"
+    )
     await jobs.respond_to_invitation(freelancer, invitation.id, accept=False)
     proposal, _ = await submit(freelancer, job)
     assert proposal.connects_spent == 4
@@ -267,4 +276,3 @@ async def test_strangers_see_no_proposal(db):
         with pytest.raises(NotFound):
             await proposals.decline_proposal(actor, proposal.id, None)
     assert (await Proposal.get(id=proposal.id)).status == ProposalStatus.SUBMITTED
-

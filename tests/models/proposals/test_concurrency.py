@@ -81,8 +81,12 @@ def overlap(monkeypatch: pytest.MonkeyPatch) -> Overlap:
 
 async def submit(freelancer, job_id, letter="I can do this."):
     proposal, _ = await proposals.submit_proposal(
-        freelancer, job_id, cover_letter=letter, bid_amount=Decimal("80.00"),
-        estimated_duration_days=5)
+        freelancer,
+        job_id,
+        cover_letter=letter,
+        bid_amount=Decimal("80.00"),
+        estimated_duration_days=5,
+    )
     return proposal
 
 
@@ -95,14 +99,16 @@ def outcomes(results: list[object]) -> tuple[list[Proposal], list[BaseException]
 
 async def test_twenty_bids_with_connects_for_three(postgres, overlap):
     client = await client_actor()
-    job_ids = [(await post(client, title=f"Logo {index}", budget=Decimal("80.00"))).id
-               for index in range(20)]
-    assert set(await Job.filter(id__in=job_ids).values_list("connects_required", flat=True)
-               ) == {2}
+    job_ids = [
+        (await post(client, title=f"Logo {index}", budget=Decimal("80.00"))).id
+        for index in range(20)
+    ]
+    assert set(await Job.filter(id__in=job_ids).values_list("connects_required", flat=True)) == {2}
     freelancer = await freelancer_actor(connects=6)
 
-    results = await asyncio.gather(*(submit(freelancer, job_id) for job_id in job_ids),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(submit(freelancer, job_id) for job_id in job_ids), return_exceptions=True
+    )
 
     assert overlap.peak > 1 and len(overlap.backends) > 1, overlap
     done, failed = outcomes(results)
@@ -112,9 +118,9 @@ async def test_twenty_bids_with_connects_for_three(postgres, overlap):
     assert {error.code for error in failed} == {ErrorCode.INSUFFICIENT_CONNECTS}
     profile_id = freelancer.freelancer_profile_id
     assert await balance_of(profile_id) == 0
-    spent = await ConnectsEntry.filter(freelancer_id=profile_id,
-                                       reason=ConnectsReason.PROPOSAL).values_list("delta",
-                                                                                   flat=True)
+    spent = await ConnectsEntry.filter(
+        freelancer_id=profile_id, reason=ConnectsReason.PROPOSAL
+    ).values_list("delta", flat=True)
     assert sorted(spent) == [-2, -2, -2]
     # only the three winners exist and count
     assert await Proposal.filter(freelancer_id=profile_id).count() == 3
@@ -130,8 +136,10 @@ async def test_ten_bids_on_one_job_make_one_proposal(postgres, overlap):
     job = await post(client)  # 4 connects
     freelancer = await freelancer_actor(connects=10)
 
-    results = await asyncio.gather(*(submit(freelancer, job.id, f"Letter {index}")
-                                     for index in range(10)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(submit(freelancer, job.id, f"Letter {index}") for index in range(10)),
+        return_exceptions=True,
+    )
 
     assert overlap.peak > 1 and len(overlap.backends) > 1, overlap
     done, failed = outcomes(results)
@@ -176,8 +184,7 @@ async def test_a_bid_racing_a_close_is_refunded_or_refused(postgres, overlap, mo
     assert open_left == 0
     # whatever happened, the freelancer did not pay for a bid on a job that hired nobody
     assert await balance_of(freelancer.freelancer_profile_id) == 10
-    assert (await Job.get(id=job.id)).proposal_count == await Proposal.filter(
-        job_id=job.id).count()
+    assert (await Job.get(id=job.id)).proposal_count == await Proposal.filter(job_id=job.id).count()
 
 
 async def test_closes_refunding_the_same_freelancers_do_not_deadlock(postgres, overlap):
@@ -191,8 +198,9 @@ async def test_closes_refunding_the_same_freelancers_do_not_deadlock(postgres, o
     for freelancer in reversed(bidders):
         await submit(freelancer, second.id)
 
-    results = await asyncio.gather(jobs.close_job(client, first.id),
-                                   jobs.close_job(client, second.id), return_exceptions=True)
+    results = await asyncio.gather(
+        jobs.close_job(client, first.id), jobs.close_job(client, second.id), return_exceptions=True
+    )
 
     assert overlap.peak > 1, overlap
     assert [type(result).__name__ for result in results] == ["Job", "Job"], results

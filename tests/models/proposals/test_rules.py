@@ -36,7 +36,8 @@ CORE = {
 }
 # Moves that must stay impossible.
 NEVER = [
-    (S.SHORTLISTED, A.SHORTLIST), (S.INTERVIEWING, A.SHORTLIST),
+    (S.SHORTLISTED, A.SHORTLIST),
+    (S.INTERVIEWING, A.SHORTLIST),
     (S.INTERVIEWING, A.START_INTERVIEW),
     *[(status, action) for status in FINAL for action in ProposalAction],
 ]
@@ -86,9 +87,11 @@ def test_hired_declined_and_withdrawn_are_final(status):
 @pytest.mark.parametrize("status", list(ProposalStatus), ids=str)
 def test_allowed_actions_per_role_and_status(status, role):
     allowed = rules.allowed_actions(status, role)
-    expected = [action for action in rules.PUBLIC_ACTIONS
-                if role is not None
-                and rules.TRANSITIONS.get((status, action), (None,))[0] == role]
+    expected = [
+        action
+        for action in rules.PUBLIC_ACTIONS
+        if role is not None and rules.TRANSITIONS.get((status, action), (None,))[0] == role
+    ]
     assert allowed == expected
     # offered means possible for that role, and only public actions are offered
     for action in allowed:
@@ -100,8 +103,9 @@ def test_allowed_actions_per_role_and_status(status, role):
         assert allowed == [A.WITHDRAW]
     if role == Role.CLIENT:
         assert A.WITHDRAW not in allowed
-        core = [action for (s, action), (who, _) in CORE.items()
-                if s == status and who == Role.CLIENT]
+        core = [
+            action for (s, action), (who, _) in CORE.items() if s == status and who == Role.CLIENT
+        ]
         assert set(core) <= set(allowed)
 
 
@@ -112,8 +116,9 @@ def test_system_moves_are_never_offered():
             assert A.HIRE not in offered and A.CLOSE_JOB not in offered
 
 
-@pytest.mark.parametrize(("days", "ok"), [(None, True), (1, True), (730, True), (0, False),
-                                          (731, False), (-5, False)])
+@pytest.mark.parametrize(
+    ("days", "ok"), [(None, True), (1, True), (730, True), (0, False), (731, False), (-5, False)]
+)
 def test_estimated_duration(days, ok):
     if ok:
         assert rules.check_duration(days) == days

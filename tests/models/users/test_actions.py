@@ -42,8 +42,9 @@ async def test_guessing_one_email_is_rate_limited_even_with_the_right_password(d
     await make_user(email="ada@example.com")
     for _ in range(5):
         with pytest.raises(ValidationFailed):
-            await actions.log_in(email="ada@example.com", password="nope-nope-nope",
-                                 address=f"10.0.0.{_}")
+            await actions.log_in(
+                email="ada@example.com", password="nope-nope-nope", address=f"10.0.0.{_}"
+            )
     with pytest.raises(RateLimited):
         await actions.log_in(email="ada@example.com", password=PASSWORD, address="10.0.0.99")
 
@@ -52,8 +53,11 @@ async def test_guessing_from_one_address_is_rate_limited_across_emails(db):
     await make_user(email="ada@example.com")
     for index in range(20):
         with pytest.raises(ValidationFailed):
-            await actions.log_in(email=f"victim{index}@example.com", password="nope-nope-nope",
-                                 address="198.51.100.1")
+            await actions.log_in(
+                email=f"victim{index}@example.com",
+                password="nope-nope-nope",
+                address="198.51.100.1",
+            )
     with pytest.raises(RateLimited):
         await actions.log_in(email="ada@example.com", password=PASSWORD, address="198.51.100.1")
     # another address is unaffected
@@ -71,7 +75,8 @@ async def test_log_out_revokes_only_that_token(db):
 async def test_expired_tokens_sign_nobody_in(db):
     session = await make_user()
     await AuthToken.filter(token_hash=token_digest(session.token)).update(
-        expires_at=utc_now() - timedelta(seconds=1))
+        expires_at=utc_now() - timedelta(seconds=1)
+    )
     assert await actions.user_for_token(session.token) is None
     assert await actions.user_for_token("not-a-token") is None
     assert await actions.user_for_token(None) is None
