@@ -1,7 +1,9 @@
 """Disputes: either party freezes a contract's escrow (or one milestone's); staff split it.
 
 The split must account for every frozen cent: release + refund == frozen. The freelancer's
-part pays the service fee like any other payment.
+part pays the service fee like any other payment; the client's part takes back the marketplace
+fee pro rata, milestone by milestone (so a contract-wide split never returns more than each
+milestone was charged).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from models.base import utc_now
 from models.contracts import rules
 from models.contracts.access import locked_contract, party_of
 from models.contracts.events import record_event
-from models.contracts.milestones import settle_key
+from models.contracts.milestones import return_client_fee, settle_key
 from models.contracts.orm import (
     Contract,
     ContractEventKind,
@@ -189,6 +191,7 @@ async def resolve_dispute(
                     milestone_id=milestone.id,
                     unique_key=f"{first_key}:split" if released else first_key,
                 )
+                await return_client_fee(contract, milestone, client_wallet, refunded)
             milestone.status = MilestoneStatus.PAID if released else MilestoneStatus.REFUNDED
             milestone.released_cents, milestone.refunded_cents = released, refunded
             milestone.paid_at = utc_now() if released else None

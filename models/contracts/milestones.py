@@ -34,8 +34,8 @@ from models.notifications.orm import NotificationKind
 from models.payments import accounts, journal
 from models.payments.idempotency import once
 from models.payments.journal import AlreadyRecorded, platform_account
-from models.payments.ledger import fee_cents
-from models.payments.orm import Account, TransactionKind
+from models.payments.ledger import fee_cents, fee_returned_cents
+from models.payments.orm import Account, Posting, TransactionKind
 from models.profiles.rules import optional_url, required_text
 from settings import get_settings
 
@@ -45,6 +45,48 @@ MAX_ATTACHMENTS = 10
 
 def settle_key(milestone_id: UUID) -> str:
     return f"settle:{milestone_id}"
+
+
+def client_fee_key(milestone_id: UUID) -> str:
+    return f"client-fee:{milestone_id}"
+
+
+def fee_return_key(milestone_id: UUID) -> str:
+    return f"fee-return:{milestone_id}"
+
+
+async def _client_fee_charged(milestone: Milestone, client_wallet: Account) -> int:
+    """What the client paid in marketplace fee on this milestone, read from the ledger rather
+    than recomputed, so a change of `CLIENT_FEE_RATE` after funding returns what was taken."""
+    postings = await Posting.filter(
+        account_id=client_wallet.id,
+        entry__milestone_id=milestone.id,
+        entry__kind=TransactionKind.SERVICE_FEE,
+    ).values_list("amount_cents", flat=True)
+    return -sum(int(cents) for cents in postings)
+
+
+async def return_client_fee(
+    contract: Contract, milestone: Milestone, client_wallet: Account, refunded_cents: int
+) -> int:
+    """The client's marketplace fee back, pro rata to the part of the escrow refunded. Inside
+    the refund's transaction, after the refund's own entry holds the milestone's settle key;
+    the fee return has a unique key of its own, so it too happens at most once."""
+    charged = await _client_fee_charged(milestone, client_wallet)
+    returned = fee_returned_cents(charged, refunded_cents, milestone.amount_cents)
+    if returned:
+        try:
+            await journal.record(
+                TransactionKind.FEE_REFUND,
+                [(await platform_account(), -returned), (client_wallet, returned)],
+                memo=f"Marketplace fee returned for {milestone.title}",
+                contract_id=contract.id,
+                milestone_id=milestone.id,
+                unique_key=fee_return_key(milestone.id),
+            )
+        except AlreadyRecorded as error:
+            raise InvalidState("This milestone's fee was already returned") from error
+    return returned
 
 
 async def _announce(
@@ -104,6 +146,7 @@ async def _fund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Publi
             memo=f"Marketplace fee for {milestone.title}",
             contract_id=contract.id,
             milestone_id=milestone.id,
+            unique_key=client_fee_key(milestone.id),
         )
     milestone.funded_at = utc_now()
     await milestone.save()
@@ -244,7 +287,8 @@ async def _approve(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Pu
 
 
 async def _refund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Published]]:
-    """By the freelancer: the escrow goes back to the client's wallet."""
+    """By the freelancer: the escrow goes back to the client's wallet, and with it the
+    marketplace fee the client paid on funding."""
     contract, milestone, _ = await _move(actor, milestone_id, MilestoneAction.REFUND)
     client_wallet = await accounts.wallet(contract.client_user_id)  # type: ignore[attr-defined]
     await _settle_escrow(
@@ -254,6 +298,7 @@ async def _refund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Pub
         client_wallet,
         memo=f"Refund of {milestone.title}",
     )
+    await return_client_fee(contract, milestone, client_wallet, milestone.amount_cents)
     milestone.refunded_cents = milestone.amount_cents
     milestone.auto_release_at = None
     await milestone.save()

@@ -14,7 +14,7 @@ Invariants (tests check them after every money test and in a property-based test
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from models.money import round_cents, to_cents
 
@@ -34,6 +34,16 @@ def balanced(lines: list[Line]) -> bool:
 def fee_cents(amount_cents: int, rate: Decimal) -> int:
     """A fee on an amount, half-up to the cent, once per entry."""
     return to_cents(round_cents(Decimal(amount_cents) / 100 * rate))
+
+
+def fee_returned_cents(charged_cents: int, refunded_cents: int, amount_cents: int) -> int:
+    """The part of a charged fee that goes back with `refunded_cents` of `amount_cents`: pro
+    rata to the charged fee itself (not the rate now, which may have changed since), half-up
+    to the cent, never more than was charged."""
+    if amount_cents <= 0 or charged_cents <= 0:
+        return 0
+    share = Decimal(charged_cents) * min(refunded_cents, amount_cents) / amount_cents
+    return min(charged_cents, int(share.to_integral_value(rounding=ROUND_HALF_UP)))
 
 
 def wallet_key(user_id: object) -> str:

@@ -25,6 +25,7 @@ class TransactionKind(StrEnum):
     SERVICE_FEE = "SERVICE_FEE"
     HOURLY_PAYMENT = "HOURLY_PAYMENT"
     CONNECTS_PURCHASE = "CONNECTS_PURCHASE"
+    FEE_REFUND = "FEE_REFUND"
 
 
 class Account(Model):
