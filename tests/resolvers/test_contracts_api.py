@@ -605,10 +605,11 @@ async def test_the_freelancer_refunds_the_escrow_to_the_client(gql, when):
         "client": [],
         "freelancer": [],
     }
-    # the escrow comes back; the marketplace fee does not
+    # the escrow comes back and the marketplace fee with it: the wallet is as before funding
     client_wallet = await wallet_of(gql, scene.client, transactions=5)
-    assert (client_wallet["available"], client_wallet["inEscrow"]) == ("995.00", "0.00")
+    assert (client_wallet["available"], client_wallet["inEscrow"]) == ("1000.00", "0.00")
     assert [(t["kind"], t["amount"]) for t in client_wallet["transactions"]["nodes"]] == [
+        ("FEE_REFUND", "5.00"),
         ("ESCROW_REFUND", "100.00"),
         ("SERVICE_FEE", "-5.00"),
         ("ESCROW_FUND", "-100.00"),

@@ -255,7 +255,7 @@ async def test_approve_racing_refund_of_one_milestone_settles_it_once(postgres, 
         else:
             assert settled.status == MilestoneStatus.REFUNDED
             assert await wallet_balance(freelancer.user_id) == 0
-            assert await wallet_balance(client.user_id) == client_before + 12000
+            assert await wallet_balance(client.user_id) == client_before + 12000 + client_fee(12000)
             assert (contract.paid_cents, contract.refunded_cents) == (0, 12000)
     assert_overlapped(overlap)
     assert outcomes <= {MilestoneStatus.PAID, MilestoneStatus.REFUNDED}
@@ -280,7 +280,9 @@ async def test_funding_one_milestone_while_another_is_refunded(postgres, overlap
 
         done, failed = split_results(results)
         assert not failed, failed
-        assert await wallet_balance(client.user_id) == before - 8000 - client_fee(8000) + 15000
+        assert await wallet_balance(client.user_id) == (
+            before - 8000 - client_fee(8000) + 15000 + client_fee(15000)
+        )
         contract = await Contract.get(id=contract.id)
         assert (contract.funded_cents, contract.paid_cents, contract.refunded_cents) == (
             23000,
@@ -450,7 +452,9 @@ async def test_a_dispute_split_racing_the_clients_funding_elsewhere(postgres, ov
 
         done, failed = split_results(results)
         assert not failed, failed
-        assert await wallet_balance(client.user_id) == before + 5000 - 5000 - client_fee(5000)
+        # half of the second milestone refunded, with half of its marketplace fee
+        refunded = 5000 + client_fee(10000) // 2
+        assert await wallet_balance(client.user_id) == before + refunded - 5000 - client_fee(5000)
         assert await wallet_balance(freelancer.user_id) == (
             10000 - service_fee(10000) + 5000 - service_fee(5000)
         )

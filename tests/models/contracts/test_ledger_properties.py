@@ -10,6 +10,8 @@ and then. A small model predicts each operation's outcome and every balance. Aft
   and changes nothing: no entry, no posting, no status;
 * every balance (both wallets, the platform's fees, each contract's escrow) and every status is
   what the model says;
+* the platform's fee revenue is the client's fees on escrow not refunded (returned pro rata
+  on a dispute split) plus the freelancer's service fees; a refund returns the fee charged;
 * the ledger's invariants hold (tests/ledger.py): postings sum to zero per entry, no wallet or
   escrow below zero, cached balances equal their postings, escrow = funded - paid - refunded.
 
@@ -131,8 +133,32 @@ class World:
     rate_cents: int
     wallets: dict[str, int]
     platform: int = 0
+    # the client's marketplace fee charged per fixed milestone (by index), and what the
+    # platform keeps of each side's fees: platform == client fees kept + freelancer fees
+    client_fees: dict[int, int] = field(default_factory=dict)
+    client_fees_kept: int = 0
+    freelancer_fees: int = 0
     keys: dict[tuple[str, str], str] = field(default_factory=dict)
     dispute: tuple[Any, int, int | None, bool] | None = None  # (id, frozen, milestone, open)
+
+    def charge_client_fee(self, index: int, amount: int) -> None:
+        self.wallets["client"] -= amount + client_fee(amount)
+        self.platform += client_fee(amount)
+        self.client_fees[index] = client_fee(amount)
+        self.client_fees_kept += client_fee(amount)
+
+    def refund(self, index: int, refunded: int, amount: int) -> None:
+        """Escrow back to the client with the fee pro rata, half-up, never more than charged."""
+        charged = self.client_fees.get(index, 0)
+        returned = min(charged, math.floor(Fraction(charged * refunded, amount) + Fraction(1, 2)))
+        self.wallets["client"] += refunded + returned
+        self.platform -= returned
+        self.client_fees_kept -= returned
+
+    def pay_freelancer(self, released: int) -> None:
+        self.wallets["freelancer"] += released - service_fee(released)
+        self.platform += service_fee(released)
+        self.freelancer_fees += service_fee(released)
 
     def role(self, name: str) -> str | None:
         return name if name in ("client", "freelancer") else None
@@ -213,8 +239,7 @@ async def build_world(data: st.DataObject) -> World:
         amount = world.fixed.milestones[index][1]
         if world.wallets["client"] >= amount + client_fee(amount):
             await milestones.fund_milestone(client, rows[index].id)
-            world.wallets["client"] -= amount + client_fee(amount)
-            world.platform += client_fee(amount)
+            world.charge_client_fee(index, amount)
             world.fixed.funded += amount
             world.fixed.statuses[index] = MS.FUNDED
     return world
@@ -320,15 +345,13 @@ def op_milestone(world: World, data: st.DataObject, who: str, action: str) -> tu
     assert rule is not None
     model.statuses[index] = rule[1]
     if action == "fund":
-        world.wallets["client"] -= amount + client_fee(amount)
-        world.platform += client_fee(amount)
+        world.charge_client_fee(index, amount)
         model.funded += amount
     elif action == "approve":
-        world.wallets["freelancer"] += amount - service_fee(amount)
-        world.platform += service_fee(amount)
+        world.pay_freelancer(amount)
         model.paid += amount
     elif action == "refund":
-        world.wallets["client"] += amount
+        world.refund(index, amount, amount)
         model.refunded += amount
     if key:
         remember_key(world, who, key, action)
@@ -410,9 +433,9 @@ def op_resolve(world: World, data: st.DataObject, who: str) -> tuple[bool, Any] 
         amount = model.milestones[i][1]
         released = min(amount, remaining)
         remaining -= released
-        world.wallets["freelancer"] += released - service_fee(released)
-        world.platform += service_fee(released)
-        world.wallets["client"] += amount - released
+        world.pay_freelancer(released)
+        if amount - released:
+            world.refund(i, amount - released, amount)
         model.statuses[i] = MS.PAID if released else MS.REFUNDED
     model.paid += release
     model.refunded += frozen - release
@@ -463,6 +486,9 @@ def op_approve_timesheet(world: World, data: st.DataObject, who: str) -> tuple[b
     world.wallets["client"] -= owed + client_fee(owed)
     world.wallets["freelancer"] += owed - service_fee(owed)
     world.platform += client_fee(owed) + service_fee(owed)
+    # hourly pay is never refunded: its client fee stays with the platform
+    world.client_fees_kept += client_fee(owed)
+    world.freelancer_fees += service_fee(owed)
     model.funded += owed
     model.paid += owed
     model.paid_weeks.add(week)
@@ -546,6 +572,7 @@ async def assert_matches(world: World, step: str) -> None:
         assert await wallet_balance(actor.user_id) == world.wallets[name], (step, name)
     platform = await Account.filter(key=PLATFORM_KEY).values_list("balance_cents", flat=True)
     assert (platform[0] if platform else 0) == world.platform, step
+    assert world.platform == world.client_fees_kept + world.freelancer_fees, step
     for model in (world.fixed, world.hourly_contract):
         row = await Contract.get(id=model.id)
         assert (
