@@ -836,10 +836,11 @@ async def test_dispute_freezes_the_escrow_and_staff_split_it(gql):
         {"kind": "MILESTONE_PAID", "actor": {"displayName": "Staff"}, "milestone": {"id": second}},
         {"kind": "DISPUTE_RESOLVED", "actor": {"displayName": "Staff"}, "milestone": None},
     ]
-    # 120 - 10% to the freelancer; 40 back to the client, who paid 160 + 8.00 in fees
+    # 120 - 10% to the freelancer; 40 of the second milestone's 60 back to the client, who paid
+    # 160 + 8.00 in fees, with 40/60 of that milestone's 3.00 fee
     assert (await wallet_of(gql, scene.freelancer))["available"] == "108.00"
     assert (await wallet_of(gql, scene.client))["available"] == str(
-        Decimal("1000.00") - Decimal("160.00") - Decimal("8.00") + Decimal("40.00")
+        Decimal("1000.00") - Decimal("160.00") - Decimal("8.00") + Decimal("40.00") + Decimal(2)
     )
     ended = (await ok(gql, "endContract", {"contractId": scene.contract_id}, scene.client))[
         "contract"
