@@ -207,7 +207,7 @@ async def test_send_offer_creates_the_offer_and_notifies_the_freelancer(gql):
 
 
 async def test_an_hourly_offer_carries_its_rate_and_limit(gql):
-    client, freelancer, _, proposal_id = await offer_scene()
+    client, _freelancer, _, proposal_id = await offer_scene()
     contract = (await ok(gql, "sendOffer", hourly_offer(proposal_id), client))["contract"]
     assert (
         contract["contractType"],

@@ -278,7 +278,7 @@ async def test_funding_one_milestone_while_another_is_refunded(postgres, overlap
             return_exceptions=True,
         )
 
-        done, failed = split_results(results)
+        _done, failed = split_results(results)
         assert not failed, failed
         assert await wallet_balance(client.user_id) == (
             before - 8000 - client_fee(8000) + 15000 + client_fee(15000)
@@ -420,7 +420,7 @@ async def test_a_release_racing_connects_purchases_of_the_same_freelancer(postgr
             return_exceptions=True,
         )
 
-        done, failed = split_results(results)
+        _done, failed = split_results(results)
         assert not failed, failed
         assert await wallet_balance(freelancer.user_id) == (
             5000 + 10000 - service_fee(10000) - 2 * 150
@@ -450,7 +450,7 @@ async def test_a_dispute_split_racing_the_clients_funding_elsewhere(postgres, ov
             return_exceptions=True,
         )
 
-        done, failed = split_results(results)
+        _done, failed = split_results(results)
         assert not failed, failed
         # half of the second milestone refunded, with half of its marketplace fee
         refunded = 5000 + client_fee(10000) // 2

@@ -76,7 +76,7 @@ async def test_funding_needs_money_in_the_wallet():
 
 async def test_refund_returns_escrow_and_end_completes_or_cancels():
     contract, client, freelancer, *_ = await make_contract(milestones=["100.00", "50.00"])
-    first, second = await Milestone.filter(contract_id=contract.id).order_by("position")
+    first, _second = await Milestone.filter(contract_id=contract.id).order_by("position")
     await milestones.fund_milestone(client, first.id)
     with pytest.raises(DomainError):
         await actions.end_contract(client, contract.id)  # escrow unsettled
