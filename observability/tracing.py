@@ -131,8 +131,8 @@ def start_tracing(exporter: SpanExporter | None = None, *, batch: bool = True) -
 
 
 def _client_classes() -> Iterator[type[BaseDBAsyncClient]]:
-    pending = [SqliteClient, AsyncpgDBClient]
-    seen: set[type] = set()
+    pending: list[type[BaseDBAsyncClient]] = [SqliteClient, AsyncpgDBClient]
+    seen: set[type[BaseDBAsyncClient]] = set()
     while pending:
         cls = pending.pop()
         if cls not in seen:
