@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,6 +29,9 @@ from schema.http import GraphQLView
 from schema.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from schema.requestlog import configure_logging
 from settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from observability.tracing import Tracing
 
 logger = logging.getLogger("marketplace")
 # The data grows slowly next to this; ANALYZE is sampled (models/planner.py), so hourly is cheap.
@@ -92,11 +96,27 @@ def tune_garbage_collector(thresholds: tuple[int, int, int]) -> None:
     gc.set_threshold(*thresholds)
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
-    """`manage_database=False` lets tests share one Tortoise context across many apps."""
+def start_tracing_if_requested() -> Tracing | None:
+    # Checked before any import: with no endpoint, OpenTelemetry costs nothing, not even a load.
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return None
+    from observability.tracing import start_tracing
+
+    return start_tracing()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_database: bool = True,
+    tracing: Tracing | None = None,
+) -> Starlette:
+    """`manage_database=False` lets tests share one Tortoise context across many apps;
+    `tracing` lets them read spans in memory (otherwise OTEL_EXPORTER_OTLP_ENDPOINT decides)."""
     settings = settings or get_settings()
+    tracing = tracing or start_tracing_if_requested()
     view = GraphQLView(
-        build_schema(),
+        build_schema(tracing=tracing),
         allowed_origins=settings.allowed_origins,
         init_timeout=settings.connection_init_timeout_seconds,
         max_subscriptions=settings.max_subscriptions_per_connection,
@@ -104,23 +124,34 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            async with _serve(app):
+                yield
+        finally:
+            if tracing is not None:
+                tracing.shutdown()
+
+    @asynccontextmanager
+    async def _serve(app: Starlette) -> AsyncIterator[None]:
         broadcast = create_broadcast(settings.broadcast_url)
         app.state.broadcast = broadcast
         if not manage_database:
             async with broadcast:
                 yield
             return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            async with broadcast:
-                tune_garbage_collector(settings.gc_thresholds)
-                scheduler = asyncio.create_task(
-                    run_scheduler(broadcast, settings.scheduler_interval_seconds)
-                )
-                try:
-                    yield
-                finally:
-                    scheduler.cancel()
-                    await asyncio.gather(scheduler, return_exceptions=True)
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            broadcast,
+        ):
+            tune_garbage_collector(settings.gc_thresholds)
+            scheduler = asyncio.create_task(
+                run_scheduler(broadcast, settings.scheduler_interval_seconds)
+            )
+            try:
+                yield
+            finally:
+                scheduler.cancel()
+                await asyncio.gather(scheduler, return_exceptions=True)
 
     return Starlette(
         routes=[
@@ -131,6 +162,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            *([tracing.middleware()] if tracing is not None else []),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.extensions import MaxTokensLimiter
@@ -10,6 +10,9 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from settings import get_settings
+
+if TYPE_CHECKING:
+    from observability.tracing import Tracing
 
 
 class MarketplaceSchema(strawberry.Schema):
@@ -19,7 +22,7 @@ class MarketplaceSchema(strawberry.Schema):
         return None
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, tracing: Tracing | None = None) -> strawberry.Schema:
     from schema.documents import SharedDocuments, ValidatedDocuments, Verdicts
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
@@ -43,6 +46,8 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=ALL_TYPES,
         extensions=[
+            # First, so that its span encloses the other extensions' work (entered in order).
+            *([] if tracing is None else [tracing.operation_extension()]),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             SharedDocuments,
             QueryCostLimiter,

@@ -1,0 +1,1 @@
+"""Telemetry the operators read: traces (tracing.py), each switched on by its own settings."""
