@@ -524,11 +524,11 @@ async def test_a_client_and_a_freelancer_walk_from_sign_up_to_reviews(
         ]
         assert seen["canReview"] is False
 
-    # wallets, to the cent: the client paid 300 + 5% and 200 + 5%, got the 200 back
-    # (the client's fee is not refunded); the freelancer got 300 less 10%
+    # wallets, to the cent: the client paid 300 + 5% and 200 + 5%, got the 200 back with
+    # its 5% fee; the freelancer got 300 less 10%
     client_wallet = (await ask(client, WALLET))["viewer"]["wallet"]
     assert (client_wallet["available"], client_wallet["inEscrow"], client_wallet["currency"]) == (
-        "675.00",
+        "685.00",
         "0.00",
         "USD",
     )
@@ -542,6 +542,7 @@ async def test_a_client_and_a_freelancer_walk_from_sign_up_to_reviews(
             ("ESCROW_FUND", "-200.00"),
             ("SERVICE_FEE", "-10.00"),
             ("ESCROW_REFUND", "200.00"),
+            ("FEE_REFUND", "10.00"),
         ]
     )
     freelancer_wallet = (await ask(freelancer, WALLET))["viewer"]["wallet"]
