@@ -7,7 +7,8 @@ from strawberry.permission import BasePermission
 
 class IsAuthenticated(BasePermission):
     message = "Sign in to do this"
-    error_extensions = {"code": "UNAUTHENTICATED"}
+    # Strawberry declares this an instance attribute, so it cannot be a ClassVar; never mutated.
+    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         return info.context.user is not None

@@ -45,7 +45,7 @@ class RedisServer:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.starts += 1
         with (self.directory / f"redis-{self.port}-{self.starts}.log").open("wb") as log:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: ASYNC220 - a long-lived server: Popen returns at once, the handle is polled
                 [
                     "redis-server",
                     "--port",

@@ -45,7 +45,7 @@ def week_start(day: date) -> date:
 
 
 def centihours(hours: Decimal) -> int:
-    sign, digits, exponent = hours.as_tuple()
+    sign, _digits, exponent = hours.as_tuple()
     if not hours.is_finite() or not isinstance(exponent, int) or exponent < -2 or exponent > 0:
         raise ValidationFailed(
             "Hours are a plain number with at most two decimals", field=["input", "hours"]

@@ -23,8 +23,10 @@ MAX_TERMS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 SQLITE_DDL = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS jobs_fts USING fts5("
-    "job_id UNINDEXED, title, skills, description, tokenize = 'porter unicode61')",
+    (
+        "CREATE VIRTUAL TABLE IF NOT EXISTS jobs_fts USING fts5("
+        "job_id UNINDEXED, title, skills, description, tokenize = 'porter unicode61')"
+    ),
 ]
 POSTGRES_DDL = [
     "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS search_vector tsvector",

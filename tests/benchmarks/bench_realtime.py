@@ -239,7 +239,7 @@ async def started(
     port = free_port()
     log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
-        popen = subprocess.Popen(
+        popen = subprocess.Popen(  # noqa: ASYNC220 - a long-lived server: Popen returns at once, the handle is polled
             [*command, "--port", str(port)],
             cwd=PROJECT_ROOT,
             env={**os.environ, **env},

@@ -146,11 +146,11 @@ async def run_server(
     one of them apply the migrations, `migrate=False` for the others)."""
     directory.mkdir(parents=True, exist_ok=True)
     database = nullcontext(database_url) if database_url else fresh_database(directory)
-    async with database as database_url:
+    async with database as url:
         port = free_port()
         environment = {
             **os.environ,
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": url,
             "PASSWORD_HASHING": "fast",
             "LOG_JSON": "false",
             "CONNECTION_INIT_TIMEOUT_SECONDS": str(CONNECTION_INIT_TIMEOUT_SECONDS),
@@ -159,7 +159,7 @@ async def run_server(
         environment.setdefault("BROADCAST_URL", broadcast_url())
         log_path = directory / f"server-{port}.log"
         with log_path.open("wb") as log:
-            process = subprocess.Popen(
+            process = subprocess.Popen(  # noqa: ASYNC220 - a long-lived server: Popen returns at once, the handle is polled
                 [
                     str(MARKETPLACE),
                     "serve",
@@ -178,7 +178,7 @@ async def run_server(
             process=process,
             port=port,
             log_path=log_path,
-            database_url=database_url,
+            database_url=url,
             broadcast_url=environment["BROADCAST_URL"],
         )
         try:

@@ -154,7 +154,7 @@ async def test_every_message_committed_while_redis_was_down_arrives_once_after_i
             "B": (await live_subscription(on_b, chat))[0],
         }
         # the marker of B's subscription reached A's too
-        assert [m["body"] for m in await operations["A"].take(1)][0].startswith("marker")
+        assert (await operations["A"].take(1))[0]["body"].startswith("marker")
         collectors = [
             asyncio.create_task(collect(operations[name], received[name], arrived[name]))
             for name in operations
@@ -179,12 +179,12 @@ async def test_every_message_committed_while_redis_was_down_arrives_once_after_i
             # then every committed message reaches both subscribers, once and in order,
             # within RECOVERY_SECONDS of Redis' return
             expected = [m["body"] for m in sent]
-            for name in received:
+            for name, arrivals in received.items():
                 await wait_for(
-                    lambda n=name: len(received[n]) >= len(expected),
+                    lambda got=arrivals: len(got) >= len(expected),
                     returned + RECOVERY_SECONDS - time.monotonic(),
                     f"{name} to get all {len(expected)} messages; it got "
-                    f"{[m['body'] for m in received[name]]}\n"
+                    f"{[m['body'] for m in arrivals]}\n"
                     f"{(a if name == 'A' else b).log()}",
                 )
             await asyncio.sleep(0.3)  # any duplicate would come now
@@ -202,9 +202,9 @@ async def test_every_message_committed_while_redis_was_down_arrives_once_after_i
                 task.cancel()
             await asyncio.gather(sending, *collectors, return_exceptions=True)
     assert committed_during_outage >= 1, "nothing was committed during the outage"
-    for name in received:
-        assert [m["body"] for m in received[name]] == expected, name
-        assert [m["cursor"] for m in received[name]] == [m["cursor"] for m in sent], name
+    for name, arrivals in received.items():
+        assert [m["body"] for m in arrivals] == expected, name
+        assert [m["cursor"] for m in arrivals] == [m["cursor"] for m in sent], name
         late = {
             body: at - returned
             for body, at in arrived[name].items()

@@ -32,7 +32,7 @@ query($first: Int) { viewer { contracts(first: $first) { nodes {
 
 
 async def test_the_client_funds_and_approves_and_the_ledger_shows_it(gql, db):
-    contract, client, freelancer, client_session, freelancer_session = await make_contract(
+    contract, _client, _freelancer, client_session, freelancer_session = await make_contract(
         milestones=["200.00"]
     )
     milestone = await Milestone.get(contract_id=contract.id)

@@ -231,8 +231,8 @@ async def test_skills_catalog_is_searchable(gql, db):
 
 
 async def test_node_and_nodes_find_each_type_and_null_for_unknown_ids(gql, db):
-    session, profile = await make_freelancer()
-    _, client = await make_client()
+    session, _profile = await make_freelancer()
+    _, _client = await make_client()
     data = await gql.execute(
         """{ viewer { user { id freelancerProfile { id } } } }""", token=session.token
     )

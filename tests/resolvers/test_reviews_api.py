@@ -693,7 +693,7 @@ async def test_rating_summaries_job_success_score_and_counters_on_a_seeded_histo
     await reviewed(gql, client, fifth_id, five_c)
 
     # contracts that did not end count for nothing but hires and money paid
-    active_id, (paid_part, held_part) = await offer(
+    _active_id, (paid_part, held_part) = await offer(
         client, freelancer, ["25.00", "75.00"], title="Active"
     )
     await milestones.fund_milestone(client.actor, paid_part)
