@@ -1,12 +1,20 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from uuid import uuid4
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.base import Entity, utc_now
+
+if TYPE_CHECKING:
+    from models.interviews.orm import Interview
+    from models.jobs.orm import Job
+    from models.profiles.orm import ClientProfile, FreelancerProfile
+    from models.proposals.orm import Proposal
+    from models.users.orm import User
 
 
 class ContractType(StrEnum):
@@ -70,26 +78,35 @@ class DisputeStatus(StrEnum):
 
 
 class Contract(Entity):
-    job = fields.ForeignKeyField("models.Job", related_name="contracts", on_delete=fields.RESTRICT)
-    proposal = fields.ForeignKeyField(
+    job: fields.ForeignKeyRelation[Job] = fields.ForeignKeyField(
+        "models.Job", related_name="contracts", on_delete=fields.RESTRICT
+    )
+    job_id: UUID
+    proposal: fields.ForeignKeyNullableRelation[Proposal] = fields.ForeignKeyField(
         "models.Proposal", related_name="contracts", null=True, on_delete=fields.SET_NULL
     )
-    interview = fields.ForeignKeyField(
+    proposal_id: UUID | None
+    interview: fields.ForeignKeyNullableRelation[Interview] = fields.ForeignKeyField(
         "models.Interview", related_name="contracts", null=True, on_delete=fields.SET_NULL
     )
-    client = fields.ForeignKeyField(
+    interview_id: UUID | None
+    client: fields.ForeignKeyRelation[ClientProfile] = fields.ForeignKeyField(
         "models.ClientProfile", related_name="contracts", on_delete=fields.RESTRICT
     )
-    freelancer = fields.ForeignKeyField(
+    client_id: UUID
+    freelancer: fields.ForeignKeyRelation[FreelancerProfile] = fields.ForeignKeyField(
         "models.FreelancerProfile", related_name="contracts", on_delete=fields.RESTRICT
     )
+    freelancer_id: UUID
     # The two parties as users, for policies and channels without a join.
-    client_user = fields.ForeignKeyField(
+    client_user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="contracts_as_client", on_delete=fields.RESTRICT
     )
-    freelancer_user = fields.ForeignKeyField(
+    client_user_id: UUID
+    freelancer_user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="contracts_as_freelancer", on_delete=fields.RESTRICT
     )
+    freelancer_user_id: UUID
     title = fields.CharField(max_length=150)
     terms = fields.TextField()
     contract_type = fields.CharEnumField(ContractType, max_length=8)
@@ -114,9 +131,10 @@ class Contract(Entity):
 
 
 class Milestone(Entity):
-    contract = fields.ForeignKeyField(
+    contract: fields.ForeignKeyRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="milestones", on_delete=fields.CASCADE
     )
+    contract_id: UUID
     position = fields.IntField()
     title = fields.CharField(max_length=150)
     description = fields.TextField(default="")
@@ -138,9 +156,10 @@ class Milestone(Entity):
 
 class MilestoneSubmission(Model):
     id = fields.BigIntField(primary_key=True)
-    milestone = fields.ForeignKeyField(
+    milestone: fields.ForeignKeyRelation[Milestone] = fields.ForeignKeyField(
         "models.Milestone", related_name="submissions", on_delete=fields.CASCADE
     )
+    milestone_id: UUID
     message = fields.TextField()
     attachment_urls = fields.JSONField(default=list)
     created_at = fields.DatetimeField(default=utc_now)
@@ -154,16 +173,19 @@ class ContractEvent(Model):
 
     seq = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
-    contract = fields.ForeignKeyField(
+    contract: fields.ForeignKeyRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="events", on_delete=fields.CASCADE
     )
+    contract_id: UUID
     kind = fields.CharEnumField(ContractEventKind, max_length=32)
-    milestone = fields.ForeignKeyField(
+    milestone: fields.ForeignKeyNullableRelation[Milestone] = fields.ForeignKeyField(
         "models.Milestone", related_name="events", null=True, on_delete=fields.SET_NULL
     )
-    actor = fields.ForeignKeyField(
+    milestone_id: UUID | None
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="contract_events", null=True, on_delete=fields.SET_NULL
     )
+    actor_id: UUID | None
     status = fields.CharEnumField(ContractStatus, max_length=16)
     created_at = fields.DatetimeField(default=utc_now)
 
@@ -173,9 +195,10 @@ class ContractEvent(Model):
 
 
 class TimeEntry(Entity):
-    contract = fields.ForeignKeyField(
+    contract: fields.ForeignKeyRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="time_entries", on_delete=fields.CASCADE
     )
+    contract_id: UUID
     date = fields.DateField()
     week_start = fields.DateField(db_index=True)
     # Hours in hundredths (1.25 h is 125), so hours stay exact integers like money.
@@ -189,24 +212,28 @@ class TimeEntry(Entity):
 
 
 class Dispute(Entity):
-    contract = fields.ForeignKeyField(
+    contract: fields.ForeignKeyRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="disputes", on_delete=fields.CASCADE
     )
-    milestone = fields.ForeignKeyField(
+    contract_id: UUID
+    milestone: fields.ForeignKeyNullableRelation[Milestone] = fields.ForeignKeyField(
         "models.Milestone", related_name="disputes", null=True, on_delete=fields.SET_NULL
     )
-    opened_by = fields.ForeignKeyField(
+    milestone_id: UUID | None
+    opened_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="disputes_opened", on_delete=fields.RESTRICT
     )
+    opened_by_id: UUID
     reason = fields.TextField()
     status = fields.CharEnumField(DisputeStatus, max_length=8, default=DisputeStatus.OPEN)
     frozen_cents = fields.BigIntField()
     released_cents = fields.BigIntField(null=True)
     refunded_cents = fields.BigIntField(null=True)
     resolution_note = fields.TextField(null=True)
-    resolved_by = fields.ForeignKeyField(
+    resolved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="disputes_resolved", null=True, on_delete=fields.SET_NULL
     )
+    resolved_by_id: UUID | None
     resolved_at = fields.DatetimeField(null=True)
 
     class Meta:

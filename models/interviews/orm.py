@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from uuid import uuid4
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.base import Entity, utc_now
+
+if TYPE_CHECKING:
+    from models.jobs.orm import Job
+    from models.proposals.orm import Proposal
+    from models.users.orm import User
 
 
 class InterviewStatus(StrEnum):
@@ -18,16 +24,22 @@ class Interview(Entity):
     """The conversation between a job's client and one freelancer, carried on into the
     contract. Each party's read position is kept here, so unread counts need no extra table."""
 
-    job = fields.ForeignKeyField("models.Job", related_name="interviews", on_delete=fields.CASCADE)
-    proposal = fields.OneToOneField(
+    job: fields.ForeignKeyRelation[Job] = fields.ForeignKeyField(
+        "models.Job", related_name="interviews", on_delete=fields.CASCADE
+    )
+    job_id: UUID
+    proposal: fields.OneToOneNullableRelation[Proposal] = fields.OneToOneField(
         "models.Proposal", related_name="interview", null=True, on_delete=fields.SET_NULL
     )
-    client = fields.ForeignKeyField(
+    proposal_id: UUID | None
+    client: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="interviews_as_client", on_delete=fields.CASCADE
     )
-    freelancer = fields.ForeignKeyField(
+    client_id: UUID
+    freelancer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="interviews_as_freelancer", on_delete=fields.CASCADE
     )
+    freelancer_id: UUID
     status = fields.CharEnumField(InterviewStatus, max_length=8, default=InterviewStatus.OPEN)
     last_message_seq = fields.BigIntField(null=True)
     client_read_seq = fields.BigIntField(default=0)
@@ -44,12 +56,14 @@ class Message(Model):
 
     seq = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
-    interview = fields.ForeignKeyField(
+    interview: fields.ForeignKeyRelation[Interview] = fields.ForeignKeyField(
         "models.Interview", related_name="messages", on_delete=fields.CASCADE
     )
-    sender = fields.ForeignKeyField(
+    interview_id: UUID
+    sender: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="messages", on_delete=fields.CASCADE
     )
+    sender_id: UUID
     body = fields.TextField()
     created_at = fields.DatetimeField(default=utc_now)
 

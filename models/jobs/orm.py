@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.base import Entity, utc_now
+
+if TYPE_CHECKING:
+    from models.profiles.orm import ClientProfile, FreelancerProfile, Skill
 
 
 class BudgetType(StrEnum):
@@ -39,9 +44,10 @@ class InvitationStatus(StrEnum):
 
 
 class Job(Entity):
-    client = fields.ForeignKeyField(
+    client: fields.ForeignKeyRelation[ClientProfile] = fields.ForeignKeyField(
         "models.ClientProfile", related_name="jobs", on_delete=fields.CASCADE
     )
+    client_id: UUID
     title = fields.CharField(max_length=150)
     description = fields.TextField()
     budget_type = fields.CharEnumField(BudgetType, max_length=8)
@@ -69,10 +75,14 @@ class Job(Entity):
 
 class JobSkill(Model):
     id = fields.BigIntField(primary_key=True)
-    job = fields.ForeignKeyField("models.Job", related_name="skill_links", on_delete=fields.CASCADE)
-    skill = fields.ForeignKeyField(
+    job: fields.ForeignKeyRelation[Job] = fields.ForeignKeyField(
+        "models.Job", related_name="skill_links", on_delete=fields.CASCADE
+    )
+    job_id: UUID
+    skill: fields.ForeignKeyRelation[Skill] = fields.ForeignKeyField(
         "models.Skill", related_name="job_links", on_delete=fields.CASCADE
     )
+    skill_id: UUID
     position = fields.IntField(default=0)
 
     class Meta:
@@ -81,10 +91,14 @@ class JobSkill(Model):
 
 
 class Invitation(Entity):
-    job = fields.ForeignKeyField("models.Job", related_name="invitations", on_delete=fields.CASCADE)
-    freelancer = fields.ForeignKeyField(
+    job: fields.ForeignKeyRelation[Job] = fields.ForeignKeyField(
+        "models.Job", related_name="invitations", on_delete=fields.CASCADE
+    )
+    job_id: UUID
+    freelancer: fields.ForeignKeyRelation[FreelancerProfile] = fields.ForeignKeyField(
         "models.FreelancerProfile", related_name="invitations", on_delete=fields.CASCADE
     )
+    freelancer_id: UUID
     message = fields.TextField()
     status = fields.CharEnumField(InvitationStatus, max_length=16, default=InvitationStatus.PENDING)
     responded_at = fields.DatetimeField(null=True)

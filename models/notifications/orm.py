@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from uuid import uuid4
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.base import utc_now
+
+if TYPE_CHECKING:
+    from models.users.orm import User
 
 
 class NotificationKind(StrEnum):
@@ -27,9 +31,10 @@ class Notification(Model):
 
     seq = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
-    user = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="notifications", on_delete=fields.CASCADE
     )
+    user_id: UUID
     kind = fields.CharEnumField(NotificationKind, max_length=32)
     title = fields.CharField(max_length=200)
     subject_type = fields.CharField(max_length=40, null=True)

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from uuid import uuid4
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.base import utc_now
+
+if TYPE_CHECKING:
+    from models.contracts.orm import Contract, Milestone
+    from models.users.orm import User
 
 
 class AccountKind(StrEnum):
@@ -35,12 +40,14 @@ class Account(Model):
     id = fields.BigIntField(primary_key=True)
     key = fields.CharField(max_length=80, unique=True)
     kind = fields.CharEnumField(AccountKind, max_length=16)
-    user = fields.ForeignKeyField(
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
-    contract = fields.ForeignKeyField(
+    user_id: UUID | None
+    contract: fields.ForeignKeyNullableRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
+    contract_id: UUID | None
     balance_cents = fields.BigIntField(default=0)
     created_at = fields.DatetimeField(default=utc_now)
 
@@ -55,12 +62,14 @@ class JournalEntry(Model):
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharEnumField(TransactionKind, max_length=24)
     unique_key = fields.CharField(max_length=120, unique=True, null=True)
-    contract = fields.ForeignKeyField(
+    contract: fields.ForeignKeyNullableRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="journal_entries", null=True, on_delete=fields.RESTRICT
     )
-    milestone = fields.ForeignKeyField(
+    contract_id: UUID | None
+    milestone: fields.ForeignKeyNullableRelation[Milestone] = fields.ForeignKeyField(
         "models.Milestone", related_name="journal_entries", null=True, on_delete=fields.RESTRICT
     )
+    milestone_id: UUID | None
     memo = fields.CharField(max_length=200, default="")
     provider_reference = fields.CharField(max_length=80, null=True)
     created_at = fields.DatetimeField(default=utc_now)
@@ -74,12 +83,14 @@ class Posting(Model):
 
     id = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
-    entry = fields.ForeignKeyField(
+    entry: fields.ForeignKeyRelation[JournalEntry] = fields.ForeignKeyField(
         "models.JournalEntry", related_name="postings", on_delete=fields.RESTRICT
     )
-    account = fields.ForeignKeyField(
+    entry_id: int
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="postings", on_delete=fields.RESTRICT
     )
+    account_id: int
     amount_cents = fields.BigIntField()
     balance_after_cents = fields.BigIntField()
     created_at = fields.DatetimeField(default=utc_now)
@@ -93,9 +104,10 @@ class IdempotencyRecord(Model):
     """The first result of a money-moving request made with an idempotency key."""
 
     id = fields.BigIntField(primary_key=True)
-    user = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="idempotency_records", on_delete=fields.CASCADE
     )
+    user_id: UUID
     key = fields.CharField(max_length=100)
     operation = fields.CharField(max_length=60)
     result_id = fields.CharField(max_length=60, null=True)

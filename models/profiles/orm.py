@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.base import Entity, utc_now
+
+if TYPE_CHECKING:
+    from models.users.orm import User
 
 
 class Availability(StrEnum):
@@ -23,9 +28,10 @@ class Skill(Entity):
 
 
 class FreelancerProfile(Entity):
-    user = fields.OneToOneField(
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="freelancer_profile", on_delete=fields.CASCADE
     )
+    user_id: UUID
     title = fields.CharField(max_length=120)
     overview = fields.TextField()
     hourly_rate_cents = fields.BigIntField(null=True)
@@ -49,12 +55,14 @@ class FreelancerProfile(Entity):
 
 class FreelancerSkill(Model):
     id = fields.BigIntField(primary_key=True)
-    profile = fields.ForeignKeyField(
+    profile: fields.ForeignKeyRelation[FreelancerProfile] = fields.ForeignKeyField(
         "models.FreelancerProfile", related_name="skill_links", on_delete=fields.CASCADE
     )
-    skill = fields.ForeignKeyField(
+    profile_id: UUID
+    skill: fields.ForeignKeyRelation[Skill] = fields.ForeignKeyField(
         "models.Skill", related_name="freelancer_links", on_delete=fields.CASCADE
     )
+    skill_id: UUID
     position = fields.IntField(default=0)
 
     class Meta:
@@ -63,9 +71,10 @@ class FreelancerSkill(Model):
 
 
 class PortfolioItem(Entity):
-    profile = fields.ForeignKeyField(
+    profile: fields.ForeignKeyRelation[FreelancerProfile] = fields.ForeignKeyField(
         "models.FreelancerProfile", related_name="portfolio_items", on_delete=fields.CASCADE
     )
+    profile_id: UUID
     title = fields.CharField(max_length=120)
     description = fields.TextField()
     url = fields.CharField(max_length=2048, null=True)
@@ -75,9 +84,10 @@ class PortfolioItem(Entity):
 
 
 class ClientProfile(Entity):
-    user = fields.OneToOneField(
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="client_profile", on_delete=fields.CASCADE
     )
+    user_id: UUID
     company_name = fields.CharField(max_length=120, null=True)
     description = fields.TextField()
     website = fields.CharField(max_length=2048, null=True)

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.base import Entity, utc_now
+
+if TYPE_CHECKING:
+    from models.jobs.orm import Job
+    from models.profiles.orm import FreelancerProfile
 
 
 class ProposalStatus(StrEnum):
@@ -25,10 +31,14 @@ class ConnectsReason(StrEnum):
 
 
 class Proposal(Entity):
-    job = fields.ForeignKeyField("models.Job", related_name="proposals", on_delete=fields.CASCADE)
-    freelancer = fields.ForeignKeyField(
+    job: fields.ForeignKeyRelation[Job] = fields.ForeignKeyField(
+        "models.Job", related_name="proposals", on_delete=fields.CASCADE
+    )
+    job_id: UUID
+    freelancer: fields.ForeignKeyRelation[FreelancerProfile] = fields.ForeignKeyField(
         "models.FreelancerProfile", related_name="proposals", on_delete=fields.CASCADE
     )
+    freelancer_id: UUID
     cover_letter = fields.TextField()
     bid_amount_cents = fields.BigIntField()
     estimated_duration_days = fields.IntField(null=True)
@@ -47,14 +57,16 @@ class ConnectsEntry(Model):
     """The connects ledger: every change to a balance, so the balance is always its sum."""
 
     id = fields.BigIntField(primary_key=True)
-    freelancer = fields.ForeignKeyField(
+    freelancer: fields.ForeignKeyRelation[FreelancerProfile] = fields.ForeignKeyField(
         "models.FreelancerProfile", related_name="connects", on_delete=fields.CASCADE
     )
+    freelancer_id: UUID
     delta = fields.IntField()
     reason = fields.CharEnumField(ConnectsReason, max_length=24)
-    proposal = fields.ForeignKeyField(
+    proposal: fields.ForeignKeyNullableRelation[Proposal] = fields.ForeignKeyField(
         "models.Proposal", related_name="connects_entries", null=True, on_delete=fields.SET_NULL
     )
+    proposal_id: UUID | None
     created_at = fields.DatetimeField(default=utc_now)
 
     class Meta:

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from tortoise import fields
 
 from models.base import Entity
+
+if TYPE_CHECKING:
+    from models.contracts.orm import Contract
+    from models.users.orm import User
 
 
 class ReviewerRole(StrEnum):
@@ -16,15 +22,18 @@ class Review(Entity):
     """Double-blind: hidden from everyone but its author until `revealed_at` is set, when both
     parties have reviewed or the review window has closed."""
 
-    contract = fields.ForeignKeyField(
+    contract: fields.ForeignKeyRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="reviews", on_delete=fields.CASCADE
     )
-    author = fields.ForeignKeyField(
+    contract_id: UUID
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="reviews_written", on_delete=fields.CASCADE
     )
-    subject = fields.ForeignKeyField(
+    author_id: UUID
+    subject: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="reviews_received", on_delete=fields.CASCADE
     )
+    subject_id: UUID
     author_role = fields.CharEnumField(ReviewerRole, max_length=12)
     overall = fields.SmallIntField()
     communication = fields.SmallIntField()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -24,6 +26,7 @@ class AuthToken(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="tokens", on_delete=fields.CASCADE
     )
+    user_id: UUID
     created_at = fields.DatetimeField(default=utc_now)
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
