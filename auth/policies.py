@@ -20,7 +20,7 @@ def can_see_email(viewer: User | None, owner_id: UUID) -> bool:
 
 def can_view_job(actor: Actor | None, job: Job, *, invited: bool) -> bool:
     """Drafts are their client's alone; invite-only jobs are their client's and invitees'."""
-    own = actor is not None and actor.client_profile_id == job.client_id  # type: ignore[attr-defined]
+    own = actor is not None and actor.client_profile_id == job.client_id
     if own:
         return True
     if job.status == JobStatus.DRAFT:
@@ -32,7 +32,7 @@ def proposal_role(actor: Actor | None, proposal: Proposal, job_client_id: UUID) 
     """The proposing freelancer and the job's client see a proposal; nobody else does."""
     if actor is None:
         return None
-    if actor.freelancer_profile_id == proposal.freelancer_id:  # type: ignore[attr-defined]
+    if actor.freelancer_profile_id == proposal.freelancer_id:
         return Role.FREELANCER
     if actor.client_profile_id == job_client_id:
         return Role.CLIENT
@@ -41,7 +41,7 @@ def proposal_role(actor: Actor | None, proposal: Proposal, job_client_id: UUID) 
 
 def can_view_invitation(actor: Actor | None, invitation: Invitation, job_client_id: UUID) -> bool:
     return actor is not None and (
-        actor.freelancer_profile_id == invitation.freelancer_id  # type: ignore[attr-defined]
+        actor.freelancer_profile_id == invitation.freelancer_id
         or actor.client_profile_id == job_client_id
     )
 

@@ -1,5 +1,7 @@
 """The domain: tables, pure rules and transactional actions. Imports nothing above it."""
 
+from typing import Any
+
 MODEL_MODULES = [
     "models.users.orm",
     "models.profiles.orm",
@@ -13,7 +15,7 @@ MODEL_MODULES = [
 ]
 
 
-def tortoise_config(db_url: str) -> dict:
+def tortoise_config(db_url: str) -> dict[str, Any]:
     return {
         "connections": {"default": db_url},
         "apps": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 from uuid import UUID
 
 from models.errors import DomainError, ErrorCode
@@ -29,8 +30,13 @@ class Actor:
 
 
 async def actor_for(user: User) -> Actor:
-    freelancer = await FreelancerProfile.filter(user_id=user.id).values_list("id", flat=True)
-    client = await ClientProfile.filter(user_id=user.id).values_list("id", flat=True)
+    # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+    freelancer = cast(
+        list[UUID], await FreelancerProfile.filter(user_id=user.id).values_list("id", flat=True)
+    )
+    client = cast(
+        list[UUID], await ClientProfile.filter(user_id=user.id).values_list("id", flat=True)
+    )
     return Actor(
         user_id=user.id,
         is_staff=user.is_staff,

@@ -124,7 +124,7 @@ def _fits(column: Any, value: Any) -> bool:
             return False
         return True
     if isinstance(value, int):
-        bounds = getattr(column, "constraints", {})
+        bounds: dict[str, int] = getattr(column, "constraints", {})
         return bounds.get("ge", -(2**63)) <= value <= bounds.get("le", 2**63 - 1)
     if isinstance(value, str):
         return "\x00" not in value and len(value) <= (
@@ -236,7 +236,8 @@ async def first_pages(
         f"WHERE page_position <= {int(size) + 1} ORDER BY page_position"
     )
     grouped: dict[UUID, list[RowT]] = {UUID(str(parent_id)): [] for parent_id in parent_ids}
-    for row in await model.raw(sql) if parent_ids else []:
+    found: list[RowT] = await model.raw(sql) if parent_ids else []
+    for row in found:
         grouped[UUID(str(getattr(row, parent_column)))].append(row)
     pages = {}
     for parent_id, rows in grouped.items():

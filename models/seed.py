@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -622,7 +623,7 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _job_post(rng: random.Random, client: Client) -> dict:
+def _job_post(rng: random.Random, client: Client) -> dict[str, Any]:
     category = CATEGORIES[_weighted(rng, CATEGORY_WEIGHTS)]
     skills = _skill_set(rng, category, 1, 4)
     thing = rng.choice(category.things)
@@ -649,7 +650,7 @@ def _job_post(rng: random.Random, client: Client) -> dict:
         if bonus not in skills:
             sentences.append(f"Experience with {bonus} is a plus.")
     sentences.append(rng.choice(DESCRIPTION_CLOSINGS))
-    post: dict = {
+    post: dict[str, Any] = {
         "title": title,
         "description": " ".join(sentences),
         "skills": skills,
@@ -752,11 +753,15 @@ async def _bid(rng: random.Random, job: PostedJob, person: Freelancer) -> None:
                 person.actor.require_freelancer(), allotment, ConnectsReason.MONTHLY_ALLOTMENT
             )
         person.balance += allotment
+    # Every demo job carries its budget, and every hourly one a maximum rate (_job_post).
     if row.budget_type == BudgetType.FIXED:
+        assert row.budget_cents is not None
         bid = Decimal(round(row.budget_cents * rng.uniform(0.7, 1.15) / 100))
     else:
-        low = row.hourly_rate_min_cents or row.hourly_rate_max_cents * 2 // 3
-        bid = Decimal(rng.randint(low, row.hourly_rate_max_cents + 500)) / 100
+        high = row.hourly_rate_max_cents
+        assert high is not None
+        low = row.hourly_rate_min_cents or high * 2 // 3
+        bid = Decimal(rng.randint(low, high + 500)) / 100
     letter = (
         f"{rng.choice(COVER_OPENINGS)} I'm {person.name}, and I work with "
         f"{', '.join(person.skills[:3])} every day. For '{row.title}' I would start "

@@ -38,6 +38,9 @@ class Broadcaster(Broadcast):
             raise ValueError(f"BROADCAST_URL must be memory:// or redis://, not {scheme}://")
         # channel -> (its lock, how many hold it or wait for it)
         self._channel_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        # channel -> where its events go. Not Broadcast._subscribers: that one holds only
+        # asyncio.Queues, and every method of Broadcast that reads it is overridden here.
+        self._mailboxes: dict[str, set[Mailbox]] = {}
 
     @asynccontextmanager
     async def _channel_lock(self, channel: str) -> AsyncIterator[None]:
@@ -60,7 +63,7 @@ class Broadcaster(Broadcast):
     async def _listener(self) -> None:
         while True:
             event = await self._backend.next_published()
-            for queue in list(self._subscribers.get(event.channel, ())):
+            for queue in list(self._mailboxes.get(event.channel, ())):
                 queue.put_nowait(event)
 
     @asynccontextmanager
@@ -100,10 +103,10 @@ class Broadcaster(Broadcast):
 
     async def _join(self, channel: str, queue: Mailbox) -> None:
         async with self._channel_lock(channel):
-            if channel not in self._subscribers:
+            if channel not in self._mailboxes:
                 await self._backend.subscribe(channel)
-                self._subscribers[channel] = set()
-            self._subscribers[channel].add(queue)
+                self._mailboxes[channel] = set()
+            self._mailboxes[channel].add(queue)
 
     async def _leave_after(self, join: asyncio.Future[None], channel: str, queue: Mailbox) -> None:
         with contextlib.suppress(Exception):
@@ -112,12 +115,12 @@ class Broadcaster(Broadcast):
 
     async def _leave(self, channel: str, queue: Mailbox) -> None:
         async with self._channel_lock(channel):
-            members = self._subscribers.get(channel)
+            members = self._mailboxes.get(channel)
             if members is None:
                 return
             members.discard(queue)
             if not members:
-                del self._subscribers[channel]
+                del self._mailboxes[channel]
                 await self._backend.unsubscribe(channel)
 
     async def ping(self) -> bool:

@@ -85,7 +85,8 @@ class RedisPubSubBackend(BroadcastBackend):
 
     async def _open(self) -> None:
         """A new pub/sub connection; `_connected` stays as it is (the caller sets it)."""
-        connection = self._publisher.connection_pool.make_connection()
+        # redis-py leaves make_connection() unannotated; it returns the pool's connection class.
+        connection = self._publisher.connection_pool.make_connection()  # type: ignore[no-untyped-call]
         # Kept before connecting, so that a failed or timed-out attempt is dropped.
         self._connection = connection
         await connection.connect()
@@ -116,7 +117,8 @@ class RedisPubSubBackend(BroadcastBackend):
                 # or disconnect() fails them.
                 connected = asyncio.ensure_future(self._connected.wait())
                 try:
-                    await asyncio.wait({connected, *futures}, return_when=asyncio.FIRST_COMPLETED)
+                    waiters: set[asyncio.Future[Any]] = {connected, *futures}
+                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     connected.cancel()
             if self._closing:

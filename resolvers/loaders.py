@@ -39,6 +39,21 @@ from models.reviews.reputation import client_counters, freelancer_counters, job_
 from models.users.orm import User
 
 RowT = TypeVar("RowT", bound=Model)
+ProfileT = TypeVar("ProfileT", FreelancerProfile, ClientProfile)
+KeyT = TypeVar("KeyT")
+ValueT = TypeVar("ValueT")
+
+
+async def referenced(loader: DataLoader[KeyT, ValueT | None], key: KeyT) -> ValueT:
+    """The row a non-null foreign key points at.
+
+    Its constraint (RESTRICT or CASCADE) keeps that row as long as the one pointing at it, so a
+    miss is a broken invariant, never something a client did.
+    """
+    row = await loader.load(key)
+    if row is None:
+        raise LookupError(f"A foreign key points at no row: {key}")
+    return row
 
 
 def by_key(
@@ -319,7 +334,7 @@ class Loaders:
     def client_profile(self) -> DataLoader[UUID, ClientProfile | None]:
         return self._profiles_with_users(ClientProfile)
 
-    def _profiles_with_users(self, model: type[RowT]) -> DataLoader[UUID, RowT | None]:
+    def _profiles_with_users(self, model: type[ProfileT]) -> DataLoader[UUID, ProfileT | None]:
         """Profiles joined with their users, which prime the user loader.
 
         Both profiles of a contract are usually shown with their user's name; loading the users
@@ -327,9 +342,9 @@ class Loaders:
         statement count of a page would depend on timing.
         """
 
-        def prime_users(rows: list[RowT]) -> None:
+        def prime_users(rows: list[ProfileT]) -> None:
             for row in rows:
-                self.user.prime(row.user_id, row.user)  # type: ignore[attr-defined]
+                self.user.prime(row.user_id, row.user)
 
         return by_key(model, joined="user", on_rows=prime_users)
 

@@ -27,19 +27,21 @@ from schema.users import User
 
 MAX_NODES = 100
 
-Loader = Callable[[Info, UUID], Awaitable[Any]]
+Loader = Callable[[Info, UUID], Awaitable[Node | None]]
 
 
-def _via(loader_name: str, convert: Callable[[Any], Any]) -> Loader:
-    async def load(info: Info, pk: UUID) -> Any:
+def _via(loader_name: str, convert: Callable[[Any], Node]) -> Loader:
+    async def load(info: Info, pk: UUID) -> Node | None:
         row = await getattr(info.context.loaders, loader_name).load(pk)
         return convert(row) if row is not None else None
 
     return load
 
 
-def _visible(find: Callable[[Info, UUID], Awaitable[Any]], convert: Callable[[Any], Any]) -> Loader:
-    async def load(info: Info, pk: UUID) -> Any:
+def _visible(
+    find: Callable[[Info, UUID], Awaitable[Any]], convert: Callable[[Any], Node]
+) -> Loader:
+    async def load(info: Info, pk: UUID) -> Node | None:
         row = await find(info, pk)
         return convert(row) if row is not None else None
 

@@ -19,10 +19,12 @@ from models.pagination import cursor_of
 from models.reviews.actions import reviewable
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
+from resolvers.loaders import referenced
 from schema.core import (
     Connection,
     Node,
     UserError,
+    described_field,
     encode_global_id,
     nested_connection,
     page_request,
@@ -34,19 +36,27 @@ from schema.proposals import Proposal
 from schema.reviews import Review
 from schema.users import User
 
-ContractType = strawberry.enum(orm.ContractType, name="ContractType")
-ContractStatus = strawberry.enum(orm.ContractStatus, name="ContractStatus")
-MilestoneStatus = strawberry.enum(
-    orm.MilestoneStatus,
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+ContractType = orm.ContractType
+strawberry.enum(ContractType, name="ContractType")
+ContractStatus = orm.ContractStatus
+strawberry.enum(ContractStatus, name="ContractStatus")
+MilestoneStatus = orm.MilestoneStatus
+strawberry.enum(
+    MilestoneStatus,
     name="MilestoneStatus",
     description=(
         "PENDING: agreed, not yet funded. FUNDED: its amount is held in escrow. SUBMITTED: work "
         "submitted for review. PAID: approved; escrow released to the freelancer."
     ),
 )
-ContractEventKind = strawberry.enum(orm.ContractEventKind, name="ContractEventKind")
-TimeEntryStatus = strawberry.enum(orm.TimeEntryStatus, name="TimeEntryStatus")
-DisputeStatus = strawberry.enum(orm.DisputeStatus, name="DisputeStatus")
+ContractEventKind = orm.ContractEventKind
+strawberry.enum(ContractEventKind, name="ContractEventKind")
+TimeEntryStatus = orm.TimeEntryStatus
+strawberry.enum(TimeEntryStatus, name="TimeEntryStatus")
+DisputeStatus = orm.DisputeStatus
+strawberry.enum(DisputeStatus, name="DisputeStatus")
 
 
 @strawberry.enum
@@ -143,7 +153,7 @@ class Milestone(Node):
             updated_at=row.updated_at,
             pk=row.id,
             contract_id=row.contract_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any]) -> Milestone:
@@ -167,7 +177,7 @@ class Milestone(Node):
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract:
-        return Contract.from_row(await info.context.loaders.contract.load(self.contract_id))
+        return Contract.from_row(await referenced(info.context.loaders.contract, self.contract_id))
 
     @strawberry.field
     async def submissions(self, info: Info) -> list[MilestoneSubmission]:
@@ -179,9 +189,9 @@ class Milestone(Node):
             for row in rows
         ]
 
-    @strawberry.field(description="What the viewer may do with this milestone now.")
+    @described_field("What the viewer may do with this milestone now.")
     async def allowed_actions(self, info: Info) -> list[MilestoneAction]:
-        contract = await info.context.loaders.contract.load(self.contract_id)
+        contract = await referenced(info.context.loaders.contract, self.contract_id)
         party = contract_party(await viewer_actor(info), contract)
         return [
             MilestoneAction(action.value)
@@ -216,11 +226,11 @@ class TimeEntry(Node):
             status=orm.TimeEntryStatus(row.status),
             created_at=row.created_at,
             contract_id=row.contract_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract:
-        return Contract.from_row(await info.context.loaders.contract.load(self.contract_id))
+        return Contract.from_row(await referenced(info.context.loaders.contract, self.contract_id))
 
 
 @strawberry.type(
@@ -247,10 +257,10 @@ class ContractEvent(Node):
             status=orm.ContractStatus(row.status),
             created_at=row.created_at,
             cursor=cursor_of(row.seq),
-            contract_id=row.contract_id,  # type: ignore[attr-defined]
-            milestone_id=row.milestone_id,  # type: ignore[attr-defined]
+            contract_id=row.contract_id,
+            milestone_id=row.milestone_id,
             actor_id=row.actor_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any]) -> ContractEvent:
@@ -267,7 +277,7 @@ class ContractEvent(Node):
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract:
-        return Contract.from_row(await info.context.loaders.contract.load(self.contract_id))
+        return Contract.from_row(await referenced(info.context.loaders.contract, self.contract_id))
 
     @strawberry.field
     async def milestone(self, info: Info) -> Milestone | None:
@@ -306,14 +316,14 @@ class Dispute(Node):
             resolution_note=row.resolution_note,
             created_at=row.created_at,
             resolved_at=row.resolved_at,
-            contract_id=row.contract_id,  # type: ignore[attr-defined]
-            milestone_id=row.milestone_id,  # type: ignore[attr-defined]
+            contract_id=row.contract_id,
+            milestone_id=row.milestone_id,
             opened_by_id=row.opened_by_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract:
-        return Contract.from_row(await info.context.loaders.contract.load(self.contract_id))
+        return Contract.from_row(await referenced(info.context.loaders.contract, self.contract_id))
 
     @strawberry.field
     async def milestone(self, info: Info) -> Milestone | None:
@@ -321,7 +331,7 @@ class Dispute(Node):
 
     @strawberry.field
     async def opened_by(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.opened_by_id))
+        return User.from_row(await referenced(info.context.loaders.user, self.opened_by_id))
 
 
 @strawberry.type
@@ -376,42 +386,41 @@ class Contract(Node):
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
-        return Job.from_row(await info.context.loaders.job.load(self.row.job_id))  # type: ignore[attr-defined]
+        return Job.from_row(await referenced(info.context.loaders.job, self.row.job_id))
 
     @strawberry.field
     async def proposal(self, info: Info) -> Proposal | None:
-        if self.row.proposal_id is None:  # type: ignore[attr-defined]
+        if self.row.proposal_id is None:
             return None
-        row = await info.context.loaders.proposal.load(self.row.proposal_id)  # type: ignore[attr-defined]
+        row = await info.context.loaders.proposal.load(self.row.proposal_id)
         return Proposal.from_row(row) if row else None
 
     @strawberry.field
     async def interview(self, info: Info) -> Interview | None:
-        if self.row.interview_id is None:  # type: ignore[attr-defined]
+        if self.row.interview_id is None:
             return None
-        row = await info.context.loaders.interview.load(self.row.interview_id)  # type: ignore[attr-defined]
+        row = await info.context.loaders.interview.load(self.row.interview_id)
         return Interview.from_row(row) if row else None
 
     @strawberry.field
     async def client(self, info: Info) -> ClientProfile:
         return ClientProfile.from_row(
-            await info.context.loaders.client_profile.load(self.row.client_id)
-        )  # type: ignore[attr-defined]
+            await referenced(info.context.loaders.client_profile, self.row.client_id)
+        )
 
     @strawberry.field
     async def freelancer(self, info: Info) -> FreelancerProfile:
         return FreelancerProfile.from_row(
-            await info.context.loaders.freelancer_profile.load(self.row.freelancer_id)
-        )  # type: ignore[attr-defined]
+            await referenced(info.context.loaders.freelancer_profile, self.row.freelancer_id)
+        )
 
     @strawberry.field
     async def milestones(self, info: Info) -> list[Milestone]:
         rows = await info.context.loaders.milestones_by_contract.load(self.row.id)
         return [Milestone.from_row(row) for row in rows]
 
-    @strawberry.field(
-        description="Sum of the milestones' amounts (fixed price); for hourly "
-        "contracts, what has been paid."
+    @described_field(
+        "Sum of the milestones' amounts (fixed price); for hourly contracts, what has been paid."
     )
     async def total_amount(self, info: Info) -> Decimal:
         if self.row.contract_type == orm.ContractType.HOURLY:
@@ -421,7 +430,7 @@ class Contract(Node):
             sum(row.amount_cents for row in rows if row.status != orm.MilestoneStatus.CANCELLED)
         )
 
-    @strawberry.field(description="Oldest first.")
+    @described_field("Oldest first.")
     async def events(
         self,
         info: Info,
@@ -440,7 +449,7 @@ class Contract(Node):
             keys=("seq",),
         )
 
-    @strawberry.field(description="Hourly contracts: the hours logged, newest first.")
+    @described_field("Hourly contracts: the hours logged, newest first.")
     async def time_entries(
         self,
         info: Info,
@@ -459,9 +468,8 @@ class Contract(Node):
             descending=True,
         )
 
-    @strawberry.field(
-        description="Revealed reviews only: both parties have reviewed, or the "
-        "review window has passed."
+    @described_field(
+        "Revealed reviews only: both parties have reviewed, or the review window has passed."
     )
     async def reviews(self, info: Info) -> list[Review]:
         rows = await info.context.loaders.reviews_by_contract.load(self.row.id)
@@ -470,14 +478,14 @@ class Contract(Node):
     async def _own_review(self, info: Info) -> Any:
         user = info.context.user
         rows = await info.context.loaders.reviews_by_contract.load(self.row.id)
-        return next((row for row in rows if user is not None and row.author_id == user.id), None)  # type: ignore[attr-defined]
+        return next((row for row in rows if user is not None and row.author_id == user.id), None)
 
-    @strawberry.field(description="The viewer's own review, visible to them at once.")
+    @described_field("The viewer's own review, visible to them at once.")
     async def my_review(self, info: Info) -> Review | None:
         row = await self._own_review(info)
         return Review.from_row(row) if row else None
 
-    @strawberry.field(description="True while the viewer may still review this contract.")
+    @described_field("True while the viewer may still review this contract.")
     async def can_review(self, info: Info) -> bool:
         return await self._can_review(info)
 
@@ -492,7 +500,7 @@ class Contract(Node):
         row = await info.context.loaders.dispute_by_contract.load(self.row.id)
         return Dispute.from_row(row) if row else None
 
-    @strawberry.field(description="What the viewer may do with this contract now.")
+    @described_field("What the viewer may do with this contract now.")
     async def allowed_actions(self, info: Info) -> list[ContractAction]:
         party = contract_party(await viewer_actor(info), self.row)
         actions = [

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types.field import StrawberryField
 from tortoise.queryset import QuerySet
 
 from models.errors import DomainError, ErrorCode
@@ -18,6 +19,18 @@ from models.pagination import Page, PageRequest, condition_filter, paginate
 from settings import get_settings
 
 NodeT = TypeVar("NodeT")
+
+
+def described_field(description: str) -> Callable[[Callable[..., Any]], StrawberryField]:
+    """`@strawberry.field(description=...)` on a resolver method, typed as the decorator it is.
+
+    Strawberry types that call as returning Any, since it also declares plain fields
+    (strawberry#1929), and mypy would take every resolver under it for untyped.
+    """
+    decorator: Callable[[Callable[..., Any]], StrawberryField] = strawberry.field(
+        description=description
+    )
+    return decorator
 
 
 class PublicError(GraphQLError):
@@ -63,7 +76,10 @@ class Node:
 
 # ---------------------------------------------------------------- user errors
 
-UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+UserErrorCode = ErrorCode
+strawberry.enum(UserErrorCode, name="UserErrorCode")
 
 
 @strawberry.enum
@@ -114,7 +130,7 @@ class Connection(Generic[NodeT]):
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="A separate COUNT, run only when selected.")
+    @described_field("A separate COUNT, run only when selected.")
     async def total_count(self) -> int:
         if self.batched_count is not None:
             return await self.batched_count()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
@@ -178,7 +178,8 @@ class GraphQLView(GraphQL[Context, None]):
             # A token that was sent but is unknown, expired or revoked: refuse the socket (4403).
             raise ConnectionRejectionError({"reason": "invalid token"})
         context.token, context.user = token, user
-        return UNSET
+        # No payload in connection_ack. UNSET is typed Any so it can default fields of any type.
+        return cast(UnsetType, UNSET)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -196,7 +197,7 @@ class GraphQLView(GraphQL[Context, None]):
             response["extensions"] = result.extensions
         return response
 
-    async def get_sub_response(self, request: Request) -> Response:
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         request.state.sub_response = sub_response
         return sub_response

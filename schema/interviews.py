@@ -10,10 +10,12 @@ from models.interviews import orm
 from models.interviews.orm import Message as MessageRow
 from models.pagination import cursor_of
 from resolvers.context import Info
+from resolvers.loaders import referenced
 from schema.core import (
     Connection,
     Node,
     UserError,
+    described_field,
     encode_global_id,
     nested_connection,
     page_request,
@@ -22,7 +24,10 @@ from schema.jobs import Job
 from schema.proposals import Proposal
 from schema.users import User
 
-InterviewStatus = strawberry.enum(orm.InterviewStatus, name="InterviewStatus")
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+InterviewStatus = orm.InterviewStatus
+strawberry.enum(InterviewStatus, name="InterviewStatus")
 
 STREAM_KEYS = ("seq",)
 
@@ -45,9 +50,9 @@ class Message(Node):
             body=row.body,
             created_at=row.created_at,
             cursor=cursor_of(row.seq),
-            interview_id=row.interview_id,  # type: ignore[attr-defined]
+            interview_id=row.interview_id,
             sender_id=row.sender_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any]) -> Message:
@@ -63,11 +68,13 @@ class Message(Node):
 
     @strawberry.field
     async def interview(self, info: Info) -> Interview:
-        return Interview.from_row(await info.context.loaders.interview.load(self.interview_id))
+        return Interview.from_row(
+            await referenced(info.context.loaders.interview, self.interview_id)
+        )
 
     @strawberry.field
     async def sender(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.sender_id))
+        return User.from_row(await referenced(info.context.loaders.user, self.sender_id))
 
 
 @strawberry.type(
@@ -94,15 +101,15 @@ class Interview(Node):
             created_at=row.created_at,
             pk=row.id,
             job_id=row.job_id,
-            proposal_id=row.proposal_id,  # type: ignore[attr-defined]
-            client_id=row.client_id,  # type: ignore[attr-defined]
-            freelancer_id=row.freelancer_id,  # type: ignore[attr-defined]
+            proposal_id=row.proposal_id,
+            client_id=row.client_id,
+            freelancer_id=row.freelancer_id,
             last_message_seq=row.last_message_seq,
         )
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
-        return Job.from_row(await info.context.loaders.job.load(self.job_id))
+        return Job.from_row(await referenced(info.context.loaders.job, self.job_id))
 
     @strawberry.field
     async def proposal(self, info: Info) -> Proposal | None:
@@ -113,13 +120,13 @@ class Interview(Node):
 
     @strawberry.field
     async def client(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.client_id))
+        return User.from_row(await referenced(info.context.loaders.user, self.client_id))
 
     @strawberry.field
     async def freelancer(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.freelancer_id))
+        return User.from_row(await referenced(info.context.loaders.user, self.freelancer_id))
 
-    @strawberry.field(description="Oldest first; `last: 20` gives the newest page.")
+    @described_field("Oldest first; `last: 20` gives the newest page.")
     async def messages(
         self,
         info: Info,
@@ -145,7 +152,7 @@ class Interview(Node):
         row = await info.context.loaders.message_by_seq.load(self.last_message_seq)
         return Message.from_row(row) if row else None
 
-    @strawberry.field(description="Messages from the other party that the viewer has not read.")
+    @described_field("Messages from the other party that the viewer has not read.")
     async def unread_count(self, info: Info) -> int:
         user = info.context.user
         if user is None:

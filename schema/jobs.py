@@ -14,12 +14,14 @@ from models.proposals.orm import Proposal as ProposalRow
 from models.proposals.orm import ProposalStatus as ProposalStatusValue
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
+from resolvers.loaders import referenced
 from schema.core import (
     Connection,
     Node,
     SortDirection,
     UserError,
     build_connection,
+    described_field,
     encode_global_id,
     page_request,
 )
@@ -28,13 +30,21 @@ from schema.profiles import ClientProfile, FreelancerProfile, Skill
 if TYPE_CHECKING:
     from schema.proposals import Proposal, ProposalStatus
 
-BudgetType = strawberry.enum(orm.BudgetType, name="BudgetType")
-ExperienceLevel = strawberry.enum(orm.ExperienceLevel, name="ExperienceLevel")
-JobVisibility = strawberry.enum(orm.JobVisibility, name="JobVisibility")
-JobStatus = strawberry.enum(orm.JobStatus, name="JobStatus")
-InvitationStatus = strawberry.enum(orm.InvitationStatus, name="InvitationStatus")
-JobOrderField = strawberry.enum(
-    JobOrderFieldValue,
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+BudgetType = orm.BudgetType
+strawberry.enum(BudgetType, name="BudgetType")
+ExperienceLevel = orm.ExperienceLevel
+strawberry.enum(ExperienceLevel, name="ExperienceLevel")
+JobVisibility = orm.JobVisibility
+strawberry.enum(JobVisibility, name="JobVisibility")
+JobStatus = orm.JobStatus
+strawberry.enum(JobStatus, name="JobStatus")
+InvitationStatus = orm.InvitationStatus
+strawberry.enum(InvitationStatus, name="InvitationStatus")
+JobOrderField = JobOrderFieldValue
+strawberry.enum(
+    JobOrderField,
     name="JobOrderField",
     description=(
         "BUDGET orders by the fixed budget, or for hourly jobs by a 40-hour week at the top rate. "
@@ -93,12 +103,12 @@ class Job(Node):
             updated_at=row.updated_at,
             pk=row.id,
             client_id=row.client_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @strawberry.field
     async def client(self, info: Info) -> ClientProfile:
         return ClientProfile.from_row(
-            await info.context.loaders.client_profile.load(self.client_id)
+            await referenced(info.context.loaders.client_profile, self.client_id)
         )
 
     @strawberry.field
@@ -106,10 +116,8 @@ class Job(Node):
         links = await info.context.loaders.skills_by_job.load(self.pk)
         return [Skill.from_row(link.skill) for link in links]
 
-    @strawberry.field(
-        description=(
-            "The job's proposals: its client sees them all; a freelancer sees only their own."
-        )
+    @described_field(
+        "The job's proposals: its client sees them all; a freelancer sees only their own."
     )
     async def proposals(
         self,
@@ -134,7 +142,7 @@ class Job(Node):
             queryset, page_request(first, after, last, before), Proposal.from_row
         )
 
-    @strawberry.field(description="The viewer's own proposal on this job, if any.")
+    @described_field("The viewer's own proposal on this job, if any.")
     async def my_proposal(
         self, info: Info
     ) -> Annotated[Proposal, strawberry.lazy("schema.proposals")] | None:
@@ -167,16 +175,16 @@ class Invitation(Node):
             created_at=row.created_at,
             job_id=row.job_id,
             freelancer_id=row.freelancer_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
-        return Job.from_row(await info.context.loaders.job.load(self.job_id))
+        return Job.from_row(await referenced(info.context.loaders.job, self.job_id))
 
     @strawberry.field
     async def freelancer(self, info: Info) -> FreelancerProfile:
         return FreelancerProfile.from_row(
-            await info.context.loaders.freelancer_profile.load(self.freelancer_id)
+            await referenced(info.context.loaders.freelancer_profile, self.freelancer_id)
         )
 
 

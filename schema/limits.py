@@ -112,7 +112,9 @@ def _fragment_expansion_error(document: Any) -> GraphQLError | None:
                         GraphQLError(f"Cannot spread fragment '{name}' within itself.", selection)
                     )
                 size, depth = found
-            elif selection.selection_set is not None:  # a field or an inline fragment
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and (
+                selection.selection_set is not None
+            ):
                 size, depth = measure(selection.selection_set, level + 1)
             else:
                 size, depth = 0, 0
@@ -334,5 +336,5 @@ class MaskUnexpectedErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
+        if result is not None and result.errors:
             result.errors = [masked(e) if is_unexpected(e) else e for e in result.errors]

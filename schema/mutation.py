@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.permission import BasePermission
 
 from auth.permissions import IsAuthenticated
 from resolvers.contracts import mutations as contracts
@@ -26,7 +27,8 @@ from schema.proposals import ConnectsPayload, ProposalPayload
 from schema.reviews import ReviewPayload
 from schema.users import AuthPayload, LogOutPayload
 
-signed_in = [IsAuthenticated]
+# Typed as strawberry's parameter is: a list[type[IsAuthenticated]] would not do (list is invariant).
+signed_in: list[type[BasePermission]] = [IsAuthenticated]
 
 
 @strawberry.type

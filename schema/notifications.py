@@ -9,9 +9,12 @@ import strawberry
 from models.notifications import orm
 from models.pagination import cursor_of
 from resolvers.context import Info
-from schema.core import Node, UserError, encode_global_id
+from schema.core import Node, UserError, described_field, encode_global_id
 
-NotificationKind = strawberry.enum(orm.NotificationKind, name="NotificationKind")
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+NotificationKind = orm.NotificationKind
+strawberry.enum(NotificationKind, name="NotificationKind")
 
 
 @strawberry.type
@@ -57,11 +60,9 @@ class Notification(Node):
             else None,
         )
 
-    @strawberry.field(
-        description=(
-            "The object it is about: a Job, Proposal, Interview, Contract, Milestone, Review or "
-            "Dispute; null if the viewer may no longer see it."
-        )
+    @described_field(
+        "The object it is about: a Job, Proposal, Interview, Contract, Milestone, Review or "
+        "Dispute; null if the viewer may no longer see it."
     )
     async def subject(self, info: Info) -> Node | None:
         from resolvers.nodes import resolve_node

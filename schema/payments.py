@@ -16,11 +16,15 @@ from schema.core import (
     Node,
     UserError,
     build_connection,
+    described_field,
     encode_global_id,
     page_request,
 )
 
-TransactionKind = strawberry.enum(orm.TransactionKind, name="TransactionKind")
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+TransactionKind = orm.TransactionKind
+strawberry.enum(TransactionKind, name="TransactionKind")
 
 
 @strawberry.type(description="One line of the viewer's ledger. Signed: money in is positive.")
@@ -44,9 +48,9 @@ class Transaction(Node):
             balance_after=from_cents(row.balance_after_cents),
             memo=entry.memo,
             created_at=row.created_at,
-            contract_id=entry.contract_id,  # type: ignore[attr-defined]
+            contract_id=entry.contract_id,
             milestone_id=entry.milestone_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @strawberry.field
     async def contract(self, info: Info) -> Contract | None:
@@ -66,7 +70,7 @@ class Wallet:
     currency: str
     account_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="Newest first.")
+    @described_field("Newest first.")
     async def transactions(
         self,
         info: Info,

@@ -13,10 +13,12 @@ from models.profiles.orm import Availability as AvailabilityValue
 from models.reviews.orm import Review as ReviewRow
 from models.reviews.orm import ReviewerRole
 from resolvers.context import Info
+from resolvers.loaders import referenced
 from schema.core import (
     Connection,
     Node,
     UserError,
+    described_field,
     encode_global_id,
     nested_connection,
     page_request,
@@ -24,7 +26,10 @@ from schema.core import (
 from schema.reviews import RatingSummary, Review
 from schema.users import User
 
-Availability = strawberry.enum(AvailabilityValue, name="Availability")
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+Availability = AvailabilityValue
+strawberry.enum(Availability, name="Availability")
 
 
 @strawberry.type
@@ -83,13 +88,13 @@ class FreelancerProfile(Node):
             availability=AvailabilityValue(row.availability),
             created_at=row.created_at,
             pk=row.id,
-            user_id=row.user_id,  # type: ignore[attr-defined]
+            user_id=row.user_id,
             row=row,
         )
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.user_id))
+        return User.from_row(await referenced(info.context.loaders.user, self.user_id))
 
     @strawberry.field
     async def skills(self, info: Info) -> list[Skill]:
@@ -105,13 +110,11 @@ class FreelancerProfile(Node):
     def rating(self) -> RatingSummary:
         return RatingSummary.from_sums(self.row)
 
-    @strawberry.field(
-        description=(
-            "Share (0-100) of ended contracts that went well; null until 3 have ended. An ended "
-            "contract is one completed, or cancelled after money was funded; it went well when it "
-            "was completed with nothing refunded, no dispute, and (once revealed) the client's "
-            "overall score was 4 or 5."
-        )
+    @described_field(
+        "Share (0-100) of ended contracts that went well; null until 3 have ended. An ended "
+        "contract is one completed, or cancelled after money was funded; it went well when it "
+        "was completed with nothing refunded, no dispute, and (once revealed) the client's "
+        "overall score was 4 or 5."
     )
     async def job_success_score(self, info: Info) -> int | None:
         return await info.context.loaders.job_success_score.load(self.pk)
@@ -120,13 +123,11 @@ class FreelancerProfile(Node):
     async def completed_contracts(self, info: Info) -> int:
         return (await info.context.loaders.freelancer_counters.load(self.pk))[0]
 
-    @strawberry.field(
-        description="Paid to the freelancer over all contracts, before the service fee."
-    )
+    @described_field("Paid to the freelancer over all contracts, before the service fee.")
     async def total_earned(self, info: Info) -> Decimal:
         return from_cents((await info.context.loaders.freelancer_counters.load(self.pk))[1])
 
-    @strawberry.field(description="Revealed reviews from clients, newest first.")
+    @described_field("Revealed reviews from clients, newest first.")
     async def reviews(
         self,
         info: Info,
@@ -164,25 +165,25 @@ class ClientProfile(Node):
             pk=row.id,
             user_id=row.user_id,
             row=row,
-        )  # type: ignore[attr-defined]
+        )
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.user_id))
+        return User.from_row(await referenced(info.context.loaders.user, self.user_id))
 
-    @strawberry.field(description="The client has funded escrow or paid hours at least once.")
+    @described_field("The client has funded escrow or paid hours at least once.")
     async def payment_verified(self, info: Info) -> bool:
         return (await info.context.loaders.client_counters.load(self.pk))[3]
 
-    @strawberry.field(description="Jobs published (drafts not counted).")
+    @described_field("Jobs published (drafts not counted).")
     async def jobs_posted(self, info: Info) -> int:
         return (await info.context.loaders.client_counters.load(self.pk))[0]
 
-    @strawberry.field(description="Offers accepted: contracts that started.")
+    @described_field("Offers accepted: contracts that started.")
     async def hires(self, info: Info) -> int:
         return (await info.context.loaders.client_counters.load(self.pk))[1]
 
-    @strawberry.field(description="Paid to freelancers over all contracts, before fees.")
+    @described_field("Paid to freelancers over all contracts, before fees.")
     async def total_spent(self, info: Info) -> Decimal:
         return from_cents((await info.context.loaders.client_counters.load(self.pk))[2])
 
@@ -190,7 +191,7 @@ class ClientProfile(Node):
     def rating(self) -> RatingSummary:
         return RatingSummary.from_sums(self.row)
 
-    @strawberry.field(description="Revealed reviews from freelancers, newest first.")
+    @described_field("Revealed reviews from freelancers, newest first.")
     async def reviews(
         self,
         info: Info,

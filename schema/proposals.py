@@ -13,7 +13,8 @@ from models.money import from_cents
 from models.proposals import orm, rules
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
-from schema.core import Node, UserError, encode_global_id
+from resolvers.loaders import referenced
+from schema.core import Node, UserError, described_field, encode_global_id
 from schema.jobs import Job
 from schema.profiles import FreelancerProfile
 
@@ -21,7 +22,10 @@ if TYPE_CHECKING:
     from schema.interviews import Interview
     from schema.payments import Wallet
 
-ProposalStatus = strawberry.enum(orm.ProposalStatus, name="ProposalStatus")
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+ProposalStatus = orm.ProposalStatus
+strawberry.enum(ProposalStatus, name="ProposalStatus")
 
 
 @strawberry.enum
@@ -59,18 +63,18 @@ class Proposal(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,
-            job_id=row.job_id,  # type: ignore[attr-defined]
+            job_id=row.job_id,
             freelancer_id=row.freelancer_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
-        return Job.from_row(await info.context.loaders.job.load(self.job_id))
+        return Job.from_row(await referenced(info.context.loaders.job, self.job_id))
 
     @strawberry.field
     async def freelancer(self, info: Info) -> FreelancerProfile:
         return FreelancerProfile.from_row(
-            await info.context.loaders.freelancer_profile.load(self.freelancer_id)
+            await referenced(info.context.loaders.freelancer_profile, self.freelancer_id)
         )
 
     @strawberry.field
@@ -82,10 +86,10 @@ class Proposal(Node):
         row = await info.context.loaders.interview_by_proposal.load(self.row.id)
         return Interview.from_row(row) if row else None
 
-    @strawberry.field(description="What the viewer may do with this proposal now.")
+    @described_field("What the viewer may do with this proposal now.")
     async def allowed_actions(self, info: Info) -> list[ProposalAction]:
-        job = await info.context.loaders.job.load(self.job_id)
-        role = proposal_role(await viewer_actor(info), self.row, job.client_id)  # type: ignore[attr-defined]
+        job = await referenced(info.context.loaders.job, self.job_id)
+        role = proposal_role(await viewer_actor(info), self.row, job.client_id)
         return [
             ProposalAction(action.value)
             for action in rules.allowed_actions(orm.ProposalStatus(self.status), role)

@@ -6,15 +6,20 @@ from uuid import UUID
 
 import strawberry
 
+from models.profiles.orm import ClientProfile, FreelancerProfile
 from models.reviews import orm
 from resolvers.context import Info
+from resolvers.loaders import referenced
 from schema.core import Node, PublicError, UserError, encode_global_id
 from schema.users import User
 
 if TYPE_CHECKING:
     from schema.contracts import Contract
 
-ReviewerRole = strawberry.enum(orm.ReviewerRole, name="ReviewerRole")
+# Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
+# and bound by plain assignment, which mypy reads as a type alias.
+ReviewerRole = orm.ReviewerRole
+strawberry.enum(ReviewerRole, name="ReviewerRole")
 
 
 @strawberry.type(description="Averages over revealed reviews; 1.0-5.0, null while there are none.")
@@ -26,7 +31,7 @@ class RatingSummary:
     deadlines: float | None
 
     @classmethod
-    def from_sums(cls, row: object) -> RatingSummary:
+    def from_sums(cls, row: FreelancerProfile | ClientProfile) -> RatingSummary:
         count = row.rating_count
 
         def average(name: str) -> float | None:
@@ -68,10 +73,10 @@ class Review(Node):
             deadlines=row.deadlines,
             comment=row.comment,
             created_at=row.created_at,
-            contract_id=row.contract_id,  # type: ignore[attr-defined]
-            author_id=row.author_id,  # type: ignore[attr-defined]
+            contract_id=row.contract_id,
+            author_id=row.author_id,
             subject_id=row.subject_id,
-        )  # type: ignore[attr-defined]
+        )
 
     @strawberry.field
     async def contract(
@@ -91,11 +96,11 @@ class Review(Node):
 
     @strawberry.field
     async def author(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.author_id))
+        return User.from_row(await referenced(info.context.loaders.user, self.author_id))
 
     @strawberry.field
     async def subject(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.subject_id))
+        return User.from_row(await referenced(info.context.loaders.user, self.subject_id))
 
 
 @strawberry.input

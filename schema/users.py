@@ -9,7 +9,7 @@ import strawberry
 from auth.policies import can_see_email
 from models.users.orm import User as UserRow
 from resolvers.context import Info
-from schema.core import Node, UserError, encode_global_id
+from schema.core import Node, UserError, described_field, encode_global_id
 
 if TYPE_CHECKING:
     from schema.profiles import ClientProfile, FreelancerProfile
@@ -35,7 +35,7 @@ class User(Node):
             private_email=row.email,
         )
 
-    @strawberry.field(description="Visible to the user alone; null for anyone else.")
+    @described_field("Visible to the user alone; null for anyone else.")
     def email(self, info: Info) -> str | None:
         return self.private_email if can_see_email(info.context.user, self.pk) else None
 

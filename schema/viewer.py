@@ -13,7 +13,7 @@ from resolvers.jobs.queries import viewer_invitations, viewer_jobs
 from resolvers.notifications.resolvers import unread_notification_count, viewer_notifications
 from resolvers.viewer_wallet import wallet_of
 from schema.contracts import Contract
-from schema.core import Connection, build_connection, page_request
+from schema.core import Connection, build_connection, described_field, page_request
 from schema.interviews import Interview
 from schema.jobs import Invitation, Job
 from schema.notifications import Notification
@@ -51,7 +51,7 @@ class Viewer:
     def user(self) -> User:
         return User.from_row(self.row)
 
-    @strawberry.field(description="0 without a freelancer profile.")
+    @described_field("0 without a freelancer profile.")
     async def connects_balance(self, info: Info) -> int:
         actor = await signed_in_actor(info)
         return (

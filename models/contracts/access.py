@@ -13,9 +13,9 @@ from models.errors import NotFound
 def party_of(actor: Actor | None, contract: Contract) -> Party | None:
     if actor is None:
         return None
-    if actor.user_id == contract.client_user_id:  # type: ignore[attr-defined]
+    if actor.user_id == contract.client_user_id:
         return Party.CLIENT
-    if actor.user_id == contract.freelancer_user_id:  # type: ignore[attr-defined]
+    if actor.user_id == contract.freelancer_user_id:
         return Party.FREELANCER
     return None
 
@@ -40,7 +40,7 @@ async def locked_milestone(
     found = await Milestone.get_or_none(id=milestone_id).only("id", "contract_id")
     if found is None:
         raise NotFound("Milestone", field=["input", "milestoneId"])
-    contract = await Contract.filter(id=found.contract_id).select_for_update().first()  # type: ignore[attr-defined]
+    contract = await Contract.filter(id=found.contract_id).select_for_update().first()
     milestone = await Milestone.filter(id=milestone_id).select_for_update().first()
     assert contract is not None and milestone is not None
     party = party_of(actor, contract)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
@@ -134,7 +134,7 @@ async def send_offer(
             .select_related("job", "freelancer")
             .first()
         )
-        if proposal is None or proposal.job.client_id != actor.client_profile_id:  # type: ignore[attr-defined]
+        if proposal is None or proposal.job.client_id != actor.client_profile_id:
             raise NotFound("Proposal", field=["input", "proposalId"])
         if proposal.status not in OPEN_STATUSES:
             raise InvalidState(
@@ -158,12 +158,12 @@ async def send_offer(
         interview = await Interview.get_or_none(proposal_id=proposal.id)
         contract = await Contract.create(
             job_id=proposal.job_id,
-            proposal_id=proposal.id,  # type: ignore[attr-defined]
+            proposal_id=proposal.id,
             interview_id=interview.id if interview else None,
             client_id=actor.client_profile_id,
-            freelancer_id=proposal.freelancer_id,  # type: ignore[attr-defined]
+            freelancer_id=proposal.freelancer_id,
             client_user_id=actor.user_id,
-            freelancer_user_id=proposal.freelancer.user_id,  # type: ignore[attr-defined]
+            freelancer_user_id=proposal.freelancer.user_id,
             title=title,
             terms=terms,
             contract_type=contract_type,
@@ -182,7 +182,7 @@ async def send_offer(
         )
         events = await record_event(contract, ContractEventKind.OFFER_SENT, actor_id=actor.user_id)
         events += await _notify(
-            contract.freelancer_user_id,  # type: ignore[attr-defined]
+            contract.freelancer_user_id,
             NotificationKind.OFFER_RECEIVED,
             f"Offer: {title}",
             contract,
@@ -233,11 +233,7 @@ async def _transition(
         contract.updated_at = now
         await contract.save()
         events = await record_event(contract, kind, actor_id=actor.user_id)
-        other = (
-            contract.freelancer_user_id
-            if party == Party.CLIENT  # type: ignore[attr-defined]
-            else contract.client_user_id
-        )  # type: ignore[attr-defined]
+        other = contract.freelancer_user_id if party == Party.CLIENT else contract.client_user_id
         events += await _notify(
             other, NotificationKind.CONTRACT_UPDATED, f"{contract.title}: {notify_title}", contract
         )
@@ -248,8 +244,8 @@ async def _hire(contract: Contract) -> None:
     """Accepting an offer hires the proposal and fills the job. Not once the proposal was
     declined or withdrawn, or the job closed (which declines its open proposals and refunds
     their connects when nobody was hired)."""
-    if contract.proposal_id:  # type: ignore[attr-defined]
-        proposal = await Proposal.filter(id=contract.proposal_id).select_for_update().first()  # type: ignore[attr-defined]
+    if contract.proposal_id:
+        proposal = await Proposal.filter(id=contract.proposal_id).select_for_update().first()
         if proposal is not None and proposal.status not in OPEN_STATUSES:
             raise InvalidState("The proposal behind this offer is no longer open")
         if proposal is not None:
@@ -258,7 +254,7 @@ async def _hire(contract: Contract) -> None:
             )
             proposal.updated_at = utc_now()
             await proposal.save(update_fields=["status", "updated_at"])
-    job = await Job.filter(id=contract.job_id).select_for_update().first()  # type: ignore[attr-defined]
+    job = await Job.filter(id=contract.job_id).select_for_update().first()
     if job is not None and job.status == JobStatus.OPEN:
         job.status = job_rules.transition(JobStatus(job.status), job_rules.JobAction.FILL)
         job.updated_at = utc_now()
@@ -351,7 +347,7 @@ async def add_milestone(
             contract, ContractEventKind.MILESTONE_ADDED, actor_id=actor.user_id, milestone=milestone
         )
         events += await _notify(
-            contract.freelancer_user_id,  # type: ignore[attr-defined]
+            contract.freelancer_user_id,
             NotificationKind.MILESTONE_UPDATED,
             f"{contract.title}: milestone added",
             contract,
@@ -364,9 +360,13 @@ async def expire_offers(now: datetime | None = None) -> list[Published]:
     at once: each offer is re-checked under its row lock."""
     now = now or utc_now()
     events: list[Published] = []
-    due = await Contract.filter(
-        status=ContractStatus.OFFERED, offer_expires_at__lte=now
-    ).values_list("id", flat=True)
+    # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+    due = cast(
+        list[UUID],
+        await Contract.filter(status=ContractStatus.OFFERED, offer_expires_at__lte=now).values_list(
+            "id", flat=True
+        ),
+    )
     for contract_id in due:
         async with in_transaction():
             contract = await Contract.filter(id=contract_id).select_for_update().first()
@@ -382,9 +382,9 @@ async def expire_offers(now: datetime | None = None) -> list[Published]:
             await contract.save(update_fields=["status", "updated_at"])
             events += await record_event(contract, ContractEventKind.OFFER_EXPIRED, actor_id=None)
             for user_id in (
-                contract.client_user_id,  # type: ignore[attr-defined]
+                contract.client_user_id,
                 contract.freelancer_user_id,
-            ):  # type: ignore[attr-defined]
+            ):
                 events += await _notify(
                     user_id,
                     NotificationKind.CONTRACT_UPDATED,

@@ -47,7 +47,7 @@ IN_ESCROW = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.
 
 async def _notify_both(contract: Contract, dispute: Dispute, title: str) -> list[Published]:
     events = []
-    for user_id in (contract.client_user_id, contract.freelancer_user_id):  # type: ignore[attr-defined]
+    for user_id in (contract.client_user_id, contract.freelancer_user_id):
         _, event = await notify(
             user_id,
             NotificationKind.DISPUTE_UPDATED,
@@ -127,7 +127,7 @@ async def resolve_dispute(
             await Contract.filter(id=found.contract_id).select_for_update().first()
             if found
             else None
-        )  # type: ignore[attr-defined]
+        )
         if (
             found is None
             or contract is None
@@ -152,12 +152,12 @@ async def resolve_dispute(
             ContractType(contract.contract_type),
         )
         query = Milestone.filter(contract_id=contract.id, status__in=list(IN_ESCROW))
-        if dispute.milestone_id:  # type: ignore[attr-defined]
-            query = query.filter(id=dispute.milestone_id)  # type: ignore[attr-defined]
+        if dispute.milestone_id:
+            query = query.filter(id=dispute.milestone_id)
         milestones = list(await query.order_by("position").select_for_update())
         escrow = await accounts.escrow(contract.id)
-        client_wallet = await accounts.wallet(contract.client_user_id)  # type: ignore[attr-defined]
-        freelancer_wallet = await accounts.wallet(contract.freelancer_user_id)  # type: ignore[attr-defined]
+        client_wallet = await accounts.wallet(contract.client_user_id)
+        freelancer_wallet = await accounts.wallet(contract.freelancer_user_id)
         # The refunds below reach the client's wallet after a fee has locked the platform
         # account: take all three accounts now, in lock order, so nothing waits in reverse.
         await journal.lock([escrow, client_wallet, freelancer_wallet])
@@ -214,7 +214,7 @@ async def resolve_dispute(
         dispute.status = DisputeStatus.RESOLVED
         dispute.released_cents, dispute.refunded_cents = release_cents, refund_cents
         dispute.resolution_note = note
-        dispute.resolved_by_id = actor.user_id  # type: ignore[attr-defined]
+        dispute.resolved_by_id = actor.user_id
         dispute.resolved_at = utc_now()
         await dispute.save()
         events += await record_event(

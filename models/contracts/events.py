@@ -19,10 +19,10 @@ def event_envelope(event: ContractEvent) -> dict[str, Any]:
         "type": "contract_event",
         "cursor": event.seq,
         "id": str(event.public_id),
-        "contract_id": str(event.contract_id),  # type: ignore[attr-defined]
+        "contract_id": str(event.contract_id),
         "kind": str(event.kind.value if hasattr(event.kind, "value") else event.kind),
-        "milestone_id": str(event.milestone_id) if event.milestone_id else None,  # type: ignore[attr-defined]
-        "actor_id": str(event.actor_id) if event.actor_id else None,  # type: ignore[attr-defined]
+        "milestone_id": str(event.milestone_id) if event.milestone_id else None,
+        "actor_id": str(event.actor_id) if event.actor_id else None,
         "status": str(event.status.value if hasattr(event.status, "value") else event.status),
         "created_at": event.created_at.isoformat(),
     }
@@ -35,7 +35,7 @@ def milestone_envelope(milestone: Milestone) -> dict[str, Any]:
     return {
         "type": "milestone",
         "id": str(milestone.id),
-        "contract_id": str(milestone.contract_id),  # type: ignore[attr-defined]
+        "contract_id": str(milestone.contract_id),
         "position": milestone.position,
         "title": milestone.title,
         "description": milestone.description,
@@ -56,9 +56,9 @@ def _fan_out(contract: Contract, payload: dict[str, Any]) -> list[Published]:
     of a viewer's contracts, including ones made after the subscription started)."""
     return [
         Published(contract_channel(contract.id), payload),
-        Published(user_channel(contract.client_user_id), payload),  # type: ignore[attr-defined]
+        Published(user_channel(contract.client_user_id), payload),
         Published(user_channel(contract.freelancer_user_id), payload),
-    ]  # type: ignore[attr-defined]
+    ]
 
 
 async def record_event(

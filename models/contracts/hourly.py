@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
@@ -89,8 +90,12 @@ async def log_time(
         )
         if await JournalEntry.filter(unique_key=timesheet_key(contract.id, monday)).exists():
             raise InvalidState("That week's timesheet is already paid")
-        week = await TimeEntry.filter(contract_id=contract.id, week_start=monday).values_list(
-            "centihours", flat=True
+        # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+        week = cast(
+            list[int],
+            await TimeEntry.filter(contract_id=contract.id, week_start=monday).values_list(
+                "centihours", flat=True
+            ),
         )
         limit = (contract.weekly_limit_hours or 0) * 100
         if sum(week) + logged > limit:
@@ -127,8 +132,8 @@ async def _approve_week(
     total = sum(entry.amount_cents for entry in entries)
     if not total:
         raise InvalidState("There are no unpaid hours in that week")
-    client_wallet = await accounts.wallet(contract.client_user_id)  # type: ignore[attr-defined]
-    freelancer_wallet = await accounts.wallet(contract.freelancer_user_id)  # type: ignore[attr-defined]
+    client_wallet = await accounts.wallet(contract.client_user_id)
+    freelancer_wallet = await accounts.wallet(contract.freelancer_user_id)
     platform = await platform_account()
     settings = get_settings()
     try:
@@ -168,7 +173,7 @@ async def _approve_week(
     await contract.save(update_fields=["funded_cents", "paid_cents", "updated_at"])
     events = await record_event(contract, ContractEventKind.TIMESHEET_PAID, actor_id=actor.user_id)
     _, notification = await notify(
-        contract.freelancer_user_id,  # type: ignore[attr-defined]
+        contract.freelancer_user_id,
         NotificationKind.CONTRACT_UPDATED,
         f"{contract.title}: hours of {monday.isoformat()} paid",
         subject_type="Contract",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import cast
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
@@ -58,11 +59,15 @@ def fee_return_key(milestone_id: UUID) -> str:
 async def _client_fee_charged(milestone: Milestone, client_wallet: Account) -> int:
     """What the client paid in marketplace fee on this milestone, read from the ledger rather
     than recomputed, so a change of `CLIENT_FEE_RATE` after funding returns what was taken."""
-    postings = await Posting.filter(
-        account_id=client_wallet.id,
-        entry__milestone_id=milestone.id,
-        entry__kind=TransactionKind.SERVICE_FEE,
-    ).values_list("amount_cents", flat=True)
+    # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+    postings = cast(
+        list[int],
+        await Posting.filter(
+            account_id=client_wallet.id,
+            entry__milestone_id=milestone.id,
+            entry__kind=TransactionKind.SERVICE_FEE,
+        ).values_list("amount_cents", flat=True),
+    )
     return -sum(int(cents) for cents in postings)
 
 
@@ -128,7 +133,7 @@ async def _fund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Publi
     """The milestone's amount into escrow, and the client's marketplace fee to the platform,
     both from the client's wallet."""
     contract, milestone, _ = await _move(actor, milestone_id, MilestoneAction.FUND)
-    client_wallet = await accounts.wallet(contract.client_user_id)  # type: ignore[attr-defined]
+    client_wallet = await accounts.wallet(contract.client_user_id)
     escrow = await accounts.escrow(contract.id)
     fee = fee_cents(milestone.amount_cents, get_settings().client_fee_rate)
     await journal.record(
@@ -157,7 +162,7 @@ async def _fund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Publi
         milestone,
         ContractEventKind.MILESTONE_FUNDED,
         actor.user_id,
-        contract.freelancer_user_id,  # type: ignore[attr-defined]
+        contract.freelancer_user_id,
         f"{milestone.title} is funded",
     )
     return milestone, events
@@ -194,7 +199,7 @@ async def submit(
             milestone,
             ContractEventKind.MILESTONE_SUBMITTED,
             actor.user_id,
-            contract.client_user_id,  # type: ignore[attr-defined]
+            contract.client_user_id,
             f"{milestone.title} was submitted for review",
         )
     return milestone, events
@@ -213,7 +218,7 @@ async def request_changes(
             milestone,
             ContractEventKind.MILESTONE_CHANGES_REQUESTED,
             actor.user_id,
-            contract.freelancer_user_id,  # type: ignore[attr-defined]
+            contract.freelancer_user_id,
             f"changes requested on {milestone.title}: {message[:80]}",
         )
     return milestone, events
@@ -248,7 +253,7 @@ async def release(
 ) -> list[Published]:
     """Escrow to the freelancer, less the service fee to the platform. Inside a transaction,
     with the milestone already moved to PAID."""
-    freelancer_wallet = await accounts.wallet(contract.freelancer_user_id)  # type: ignore[attr-defined]
+    freelancer_wallet = await accounts.wallet(contract.freelancer_user_id)
     await _settle_escrow(
         TransactionKind.ESCROW_RELEASE,
         contract,
@@ -276,7 +281,7 @@ async def release(
         milestone,
         ContractEventKind.MILESTONE_PAID,
         actor_id,
-        contract.freelancer_user_id,  # type: ignore[attr-defined]
+        contract.freelancer_user_id,
         f"{milestone.title} is paid",
     )
 
@@ -290,7 +295,7 @@ async def _refund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Pub
     """By the freelancer: the escrow goes back to the client's wallet, and with it the
     marketplace fee the client paid on funding."""
     contract, milestone, _ = await _move(actor, milestone_id, MilestoneAction.REFUND)
-    client_wallet = await accounts.wallet(contract.client_user_id)  # type: ignore[attr-defined]
+    client_wallet = await accounts.wallet(contract.client_user_id)
     await _settle_escrow(
         TransactionKind.ESCROW_REFUND,
         contract,
@@ -309,7 +314,7 @@ async def _refund(actor: Actor, milestone_id: UUID) -> tuple[Milestone, list[Pub
         milestone,
         ContractEventKind.MILESTONE_REFUNDED,
         actor.user_id,
-        contract.client_user_id,  # type: ignore[attr-defined]
+        contract.client_user_id,
         f"{milestone.title} was refunded",
     )
     return milestone, events
@@ -320,9 +325,12 @@ async def auto_release_due(now: datetime | None = None) -> list[Published]:
     14 days is released. Safe in every process at once (row locks, then the status check)."""
     now = now or utc_now()
     events: list[Published] = []
-    due = await Milestone.filter(
-        status=MilestoneStatus.SUBMITTED, auto_release_at__lte=now
-    ).values_list("id", flat=True)
+    due = cast(
+        list[UUID],
+        await Milestone.filter(
+            status=MilestoneStatus.SUBMITTED, auto_release_at__lte=now
+        ).values_list("id", flat=True),
+    )
     for milestone_id in due:
         async with in_transaction():
             contract, milestone, _ = await locked_milestone(None, milestone_id)

@@ -111,14 +111,14 @@ class Contract(Entity):
     terms = fields.TextField()
     contract_type = fields.CharEnumField(ContractType, max_length=8)
     currency = fields.CharField(max_length=3, default="USD")
-    hourly_rate_cents = fields.BigIntField(null=True)
+    hourly_rate_cents: fields.Field[int | None] = fields.BigIntField(null=True)
     weekly_limit_hours = fields.IntField(null=True)
     deadline = fields.DateField(null=True)
     status = fields.CharEnumField(ContractStatus, max_length=16, db_index=True)
     # Money totals kept with each movement, in the movement's transaction.
-    funded_cents = fields.BigIntField(default=0)
-    paid_cents = fields.BigIntField(default=0)
-    refunded_cents = fields.BigIntField(default=0)
+    funded_cents: fields.Field[int] = fields.BigIntField(default=0)
+    paid_cents: fields.Field[int] = fields.BigIntField(default=0)
+    refunded_cents: fields.Field[int] = fields.BigIntField(default=0)
     offer_expires_at = fields.DatetimeField(null=True)
     started_at = fields.DatetimeField(null=True)
     ended_at = fields.DatetimeField(null=True)
@@ -138,11 +138,11 @@ class Milestone(Entity):
     position = fields.IntField()
     title = fields.CharField(max_length=150)
     description = fields.TextField(default="")
-    amount_cents = fields.BigIntField()
+    amount_cents: fields.Field[int] = fields.BigIntField()
     due_date = fields.DateField(null=True)
     status = fields.CharEnumField(MilestoneStatus, max_length=20, default=MilestoneStatus.PENDING)
-    released_cents = fields.BigIntField(default=0)
-    refunded_cents = fields.BigIntField(default=0)
+    released_cents: fields.Field[int] = fields.BigIntField(default=0)
+    refunded_cents: fields.Field[int] = fields.BigIntField(default=0)
     funded_at = fields.DatetimeField(null=True)
     submitted_at = fields.DatetimeField(null=True)
     paid_at = fields.DatetimeField(null=True)
@@ -155,13 +155,13 @@ class Milestone(Entity):
 
 
 class MilestoneSubmission(Model):
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     milestone: fields.ForeignKeyRelation[Milestone] = fields.ForeignKeyField(
         "models.Milestone", related_name="submissions", on_delete=fields.CASCADE
     )
     milestone_id: UUID
     message = fields.TextField()
-    attachment_urls = fields.JSONField(default=list)
+    attachment_urls: fields.JSONField[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(default=utc_now)
 
     class Meta:
@@ -171,7 +171,7 @@ class MilestoneSubmission(Model):
 class ContractEvent(Model):
     """A stream table: `seq` orders a contract's history and makes `contractUpdated` cursors."""
 
-    seq = fields.BigIntField(primary_key=True)
+    seq: fields.Field[int] = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
     contract: fields.ForeignKeyRelation[Contract] = fields.ForeignKeyField(
         "models.Contract", related_name="events", on_delete=fields.CASCADE
@@ -204,7 +204,7 @@ class TimeEntry(Entity):
     # Hours in hundredths (1.25 h is 125), so hours stay exact integers like money.
     centihours = fields.IntField()
     memo = fields.TextField()
-    amount_cents = fields.BigIntField()
+    amount_cents: fields.Field[int] = fields.BigIntField()
     status = fields.CharEnumField(TimeEntryStatus, max_length=8, default=TimeEntryStatus.LOGGED)
 
     class Meta:
@@ -226,9 +226,9 @@ class Dispute(Entity):
     opened_by_id: UUID
     reason = fields.TextField()
     status = fields.CharEnumField(DisputeStatus, max_length=8, default=DisputeStatus.OPEN)
-    frozen_cents = fields.BigIntField()
-    released_cents = fields.BigIntField(null=True)
-    refunded_cents = fields.BigIntField(null=True)
+    frozen_cents: fields.Field[int] = fields.BigIntField()
+    released_cents: fields.Field[int | None] = fields.BigIntField(null=True)
+    refunded_cents: fields.Field[int | None] = fields.BigIntField(null=True)
     resolution_note = fields.TextField(null=True)
     resolved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="disputes_resolved", null=True, on_delete=fields.SET_NULL

@@ -163,7 +163,7 @@ def allowed_contract_actions(
 ) -> list[ContractAction]:
     if party is None:
         return []
-    allowed = []
+    allowed: list[ContractAction] = []
     for action in PUBLIC_CONTRACT_ACTIONS:
         entry = CONTRACT_TRANSITIONS.get((ContractStatus(status), action))
         only = ONLY_FOR.get(action)

@@ -36,12 +36,12 @@ def interview_channel(interview_id: UUID) -> str:
 def message_event(message: Message) -> Published:
     return Published(
         channel=interview_channel(message.interview_id),
-        payload={  # type: ignore[attr-defined]
+        payload={
             "type": "message",
             "cursor": message.seq,
             "id": str(message.public_id),
-            "interview_id": str(message.interview_id),  # type: ignore[attr-defined]
-            "sender_id": str(message.sender_id),  # type: ignore[attr-defined]
+            "interview_id": str(message.interview_id),
+            "sender_id": str(message.sender_id),
             "body": message.body,
             "created_at": message.created_at.isoformat(),
         },
@@ -71,8 +71,8 @@ async def start_interview(
                 .select_related("job__client", "freelancer")
                 .first()
             )
-            if proposal is None or proposal.job.client_id != actor.client_profile_id:  # type: ignore[attr-defined]
-                if proposal is not None and proposal.freelancer_id == actor.freelancer_profile_id:  # type: ignore[attr-defined]
+            if proposal is None or proposal.job.client_id != actor.client_profile_id:
+                if proposal is not None and proposal.freelancer_id == actor.freelancer_profile_id:
                     raise DomainError(
                         "Only the job's client starts an interview", code=ErrorCode.FORBIDDEN
                     )
@@ -88,15 +88,15 @@ async def start_interview(
             await proposal.save(update_fields=["status", "updated_at"])
             interview = await Interview.create(
                 job_id=proposal.job_id,
-                proposal_id=proposal.id,  # type: ignore[attr-defined]
+                proposal_id=proposal.id,
                 client_id=actor.user_id,
                 freelancer_id=proposal.freelancer.user_id,
-            )  # type: ignore[attr-defined]
+            )
             if body is not None:
                 message = await _append(interview, actor.user_id, body)
                 events.append(message_event(message))
             _, event = await notify(
-                interview.freelancer_id,  # type: ignore[attr-defined]
+                interview.freelancer_id,
                 NotificationKind.INTERVIEW_STARTED,
                 f"{proposal.job.title}: the client wants to talk",
                 subject_type="Interview",
@@ -112,11 +112,7 @@ async def start_interview(
 
 async def _append(interview: Interview, sender_id: UUID, body: str) -> Message:
     message = await Message.create(interview_id=interview.id, sender_id=sender_id, body=body)
-    read_column = (
-        "client_read_seq"
-        if sender_id == interview.client_id  # type: ignore[attr-defined]
-        else "freelancer_read_seq"
-    )
+    read_column = "client_read_seq" if sender_id == interview.client_id else "freelancer_read_seq"
     # The sender has read everything up to their own message.
     await Interview.filter(id=interview.id).update(
         **{"last_message_seq": message.seq, read_column: message.seq}
@@ -127,9 +123,9 @@ async def _append(interview: Interview, sender_id: UUID, body: str) -> Message:
 
 def _participant(actor: Actor, interview: Interview | None) -> Interview:
     if interview is None or actor.user_id not in (
-        interview.client_id,  # type: ignore[attr-defined]
+        interview.client_id,
         interview.freelancer_id,
-    ):  # type: ignore[attr-defined]
+    ):
         raise NotFound("Interview", field=["input", "interviewId"])
     return interview
 
@@ -149,10 +145,8 @@ async def send_message(
         message = await _append(interview, actor.user_id, body)
         events = [message_event(message)]
         recipient = (
-            interview.freelancer_id
-            if actor.user_id == interview.client_id  # type: ignore[attr-defined]
-            else interview.client_id
-        )  # type: ignore[attr-defined]
+            interview.freelancer_id if actor.user_id == interview.client_id else interview.client_id
+        )
         # Coalesced: one unread MESSAGE_RECEIVED per conversation, not one per message.
         if not await Notification.filter(
             user_id=recipient,
@@ -177,9 +171,7 @@ async def mark_read(actor: Actor, interview_id: UUID) -> Interview:
             actor, await Interview.filter(id=interview_id).select_for_update().first()
         )
         column = (
-            "client_read_seq"
-            if actor.user_id == interview.client_id  # type: ignore[attr-defined]
-            else "freelancer_read_seq"
+            "client_read_seq" if actor.user_id == interview.client_id else "freelancer_read_seq"
         )
         position = interview.last_message_seq or 0
         await Interview.filter(id=interview.id).update(**{column: position})

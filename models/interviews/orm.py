@@ -41,9 +41,9 @@ class Interview(Entity):
     )
     freelancer_id: UUID
     status = fields.CharEnumField(InterviewStatus, max_length=8, default=InterviewStatus.OPEN)
-    last_message_seq = fields.BigIntField(null=True)
-    client_read_seq = fields.BigIntField(default=0)
-    freelancer_read_seq = fields.BigIntField(default=0)
+    last_message_seq: fields.Field[int | None] = fields.BigIntField(null=True)
+    client_read_seq: fields.Field[int] = fields.BigIntField(default=0)
+    freelancer_read_seq: fields.Field[int] = fields.BigIntField(default=0)
 
     class Meta:
         table = "interviews"
@@ -54,7 +54,7 @@ class Message(Model):
     """A stream table: `seq` orders messages and makes the cursors of `messageAdded(after:)`,
     while `public_id` is the message's identity in the API."""
 
-    seq = fields.BigIntField(primary_key=True)
+    seq: fields.Field[int] = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
     interview: fields.ForeignKeyRelation[Interview] = fields.ForeignKeyField(
         "models.Interview", related_name="messages", on_delete=fields.CASCADE

@@ -101,9 +101,9 @@ async def _own_job(actor: Actor, job_id: UUID, *, lock: bool = False) -> Job:
     """The actor's job; anyone else's is NOT_FOUND (or FORBIDDEN when they can see it)."""
     query = Job.filter(id=job_id)
     job = await (query.select_for_update() if lock else query).first()
-    if job is None or (job.status == JobStatus.DRAFT and job.client_id != actor.client_profile_id):  # type: ignore[attr-defined]
+    if job is None or (job.status == JobStatus.DRAFT and job.client_id != actor.client_profile_id):
         raise NotFound("Job", field=["input", "jobId"])
-    if job.client_id != actor.client_profile_id:  # type: ignore[attr-defined]
+    if job.client_id != actor.client_profile_id:
         # Invitees see an invite-only job, so for them it is forbidden, not missing.
         if job.visibility == JobVisibility.INVITE_ONLY and not (
             actor.freelancer_profile_id is not None
@@ -203,7 +203,7 @@ async def close_job(actor: Actor, job_id: UUID) -> Job:
             await proposal.save(update_fields=["status", "updated_at"])
             if not hired:
                 await connects.credit(
-                    proposal.freelancer_id,  # type: ignore[attr-defined]
+                    proposal.freelancer_id,
                     proposal.connects_spent,
                     ConnectsReason.REFUND,
                     proposal_id=proposal.id,
@@ -222,7 +222,7 @@ async def invite_freelancer(
         freelancer = await FreelancerProfile.get_or_none(id=freelancer_id)
         if freelancer is None:
             raise NotFound("Freelancer profile", field=["input", "freelancerId"])
-        if freelancer.user_id == actor.user_id:  # type: ignore[attr-defined]
+        if freelancer.user_id == actor.user_id:
             raise ValidationFailed("You cannot invite yourself", field=["input", "freelancerId"])
         if await Invitation.filter(job_id=job.id, freelancer_id=freelancer.id).exists():
             raise AlreadyExists(
@@ -238,7 +238,7 @@ async def invite_freelancer(
                 "This freelancer is already invited", field=["input", "freelancerId"]
             ) from error
         _, event = await notify(
-            freelancer.user_id,  # type: ignore[attr-defined]
+            freelancer.user_id,
             NotificationKind.INVITATION_RECEIVED,
             f"You are invited to apply: {job.title}",
             subject_type="Job",
@@ -250,13 +250,13 @@ async def invite_freelancer(
 async def respond_to_invitation(actor: Actor, invitation_id: UUID, accept: bool) -> Invitation:
     async with in_transaction():
         invitation = await Invitation.filter(id=invitation_id).select_for_update().first()
-        if invitation is None or invitation.freelancer_id != actor.freelancer_profile_id:  # type: ignore[attr-defined]
+        if invitation is None or invitation.freelancer_id != actor.freelancer_profile_id:
             # The job's client sees the invitation they sent: forbidden, not missing.
             sent_by_actor = (
                 invitation is not None
                 and actor.client_profile_id is not None
                 and await Job.filter(
-                    id=invitation.job_id,  # type: ignore[attr-defined]
+                    id=invitation.job_id,
                     client_id=actor.client_profile_id,
                 ).exists()
             )
@@ -270,7 +270,7 @@ async def respond_to_invitation(actor: Actor, invitation_id: UUID, accept: bool)
         if (
             accept
             and not await Job.filter(
-                id=invitation.job_id,  # type: ignore[attr-defined]
+                id=invitation.job_id,
                 status=JobStatus.OPEN,
             ).exists()
         ):

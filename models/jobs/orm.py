@@ -51,12 +51,12 @@ class Job(Entity):
     title = fields.CharField(max_length=150)
     description = fields.TextField()
     budget_type = fields.CharEnumField(BudgetType, max_length=8)
-    budget_cents = fields.BigIntField(null=True)
-    hourly_rate_min_cents = fields.BigIntField(null=True)
-    hourly_rate_max_cents = fields.BigIntField(null=True)
+    budget_cents: fields.Field[int | None] = fields.BigIntField(null=True)
+    hourly_rate_min_cents: fields.Field[int | None] = fields.BigIntField(null=True)
+    hourly_rate_max_cents: fields.Field[int | None] = fields.BigIntField(null=True)
     # What BUDGET ordering and min/maxBudget compare: the fixed budget, or a week (40 h) at the
     # top hourly rate. Never null, so it can be a keyset column.
-    budget_sort_cents = fields.BigIntField(db_index=True)
+    budget_sort_cents: fields.Field[int] = fields.BigIntField(db_index=True)
     deadline = fields.DateField(null=True)
     experience_level = fields.CharEnumField(ExperienceLevel, max_length=16)
     visibility = fields.CharEnumField(JobVisibility, max_length=16, default=JobVisibility.PUBLIC)
@@ -74,7 +74,7 @@ class Job(Entity):
 
 
 class JobSkill(Model):
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     job: fields.ForeignKeyRelation[Job] = fields.ForeignKeyField(
         "models.Job", related_name="skill_links", on_delete=fields.CASCADE
     )

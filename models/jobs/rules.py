@@ -110,8 +110,8 @@ def check_budget(
     high = (
         parse_amount(rate_max, field=["input", "hourlyRateMax"]) if rate_max is not None else None
     )
-    for cents, name in ((low, "hourlyRateMin"), (high, "hourlyRateMax")):
-        if cents is not None and cents > MAX_RATE_CENTS:
+    for rate, name in ((low, "hourlyRateMin"), (high, "hourlyRateMax")):
+        if rate is not None and rate > MAX_RATE_CENTS:
             raise ValidationFailed("Hourly rates are at most 999.99", field=["input", name])
     if low is not None and high is not None and low > high:
         raise ValidationFailed(

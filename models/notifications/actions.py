@@ -32,7 +32,7 @@ async def notify(
 def notification_event(row: Notification) -> Published:
     return Published(
         channel=user_channel(row.user_id),
-        payload={  # type: ignore[attr-defined]
+        payload={
             "type": "notification",
             "cursor": row.seq,
             "id": str(row.public_id),

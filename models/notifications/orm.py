@@ -29,7 +29,7 @@ class Notification(Model):
     """A stream table: `seq` (the bigint identity) orders the feed and makes its cursors, while
     `public_id` (a UUID) is its identity in the API."""
 
-    seq = fields.BigIntField(primary_key=True)
+    seq: fields.Field[int] = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="notifications", on_delete=fields.CASCADE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 from models.payments.journal import account
@@ -18,5 +19,9 @@ async def escrow(contract_id: UUID) -> Account:
 
 
 async def wallet_balance(user_id: UUID) -> int:
-    found = await Account.filter(key=wallet_key(user_id)).values_list("balance_cents", flat=True)
+    # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+    found = cast(
+        list[int],
+        await Account.filter(key=wallet_key(user_id)).values_list("balance_cents", flat=True),
+    )
     return found[0] if found else 0

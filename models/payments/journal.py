@@ -65,7 +65,7 @@ async def _apply(account_row: Account, amount_cents: int) -> int:
             + (" AND balance_cents + ? >= 0" if guard else "")
             + " RETURNING balance_cents"
         )
-        params: list[object] = [amount_cents, account_row.id] + ([amount_cents] if guard else [])
+        params: list[object] = [amount_cents, account_row.id, *([amount_cents] if guard else [])]
     else:
         sql = (
             "UPDATE accounts SET balance_cents = balance_cents + $1 WHERE id = $2"

@@ -37,7 +37,7 @@ class Account(Model):
     """A ledger account: a user's wallet, a contract's escrow, the platform's fee revenue, or
     the outside world. `balance_cents` caches the sum of its postings."""
 
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     key = fields.CharField(max_length=80, unique=True)
     kind = fields.CharEnumField(AccountKind, max_length=16)
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
@@ -48,7 +48,7 @@ class Account(Model):
         "models.Contract", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
     contract_id: UUID | None
-    balance_cents = fields.BigIntField(default=0)
+    balance_cents: fields.Field[int] = fields.BigIntField(default=0)
     created_at = fields.DatetimeField(default=utc_now)
 
     class Meta:
@@ -59,7 +59,7 @@ class JournalEntry(Model):
     """One money movement. Its postings sum to zero. `unique_key` makes a movement that must
     happen once (a milestone's release, say) impossible to record twice."""
 
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     kind = fields.CharEnumField(TransactionKind, max_length=24)
     unique_key = fields.CharField(max_length=120, unique=True, null=True)
     contract: fields.ForeignKeyNullableRelation[Contract] = fields.ForeignKeyField(
@@ -81,7 +81,7 @@ class JournalEntry(Model):
 class Posting(Model):
     """One line of an entry: a signed amount on one account, and that account's balance after."""
 
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     public_id = fields.UUIDField(unique=True, default=uuid4)
     entry: fields.ForeignKeyRelation[JournalEntry] = fields.ForeignKeyField(
         "models.JournalEntry", related_name="postings", on_delete=fields.RESTRICT
@@ -91,8 +91,8 @@ class Posting(Model):
         "models.Account", related_name="postings", on_delete=fields.RESTRICT
     )
     account_id: int
-    amount_cents = fields.BigIntField()
-    balance_after_cents = fields.BigIntField()
+    amount_cents: fields.Field[int] = fields.BigIntField()
+    balance_after_cents: fields.Field[int] = fields.BigIntField()
     created_at = fields.DatetimeField(default=utc_now)
 
     class Meta:
@@ -103,7 +103,7 @@ class Posting(Model):
 class IdempotencyRecord(Model):
     """The first result of a money-moving request made with an idempotency key."""
 
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="idempotency_records", on_delete=fields.CASCADE
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from models.profiles.orm import Skill
 
@@ -91,7 +92,8 @@ def slugify(name: str) -> str:
 
 async def ensure_skill_catalog() -> int:
     """Insert the catalog's missing skills; safe to run on every deploy. Returns how many were added."""
-    existing = set(await Skill.all().values_list("slug", flat=True))
+    # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+    existing = set(cast(list[str], await Skill.all().values_list("slug", flat=True)))
     missing = [
         Skill(name=name, slug=slugify(name))
         for name in SKILL_NAMES

@@ -34,7 +34,7 @@ class FreelancerProfile(Entity):
     user_id: UUID
     title = fields.CharField(max_length=120)
     overview = fields.TextField()
-    hourly_rate_cents = fields.BigIntField(null=True)
+    hourly_rate_cents: fields.Field[int | None] = fields.BigIntField(null=True)
     location = fields.CharField(max_length=120, null=True)
     availability = fields.CharEnumField(Availability, max_length=16, default=Availability.FULL_TIME)
     # Sums of revealed reviews by clients, moved in the transaction that reveals a review, so
@@ -54,7 +54,7 @@ class FreelancerProfile(Entity):
 
 
 class FreelancerSkill(Model):
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     profile: fields.ForeignKeyRelation[FreelancerProfile] = fields.ForeignKeyField(
         "models.FreelancerProfile", related_name="skill_links", on_delete=fields.CASCADE
     )

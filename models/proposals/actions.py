@@ -59,7 +59,7 @@ async def submit_proposal(
                 or (job.visibility == JobVisibility.INVITE_ONLY and invitation is None)
             ):
                 raise NotFound("Job", field=["input", "jobId"])
-            if job.client.user_id == actor.user_id:  # type: ignore[attr-defined]
+            if job.client.user_id == actor.user_id:
                 raise DomainError("You cannot bid on your own job", code=ErrorCode.FORBIDDEN)
             job_rules.transition(JobStatus(job.status), job_rules.JobAction.RECEIVE_PROPOSAL)
             if await Proposal.filter(job_id=job.id, freelancer_id=freelancer_id).exists():
@@ -89,7 +89,7 @@ async def submit_proposal(
             ):
                 raise InvalidState("This job closed while the proposal was being sent")
             _, event = await notify(
-                job.client.user_id,  # type: ignore[attr-defined]
+                job.client.user_id,
                 NotificationKind.PROPOSAL_RECEIVED,
                 f"New proposal on {job.title}",
                 subject_type="Proposal",
@@ -112,9 +112,9 @@ async def _proposal_as(actor: Actor, proposal_id: UUID) -> tuple[Proposal, Role]
         .first()
     )
     if proposal is not None:
-        if proposal.freelancer_id == actor.freelancer_profile_id:  # type: ignore[attr-defined]
+        if proposal.freelancer_id == actor.freelancer_profile_id:
             return proposal, Role.FREELANCER
-        if proposal.job.client_id == actor.client_profile_id:  # type: ignore[attr-defined]
+        if proposal.job.client_id == actor.client_profile_id:
             return proposal, Role.CLIENT
     raise NotFound("Proposal", field=["input", "proposalId"])
 

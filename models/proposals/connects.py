@@ -3,6 +3,7 @@ balance moves in the same transaction by a conditional UPDATE that cannot go bel
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 from tortoise.expressions import F
@@ -54,12 +55,17 @@ async def spend(freelancer_id: UUID, amount: int, *, proposal_id: UUID | None = 
 
 
 async def balance(freelancer_id: UUID) -> int:
-    row = await FreelancerProfile.filter(id=freelancer_id).values_list(
-        "connects_balance", flat=True
+    # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+    row = cast(
+        list[int],
+        await FreelancerProfile.filter(id=freelancer_id).values_list("connects_balance", flat=True),
     )
     return row[0] if row else 0
 
 
 async def ledger_sum(freelancer_id: UUID) -> int:
-    deltas = await ConnectsEntry.filter(freelancer_id=freelancer_id).values_list("delta", flat=True)
+    deltas = cast(
+        list[int],
+        await ConnectsEntry.filter(freelancer_id=freelancer_id).values_list("delta", flat=True),
+    )
     return sum(deltas)

@@ -40,7 +40,7 @@ class Proposal(Entity):
     )
     freelancer_id: UUID
     cover_letter = fields.TextField()
-    bid_amount_cents = fields.BigIntField()
+    bid_amount_cents: fields.Field[int] = fields.BigIntField()
     estimated_duration_days = fields.IntField(null=True)
     status = fields.CharEnumField(ProposalStatus, max_length=16, default=ProposalStatus.SUBMITTED)
     connects_spent = fields.IntField(default=0)
@@ -56,7 +56,7 @@ class Proposal(Entity):
 class ConnectsEntry(Model):
     """The connects ledger: every change to a balance, so the balance is always its sum."""
 
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     freelancer: fields.ForeignKeyRelation[FreelancerProfile] = fields.ForeignKeyField(
         "models.FreelancerProfile", related_name="connects", on_delete=fields.CASCADE
     )

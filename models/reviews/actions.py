@@ -8,6 +8,8 @@ under the contract's row lock, so each review counts exactly once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -47,7 +49,7 @@ def check_scores(scores: dict[str, int]) -> None:
 
 async def submit_review(
     actor: Actor,
-    contract_id: object,
+    contract_id: UUID,
     scores: dict[str, int],
     comment: str,
     *,
@@ -58,21 +60,21 @@ async def submit_review(
     comment = required_text(comment, field=["input", "comment"], max_length=COMMENT_MAX)
     try:
         async with in_transaction():
-            contract, party = await locked_contract(actor, contract_id)  # type: ignore[arg-type]
+            contract, party = await locked_contract(actor, contract_id)
             if not reviewable(contract, now):
                 raise InvalidState("This contract cannot be reviewed now")
             if await Review.filter(contract_id=contract.id, author_id=actor.user_id).exists():
                 raise AlreadyExists("You already reviewed this contract")
             by_client = party == Party.CLIENT
+            # Any: typed as ints, mypy would match these keywords against create()'s `using_db`.
+            score_columns: dict[str, Any] = {name: scores[name] for name in SCORES}
             review = await Review.create(
                 contract_id=contract.id,
                 author_id=actor.user_id,
-                subject_id=contract.freelancer_user_id
-                if by_client  # type: ignore[attr-defined]
-                else contract.client_user_id,  # type: ignore[attr-defined]
+                subject_id=contract.freelancer_user_id if by_client else contract.client_user_id,
                 author_role=ReviewerRole.CLIENT if by_client else ReviewerRole.FREELANCER,
                 comment=comment,
-                **{name: scores[name] for name in SCORES},
+                **score_columns,
             )
             events = await record_event(
                 contract, ContractEventKind.REVIEW_SUBMITTED, actor_id=actor.user_id
@@ -93,7 +95,7 @@ async def _reveal(contract: Contract, now: datetime) -> list[Published]:
         if not updated:
             continue
         profile = FreelancerProfile if review.author_role == ReviewerRole.CLIENT else ClientProfile
-        await profile.filter(user_id=review.subject_id).update(  # type: ignore[attr-defined]
+        await profile.filter(user_id=review.subject_id).update(
             rating_count=F("rating_count") + 1,
             **{
                 f"rating_{name}_sum": F(f"rating_{name}_sum") + getattr(review, name)
@@ -101,7 +103,7 @@ async def _reveal(contract: Contract, now: datetime) -> list[Published]:
             },
         )
         _, event = await notify(
-            review.subject_id,  # type: ignore[attr-defined]
+            review.subject_id,
             NotificationKind.REVIEW_RECEIVED,
             f"{contract.title}: you have a new review",
             subject_type="Review",
@@ -115,10 +117,12 @@ async def reveal_due(now: datetime | None = None) -> list[Published]:
     """Scheduler rule: when a review window closes, its hidden reviews are revealed."""
     now = now or utc_now()
     events: list[Published] = []
-    contract_ids = (
+    # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+    contract_ids = cast(
+        list[UUID],
         await Review.filter(revealed_at=None, contract__review_deadline__lte=now)
         .distinct()
-        .values_list("contract_id", flat=True)
+        .values_list("contract_id", flat=True),
     )
     for contract_id in contract_ids:
         async with in_transaction():

@@ -35,10 +35,10 @@ class Review(Entity):
     )
     subject_id: UUID
     author_role = fields.CharEnumField(ReviewerRole, max_length=12)
-    overall = fields.SmallIntField()
-    communication = fields.SmallIntField()
-    quality = fields.SmallIntField()
-    deadlines = fields.SmallIntField()
+    overall: fields.Field[int] = fields.SmallIntField()
+    communication: fields.Field[int] = fields.SmallIntField()
+    quality: fields.Field[int] = fields.SmallIntField()
+    deadlines: fields.Field[int] = fields.SmallIntField()
     comment = fields.TextField()
     revealed_at = fields.DatetimeField(null=True, db_index=True)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, cast
 from uuid import UUID
 
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
+from tortoise.queryset import QuerySet
 
 from models.contracts.orm import Contract, ContractStatus, Dispute
 from models.jobs.orm import Job, JobStatus
@@ -34,7 +36,13 @@ async def job_success_scores(freelancer_ids: Sequence[UUID]) -> dict[UUID, int |
         "id", "freelancer_id", "status", "refunded_cents"
     )
     ids = [row["id"] for row in contracts]
-    disputed = set(await Dispute.filter(contract_id__in=ids).values_list("contract_id", flat=True))
+    # flat=True yields the values themselves; Tortoise types them as tuples (tortoise-orm#1112).
+    disputed = set(
+        cast(
+            list[UUID],
+            await Dispute.filter(contract_id__in=ids).values_list("contract_id", flat=True),
+        )
+    )
     scores = dict(
         await Review.filter(
             contract_id__in=ids, author_role=ReviewerRole.CLIENT, revealed_at__isnull=False
@@ -64,7 +72,7 @@ async def job_success_scores(freelancer_ids: Sequence[UUID]) -> dict[UUID, int |
     }
 
 
-async def _grouped(queryset, column: str, value) -> dict[UUID, int]:  # type: ignore[no-untyped-def]
+async def _grouped(queryset: QuerySet[Any], column: str, value: Count | Sum) -> dict[UUID, int]:
     rows = await queryset.annotate(value=value).group_by(column).values(column, "value")
     return {UUID(str(row[column])): int(row["value"] or 0) for row in rows}
 

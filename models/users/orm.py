@@ -21,7 +21,7 @@ class User(Entity):
 class AuthToken(Model):
     """A bearer token. Only its SHA-256 is stored, so a database leak reveals no usable token."""
 
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="tokens", on_delete=fields.CASCADE
@@ -38,7 +38,7 @@ class AuthToken(Model):
 class LoginFailure(Model):
     """One failed log-in, counted per email and per client address to rate-limit guessing."""
 
-    id = fields.BigIntField(primary_key=True)
+    id: fields.Field[int] = fields.BigIntField(primary_key=True)
     email = fields.CharField(max_length=254, db_index=True)
     address = fields.CharField(max_length=64, db_index=True)
     created_at = fields.DatetimeField(default=utc_now, db_index=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
+from uuid import UUID
 
-from models.contracts import actions, disputes, hourly, milestones
+from models.actors import Actor
+from models.contracts import actions, disputes, hourly, milestones, orm
 from models.contracts.actions import MilestoneDraft
 from models.events import Published
 from models.payments import wallet
@@ -26,6 +28,7 @@ from schema.contracts import (
     LogTimeInput,
     Milestone,
     MilestoneIdInput,
+    MilestoneInput,
     MilestonePayload,
     OpenDisputeInput,
     RequestMilestoneChangesInput,
@@ -35,7 +38,7 @@ from schema.contracts import (
     TimeEntry,
     TimeEntryPayload,
 )
-from schema.core import decode_id
+from schema.core import UserError, decode_id
 from schema.payments import AddFundsInput, WalletPayload, WithdrawFundsInput
 from schema.proposals import ConnectsPayload, PurchaseConnectsInput
 
@@ -44,7 +47,7 @@ RowT = TypeVar("RowT")
 
 async def _act(
     info: Info, run: Callable[[], Awaitable[tuple[RowT, list[Published]]]]
-) -> tuple[RowT | None, list[Any]]:
+) -> tuple[RowT | None, list[UserError]]:
     """Run one action; publish its events once it has committed; map business errors."""
     result, errors = await attempt(run())
     if result is None:
@@ -54,23 +57,23 @@ async def _act(
     return row, []
 
 
-def _contract_payload(row: Any, errors: list[Any]) -> ContractPayload:
+def _contract_payload(row: orm.Contract | None, errors: list[UserError]) -> ContractPayload:
     return ContractPayload(contract=Contract.from_row(row) if row else None, user_errors=errors)
 
 
-def _milestone_payload(row: Any, errors: list[Any]) -> MilestonePayload:
+def _milestone_payload(row: orm.Milestone | None, errors: list[UserError]) -> MilestonePayload:
     return MilestonePayload(milestone=Milestone.from_row(row) if row else None, user_errors=errors)
 
 
-def _contract_id(global_id: str) -> Any:
+def _contract_id(global_id: str) -> UUID:
     return decode_id(global_id, "Contract", field=["input", "contractId"])
 
 
-def _milestone_id(global_id: str) -> Any:
+def _milestone_id(global_id: str) -> UUID:
     return decode_id(global_id, "Milestone", field=["input", "milestoneId"])
 
 
-def _draft(milestone: Any) -> MilestoneDraft:
+def _draft(milestone: MilestoneInput) -> MilestoneDraft:
     return MilestoneDraft(
         title=milestone.title,
         amount=milestone.amount,
@@ -80,7 +83,7 @@ def _draft(milestone: Any) -> MilestoneDraft:
 
 
 async def send_offer(info: Info, input: SendOfferInput) -> ContractPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> ContractResult:
         return await actions.send_offer(
             await signed_in_actor(info),
             decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"]),
@@ -96,9 +99,15 @@ async def send_offer(info: Info, input: SendOfferInput) -> ContractPayload:
     return _contract_payload(*await _act(info, run))
 
 
-def _contract_move(action: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+ContractResult = tuple[orm.Contract, list[Published]]
+MilestoneResult = tuple[orm.Milestone, list[Published]]
+
+
+def _contract_move(
+    action: Callable[[Actor, UUID], Awaitable[ContractResult]],
+) -> Callable[[Info, ContractIdInput], Coroutine[Any, Any, ContractPayload]]:
     async def resolve(info: Info, input: ContractIdInput) -> ContractPayload:
-        async def run():  # type: ignore[no-untyped-def]
+        async def run() -> ContractResult:
             return await action(await signed_in_actor(info), _contract_id(input.contract_id))
 
         return _contract_payload(*await _act(info, run))
@@ -114,7 +123,7 @@ resume_contract = _contract_move(actions.resume_contract)
 
 
 async def end_contract(info: Info, input: EndContractInput) -> ContractPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> ContractResult:
         return await actions.end_contract(
             await signed_in_actor(info), _contract_id(input.contract_id), input.reason
         )
@@ -123,7 +132,7 @@ async def end_contract(info: Info, input: EndContractInput) -> ContractPayload:
 
 
 async def add_milestone(info: Info, input: AddMilestoneInput) -> MilestonePayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> MilestoneResult:
         return await actions.add_milestone(
             await signed_in_actor(info), _contract_id(input.contract_id), _draft(input.milestone)
         )
@@ -131,9 +140,11 @@ async def add_milestone(info: Info, input: AddMilestoneInput) -> MilestonePayloa
     return _milestone_payload(*await _act(info, run))
 
 
-def _milestone_money(action: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+def _milestone_money(
+    action: Callable[[Actor, UUID, str | None], Awaitable[MilestoneResult]],
+) -> Callable[[Info, MilestoneIdInput], Coroutine[Any, Any, MilestonePayload]]:
     async def resolve(info: Info, input: MilestoneIdInput) -> MilestonePayload:
-        async def run():  # type: ignore[no-untyped-def]
+        async def run() -> MilestoneResult:
             return await action(
                 await signed_in_actor(info),
                 _milestone_id(input.milestone_id),
@@ -151,7 +162,7 @@ refund_milestone = _milestone_money(milestones.refund_milestone)
 
 
 async def submit_milestone(info: Info, input: SubmitMilestoneInput) -> MilestonePayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> MilestoneResult:
         return await milestones.submit(
             await signed_in_actor(info),
             _milestone_id(input.milestone_id),
@@ -165,7 +176,7 @@ async def submit_milestone(info: Info, input: SubmitMilestoneInput) -> Milestone
 async def request_milestone_changes(
     info: Info, input: RequestMilestoneChangesInput
 ) -> MilestonePayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> MilestoneResult:
         return await milestones.request_changes(
             await signed_in_actor(info), _milestone_id(input.milestone_id), input.message
         )
@@ -174,7 +185,7 @@ async def request_milestone_changes(
 
 
 async def log_time(info: Info, input: LogTimeInput) -> TimeEntryPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[orm.TimeEntry, list[Published]]:
         return await hourly.log_time(
             await signed_in_actor(info),
             _contract_id(input.contract_id),
@@ -188,7 +199,7 @@ async def log_time(info: Info, input: LogTimeInput) -> TimeEntryPayload:
 
 
 async def approve_timesheet(info: Info, input: ApproveTimesheetInput) -> ContractPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> ContractResult:
         return await hourly.approve_timesheet(
             await signed_in_actor(info),
             _contract_id(input.contract_id),
@@ -200,7 +211,7 @@ async def approve_timesheet(info: Info, input: ApproveTimesheetInput) -> Contrac
 
 
 async def open_dispute(info: Info, input: OpenDisputeInput) -> DisputePayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[orm.Dispute, list[Published]]:
         milestone_id = _milestone_id(input.milestone_id) if input.milestone_id else None
         return await disputes.open_dispute(
             await signed_in_actor(info), _contract_id(input.contract_id), milestone_id, input.reason
@@ -211,7 +222,7 @@ async def open_dispute(info: Info, input: OpenDisputeInput) -> DisputePayload:
 
 
 async def resolve_dispute(info: Info, input: ResolveDisputeInput) -> DisputePayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[orm.Dispute, list[Published]]:
         return await disputes.resolve_dispute(
             await signed_in_actor(info),
             decode_id(input.dispute_id, "Dispute", field=["input", "disputeId"]),

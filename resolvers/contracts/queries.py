@@ -66,7 +66,7 @@ async def visible_transaction(info: Info, pk: UUID) -> Any:
     """A ledger line is its wallet owner's alone."""
     row = await info.context.loaders.posting.load(pk)
     user = info.context.user
-    if row is None or user is None or row.account.user_id != user.id:  # type: ignore[attr-defined]
+    if row is None or user is None or row.account.user_id != user.id:
         return None
     return row
 

@@ -8,6 +8,7 @@ from uuid import UUID
 import strawberry
 from tortoise.expressions import Q
 
+from models.events import Published
 from models.interviews import actions
 from models.interviews.orm import Interview as InterviewRow
 from models.interviews.orm import Message as MessageRow
@@ -50,28 +51,20 @@ from schema.notifications import Notification
 async def visible_interview(info: Info, pk: UUID) -> InterviewRow | None:
     row = await info.context.loaders.interview.load(pk)
     user = info.context.user
-    if (
-        row is None
-        or user is None
-        or user.id
-        not in (
-            row.client_id,  # type: ignore[attr-defined]
-            row.freelancer_id,
-        )
-    ):  # type: ignore[attr-defined]
+    if row is None or user is None or user.id not in (row.client_id, row.freelancer_id):
         return None
     return row
 
 
 async def visible_message(info: Info, public_id: UUID) -> MessageRow | None:
     row = await info.context.loaders.message.load(public_id)
-    if row is None or await visible_interview(info, row.interview_id) is None:  # type: ignore[attr-defined]
+    if row is None or await visible_interview(info, row.interview_id) is None:
         return None
     return row
 
 
 async def start_interview(info: Info, input: StartInterviewInput) -> InterviewPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[InterviewRow, list[Published]]:
         proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
         return await actions.start_interview(
             await signed_in_actor(info), proposal_id, input.message
@@ -86,7 +79,7 @@ async def start_interview(info: Info, input: StartInterviewInput) -> InterviewPa
 
 
 async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[MessageRow, list[Published]]:
         interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
         return await actions.send_message(await signed_in_actor(info), interview_id, input.body)
 
@@ -99,7 +92,7 @@ async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
 
 
 async def mark_interview_read(info: Info, input: MarkInterviewReadInput) -> InterviewPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> InterviewRow:
         interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
         return await actions.mark_read(await signed_in_actor(info), interview_id)
 

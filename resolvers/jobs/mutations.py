@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from models.jobs import actions
+from models.events import Published
+from models.jobs import actions, orm
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
 from resolvers.errors import attempt
 from resolvers.publish import publish
-from schema.core import decode_id, provided_fields
+from schema.core import UserError, decode_id, provided_fields
 from schema.jobs import (
     Invitation,
     InvitationPayload,
@@ -19,7 +20,7 @@ from schema.jobs import (
 )
 
 
-def _job_payload(row, errors) -> JobPayload:  # type: ignore[no-untyped-def]
+def _job_payload(row: orm.Job | None, errors: list[UserError]) -> JobPayload:
     return JobPayload(job=Job.from_row(row) if row else None, user_errors=errors)
 
 
@@ -30,7 +31,7 @@ async def post_job(info: Info, input: PostJobInput) -> JobPayload:
 
 
 async def update_job(info: Info, input: UpdateJobInput) -> JobPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> orm.Job:
         job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
         data = {k: v for k, v in provided_fields(input).items() if k != "job_id"}
         return await actions.update_job(await signed_in_actor(info), job_id, data)
@@ -39,7 +40,7 @@ async def update_job(info: Info, input: UpdateJobInput) -> JobPayload:
 
 
 async def publish_job(info: Info, input: JobIdInput) -> JobPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> orm.Job:
         job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
         return await actions.publish_job(await signed_in_actor(info), job_id)
 
@@ -47,7 +48,7 @@ async def publish_job(info: Info, input: JobIdInput) -> JobPayload:
 
 
 async def close_job(info: Info, input: JobIdInput) -> JobPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> orm.Job:
         job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
         return await actions.close_job(await signed_in_actor(info), job_id)
 
@@ -55,7 +56,7 @@ async def close_job(info: Info, input: JobIdInput) -> JobPayload:
 
 
 async def invite_freelancer(info: Info, input: InviteFreelancerInput) -> InvitationPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[orm.Invitation, list[Published]]:
         job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
         freelancer_id = decode_id(
             input.freelancer_id, "FreelancerProfile", field=["input", "freelancerId"]
@@ -73,7 +74,7 @@ async def invite_freelancer(info: Info, input: InviteFreelancerInput) -> Invitat
 
 
 async def respond_to_invitation(info: Info, input: RespondToInvitationInput) -> InvitationPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> orm.Invitation:
         invitation_id = decode_id(
             input.invitation_id, "Invitation", field=["input", "invitationId"]
         )

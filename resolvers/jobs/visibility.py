@@ -10,6 +10,7 @@ from models.jobs.orm import Invitation, Job
 from models.proposals.orm import Proposal
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
+from resolvers.loaders import referenced
 
 
 async def visible_job(info: Info, job_id: UUID) -> Job | None:
@@ -30,8 +31,8 @@ async def visible_proposal(info: Info, proposal_id: UUID) -> Proposal | None:
     proposal = await info.context.loaders.proposal.load(proposal_id)
     if proposal is None:
         return None
-    job = await info.context.loaders.job.load(proposal.job_id)  # type: ignore[attr-defined]
-    role = proposal_role(await viewer_actor(info), proposal, job.client_id)  # type: ignore[attr-defined]
+    job = await referenced(info.context.loaders.job, proposal.job_id)
+    role = proposal_role(await viewer_actor(info), proposal, job.client_id)
     return proposal if role is not None else None
 
 
@@ -39,6 +40,6 @@ async def visible_invitation(info: Info, invitation_id: UUID) -> Invitation | No
     invitation = await info.context.loaders.invitation.load(invitation_id)
     if invitation is None:
         return None
-    job = await info.context.loaders.job.load(invitation.job_id)  # type: ignore[attr-defined]
+    job = await referenced(info.context.loaders.job, invitation.job_id)
     actor = await viewer_actor(info)
-    return invitation if can_view_invitation(actor, invitation, job.client_id) else None  # type: ignore[attr-defined]
+    return invitation if can_view_invitation(actor, invitation, job.client_id) else None

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from models.profiles import actions
+from models.profiles import actions, orm
 from resolvers.context import Info
 from resolvers.errors import attempt
-from schema.core import provided_fields
+from schema.core import UserError, provided_fields
 from schema.profiles import (
     ClientProfile,
     ClientProfileInput,
@@ -19,13 +19,15 @@ from schema.profiles import (
 )
 
 
-def _freelancer_payload(row, errors) -> FreelancerProfilePayload:  # type: ignore[no-untyped-def]
+def _freelancer_payload(
+    row: orm.FreelancerProfile | None, errors: list[UserError]
+) -> FreelancerProfilePayload:
     return FreelancerProfilePayload(
         profile=FreelancerProfile.from_row(row) if row else None, user_errors=errors
     )
 
 
-def _client_payload(row, errors) -> ClientProfilePayload:  # type: ignore[no-untyped-def]
+def _client_payload(row: orm.ClientProfile | None, errors: list[UserError]) -> ClientProfilePayload:
     return ClientProfilePayload(
         profile=ClientProfile.from_row(row) if row else None, user_errors=errors
     )

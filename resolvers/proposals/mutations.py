@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+from uuid import UUID
+
+from models.actors import Actor
+from models.events import Published
 from models.proposals import actions
+from models.proposals.orm import Proposal as ProposalRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
 from resolvers.errors import attempt
 from resolvers.publish import publish
-from schema.core import decode_id
+from schema.core import UserError, decode_id
 from schema.proposals import (
     DeclineProposalInput,
     Proposal,
@@ -15,12 +22,12 @@ from schema.proposals import (
 )
 
 
-def _payload(row, errors) -> ProposalPayload:  # type: ignore[no-untyped-def]
+def _payload(row: ProposalRow | None, errors: list[UserError]) -> ProposalPayload:
     return ProposalPayload(proposal=Proposal.from_row(row) if row else None, user_errors=errors)
 
 
 async def submit_proposal(info: Info, input: SubmitProposalInput) -> ProposalPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[ProposalRow, list[Published]]:
         job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
         return await actions.submit_proposal(
             await signed_in_actor(info),
@@ -38,9 +45,11 @@ async def submit_proposal(info: Info, input: SubmitProposalInput) -> ProposalPay
     return _payload(proposal, [])
 
 
-def _move(action):  # type: ignore[no-untyped-def]
+def _move(
+    action: Callable[[Actor, UUID], Awaitable[ProposalRow]],
+) -> Callable[[Info, ProposalIdInput], Coroutine[Any, Any, ProposalPayload]]:
     async def resolve(info: Info, input: ProposalIdInput) -> ProposalPayload:
-        async def run():  # type: ignore[no-untyped-def]
+        async def run() -> ProposalRow:
             proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
             return await action(await signed_in_actor(info), proposal_id)
 
@@ -54,7 +63,7 @@ shortlist_proposal = _move(actions.shortlist_proposal)
 
 
 async def decline_proposal(info: Info, input: DeclineProposalInput) -> ProposalPayload:
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> ProposalRow:
         proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
         return await actions.decline_proposal(
             await signed_in_actor(info), proposal_id, input.reason

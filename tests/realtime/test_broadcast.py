@@ -156,7 +156,7 @@ async def test_fifty_concurrent_first_subscribers_all_receive_the_next_message(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     assert messages == ["everyone"] * 50
-    assert channel not in broadcaster._subscribers
+    assert channel not in broadcaster._mailboxes
 
 
 @pytest.mark.parametrize("cancel", ["together", "staggered"])
@@ -189,7 +189,7 @@ async def test_subscribers_cancelled_mid_subscribe_leave_nothing_behind(
     assert all(isinstance(result, asyncio.CancelledError) for result in results), results
     if cancel == "together":
         assert inside == 0, "the tasks were meant to be cancelled before subscribe() returned"
-    assert channel not in broadcaster._subscribers
+    assert channel not in broadcaster._mailboxes
     if redis_client:
         assert await numsub(redis_client, channel) == 0
     # and the channel still works for the next subscriber
@@ -197,7 +197,7 @@ async def test_subscribers_cancelled_mid_subscribe_leave_nothing_behind(
         await broadcaster.publish(channel, "still here")
         event = await asyncio.wait_for(subscriber.get(), DELIVERY_TIMEOUT)
     assert event.message == "still here"
-    assert channel not in broadcaster._subscribers
+    assert channel not in broadcaster._mailboxes
 
 
 @bounded
@@ -211,11 +211,11 @@ async def test_leaving_the_last_subscription_unsubscribes_from_redis(
             if redis_client:
                 assert await numsub(redis_client, channel) == 1
         # when one of two leaves, then the subscription stays
-        assert channel in broadcaster._subscribers
+        assert channel in broadcaster._mailboxes
         if redis_client:
             assert await numsub(redis_client, channel) == 1
     # when the last one leaves, then it is gone
-    assert channel not in broadcaster._subscribers
+    assert channel not in broadcaster._mailboxes
     if redis_client:
         assert await numsub(redis_client, channel) == 0
 

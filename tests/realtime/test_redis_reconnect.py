@@ -252,7 +252,7 @@ async def test_channel_locks_do_not_outlive_their_channels(backend: str) -> None
                 task.cancel()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), DELIVERY_TIMEOUT)
         # then neither a subscription nor a lock is left
-        assert broadcaster._subscribers == {}
+        assert broadcaster._mailboxes == {}
         assert broadcaster._channel_locks == {}
         # and the channels still work
         async with broadcaster.subscribe(channels[0]) as subscriber:
@@ -275,7 +275,7 @@ async def test_subscribers_cancelled_mid_subscribe_leave_no_lock_behind(backend:
             if number % 2:
                 await asyncio.sleep(0)
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), DELIVERY_TIMEOUT)
-        assert broadcaster._subscribers == {}
+        assert broadcaster._mailboxes == {}
         assert broadcaster._channel_locks == {}
 
 
