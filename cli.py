@@ -62,8 +62,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    if args.migrate:
-        asyncio.run(run_migrations(settings.database_url))
     metrics = None
     if settings.metrics_enabled:
         from observability.scrape import MetricsEndpoint
@@ -78,6 +76,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
             return 2
     try:
+        if args.migrate:
+            asyncio.run(run_migrations(settings.database_url))
         uvicorn.run(
             "app:app",
             host=args.host,

@@ -274,10 +274,11 @@ class Metrics:
         for code in operation.user_errors:
             self.user_errors.labels(code).inc()
         if operation.subscription is not None:
-            # Its errors were counted result by result.
-            self.subscriptions.labels(operation.subscription).dec()
+            # Its errors were counted result by result. Counted before it stops being active,
+            # so that no scrape sees it neither active nor counted.
             outcome = "error" if operation.subscription_failed else "ok"
             self.requests.labels(operation.operation, kind, outcome).inc()
+            self.subscriptions.labels(operation.subscription).dec()
             return
         result = context.result
         errors = list(
