@@ -20,8 +20,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
 from graphql import (
     DocumentNode,
@@ -215,96 +214,10 @@ class Metrics:
 
     # ------------------------------------------------------------ hooks
 
-    def operation_extension(self) -> type[SchemaExtension]:
-        metrics = self
+    def operation_extension(self) -> Callable[[], SchemaExtension]:
+        return lambda: OperationMetrics(self)
 
-        class OperationMetrics(SchemaExtension):
-            """Counts the operation when it ends; a subscription is active between its start
-            and its end, and every result it sends with data is a delivery."""
-
-            def __init__(self) -> None:
-                self.ran = False
-                self.operation = ANONYMOUS
-                self.user_errors: list[str] = []
-                self.subscription: str | None = None
-                self.subscription_failed = False
-
-            def on_operation(self) -> Iterator[None]:
-                started = time.perf_counter()
-                failed = True
-                try:
-                    yield
-                    failed = False
-                finally:
-                    # A subscription ends by an exception too (the socket closed, or the
-                    # client sent `complete`).
-                    metrics._operation_ended(self, time.perf_counter() - started, failed)
-
-            def on_execute(self) -> Iterator[None]:
-                context = self.execution_context
-                self.ran = True
-                name = context.operation_name
-                self.operation = metrics.operation_names.admit(name) if name else ANONYMOUS
-                noted = user_error_codes.set(self.user_errors)
-                try:
-                    yield
-                finally:
-                    user_error_codes.reset(noted)
-                if context.graphql_document is not None and _operation_type(context) == (
-                    "subscription"
-                ):
-                    self.subscription = root_field(context.graphql_document, name)
-                    metrics.subscriptions.labels(self.subscription).inc()
-
-            def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
-                if self.subscription is not None:
-                    if getattr(result, "data", None) is not None:
-                        metrics.deliveries.labels(self.subscription).inc()
-                    errors = getattr(result, "errors", None)
-                    if errors:
-                        self.subscription_failed = True
-                        metrics._count_errors(errors)
-                yield
-
-        return OperationMetrics
-
-    def _operation_ended(self, operation: Any, seconds: float, failed: bool) -> None:
-        context: ExecutionContext = operation.execution_context
-        kind = _operation_type(context)
-        for code in operation.user_errors:
-            self.user_errors.labels(code).inc()
-        if operation.subscription is not None:
-            # Its errors were counted result by result. Counted before it stops being active,
-            # so that no scrape sees it neither active nor counted.
-            outcome = "error" if operation.subscription_failed else "ok"
-            self.requests.labels(operation.operation, kind, outcome).inc()
-            self.subscriptions.labels(operation.subscription).dec()
-            return
-        result = context.result
-        errors = list(
-            (getattr(result, "errors", None) if result is not None else None)
-            or context.pre_execution_errors
-            or ()
-        )
-        self._count_errors(errors)
-        if not operation.ran:
-            name = context.operation_name
-            label = self.operation_names.known(name) if name else ANONYMOUS
-            self.requests.labels(label, kind, "refused").inc()
-            return
-        data = getattr(result, "data", None)
-        if _is_request_error(data, errors):
-            outcome = "refused"
-        elif errors or failed:
-            outcome = "error"
-        elif operation.user_errors:
-            outcome = "user_error"
-        else:
-            outcome = "ok"
-        self.requests.labels(operation.operation, kind, outcome).inc()
-        self.duration.labels(operation.operation, kind).observe(seconds)
-
-    def _count_errors(self, errors: Sequence[GraphQLError]) -> None:
+    def count_errors(self, errors: Sequence[GraphQLError]) -> None:
         for error in errors:
             self.errors.labels(self.error_codes.admit(error_code(error))).inc()
 
@@ -352,6 +265,90 @@ class Metrics:
             except Exception:
                 logger.exception("sampling the database pool failed")
             await asyncio.sleep(seconds)
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts an operation when it ends. A subscription is active from its start to its end,
+    and each result with data it sends is a delivery."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self.ran = False
+        self.operation = ANONYMOUS
+        self.user_errors: list[str] = []
+        self.subscription: str | None = None
+        self.delivered: Counter | None = None
+        self.subscription_failed = False
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            # A subscription ends with an exception too: the socket closed, or `complete`.
+            try:
+                self._ended(time.perf_counter() - started, failed)
+            except Exception:  # metrics must never fail a request
+                logger.exception("counting an operation failed")
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        self.ran = True
+        name = context.operation_name
+        self.operation = self.metrics.operation_names.admit(name) if name else ANONYMOUS
+        noted = user_error_codes.set(self.user_errors)
+        try:
+            yield
+        finally:
+            user_error_codes.reset(noted)
+        document = context.graphql_document
+        if document is not None and _operation_type(context) == "subscription":
+            self.subscription = root_field(document, name)
+            self.delivered = self.metrics.deliveries.labels(self.subscription)
+            self.metrics.subscriptions.labels(self.subscription).inc()
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        if self.delivered is not None:
+            if getattr(result, "data", None) is not None:
+                self.delivered.inc()
+            errors = getattr(result, "errors", None)
+            if errors:
+                self.subscription_failed = True
+                self.metrics.count_errors(errors)
+        yield
+
+    def _ended(self, seconds: float, failed: bool) -> None:
+        metrics, context = self.metrics, self.execution_context
+        kind = _operation_type(context)
+        for code in self.user_errors:
+            metrics.user_errors.labels(code).inc()
+        if self.subscription is not None:
+            # Its errors were counted result by result. Counted before it stops being active,
+            # so that no scrape sees it neither active nor counted.
+            outcome = "error" if self.subscription_failed else "ok"
+            metrics.requests.labels(self.operation, kind, outcome).inc()
+            metrics.subscriptions.labels(self.subscription).dec()
+            return
+        result = context.result
+        errors = list(getattr(result, "errors", None) or context.pre_execution_errors or ())
+        metrics.count_errors(errors)
+        if not self.ran:
+            name = context.operation_name
+            label = metrics.operation_names.known(name) if name else ANONYMOUS
+            metrics.requests.labels(label, kind, "refused").inc()
+            return
+        if _is_request_error(getattr(result, "data", None), errors):
+            outcome = "refused"
+        elif errors or failed:
+            outcome = "error"
+        elif self.user_errors:
+            outcome = "user_error"
+        else:
+            outcome = "ok"
+        metrics.requests.labels(self.operation, kind, outcome).inc()
+        metrics.duration.labels(self.operation, kind).observe(seconds)
 
 
 class OpenWebsockets:
