@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -31,6 +31,7 @@ from schema.requestlog import configure_logging
 from settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from observability.metrics import Metrics
     from observability.tracing import Tracing
 
 logger = logging.getLogger("marketplace")
@@ -61,7 +62,9 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-async def run_scheduler(broadcast: Any, interval_seconds: float) -> None:
+async def run_scheduler(
+    broadcast: Any, interval_seconds: float, metrics: Metrics | None = None
+) -> None:
     """The time-based rules (offer expiry, milestone auto-release) and the planner's
     statistics, in every process."""
     statistics_due = 0.0
@@ -77,6 +80,11 @@ async def run_scheduler(broadcast: Any, interval_seconds: float) -> None:
             await publish_all(broadcast, await run_due())
         except Exception:
             logger.exception("scheduled rules failed")
+            if metrics is not None:
+                metrics.scheduler_ran("error")
+        else:
+            if metrics is not None:
+                metrics.scheduler_ran("ok")
 
 
 def tune_garbage_collector(thresholds: tuple[int, int, int]) -> None:
@@ -105,18 +113,30 @@ def start_tracing_if_requested() -> Tracing | None:
     return start_tracing()
 
 
+def start_metrics_if_enabled(settings: Settings) -> Metrics | None:
+    # As for tracing: disabled, prometheus_client is not even imported.
+    if not settings.metrics_enabled:
+        return None
+    from observability.metrics import start_metrics
+
+    return start_metrics(settings.metrics_max_operation_names)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     manage_database: bool = True,
     tracing: Tracing | None = None,
+    metrics: Metrics | None = None,
 ) -> Starlette:
     """`manage_database=False` lets tests share one Tortoise context across many apps;
-    `tracing` lets them read spans in memory (otherwise OTEL_EXPORTER_OTLP_ENDPOINT decides)."""
+    `tracing` lets them read spans in memory (otherwise OTEL_EXPORTER_OTLP_ENDPOINT decides),
+    and `metrics` read metrics from a registry of their own (otherwise METRICS_ENABLED)."""
     settings = settings or get_settings()
     tracing = tracing or start_tracing_if_requested()
+    metrics = metrics or start_metrics_if_enabled(settings)
     view = GraphQLView(
-        build_schema(tracing=tracing),
+        build_schema(tracing=tracing, metrics=metrics),
         allowed_origins=settings.allowed_origins,
         init_timeout=settings.connection_init_timeout_seconds,
         max_subscriptions=settings.max_subscriptions_per_connection,
@@ -125,7 +145,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            async with _serve(app):
+            async with (
+                _serve(app),
+                metrics.running() if metrics is not None else nullcontext(),
+            ):
                 yield
         finally:
             if tracing is not None:
@@ -133,7 +156,10 @@ def create_app(
 
     @asynccontextmanager
     async def _serve(app: Starlette) -> AsyncIterator[None]:
-        broadcast = create_broadcast(settings.broadcast_url)
+        broadcast = create_broadcast(
+            settings.broadcast_url,
+            on_reconnect=metrics.broadcast_reconnected if metrics is not None else None,
+        )
         app.state.broadcast = broadcast
         if not manage_database:
             async with broadcast:
@@ -145,7 +171,7 @@ def create_app(
         ):
             tune_garbage_collector(settings.gc_thresholds)
             scheduler = asyncio.create_task(
-                run_scheduler(broadcast, settings.scheduler_interval_seconds)
+                run_scheduler(broadcast, settings.scheduler_interval_seconds, metrics)
             )
             try:
                 yield
@@ -163,6 +189,7 @@ def create_app(
         middleware=[
             Middleware(RequestIdMiddleware),
             *([tracing.middleware()] if tracing is not None else []),
+            *([metrics.middleware()] if metrics is not None else []),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,

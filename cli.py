@@ -62,19 +62,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    if args.migrate:
-        asyncio.run(run_migrations(settings.database_url))
-    uvicorn.run(
-        "app:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        reload=args.reload,
-        timeout_graceful_shutdown=args.graceful_timeout,
-        log_config=None,
-        proxy_headers=args.proxy_headers,
-        **WEBSOCKET_OPTIONS,
-    )
+    metrics = None
+    if settings.metrics_enabled:
+        from observability.scrape import MetricsEndpoint
+
+        # Before uvicorn imports the app, here or in a worker: see observability/scrape.py.
+        try:
+            metrics = MetricsEndpoint.start(settings.metrics_host, settings.metrics_port)
+        except OSError as error:
+            where = f"{settings.metrics_host}:{settings.metrics_port}"
+            print(
+                f"error: cannot serve metrics on {where} (METRICS_PORT): {error}", file=sys.stderr
+            )
+            return 2
+    try:
+        if args.migrate:
+            asyncio.run(run_migrations(settings.database_url))
+        uvicorn.run(
+            "app:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            reload=args.reload,
+            timeout_graceful_shutdown=args.graceful_timeout,
+            log_config=None,
+            proxy_headers=args.proxy_headers,
+            **WEBSOCKET_OPTIONS,
+        )
+    finally:
+        if metrics is not None:
+            metrics.stop()
     return 0
 
 

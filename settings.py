@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     # Server processes only (see app.tune_garbage_collector); JSON, e.g. [700, 10, 1000].
     gc_thresholds: tuple[int, int, int] = (700, 10, 1000)
 
+    # Prometheus metrics (observability/metrics.py). Off by default: operation names and error
+    # codes tell an outsider what the API is asked and how it fails, so `marketplace serve`
+    # publishes them on a port of their own, on the loopback unless told otherwise.
+    metrics_enabled: bool = False
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
+    # Distinct operation names each process labels its series with; later ones count as "other".
+    metrics_max_operation_names: int = 200
+
     freelancer_fee_rate: Decimal = Decimal("0.10")
     client_fee_rate: Decimal = Decimal("0.05")
     connect_price: Decimal = Decimal("0.15")

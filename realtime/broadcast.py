@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlparse
@@ -28,10 +28,10 @@ __all__ = ["RESYNC", "Broadcaster", "create_broadcast"]
 
 
 class Broadcaster(Broadcast):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, on_reconnect: Callable[[], None] | None = None) -> None:
         scheme = urlparse(url).scheme
         if scheme in ("redis", "rediss"):
-            super().__init__(backend=RedisPubSubBackend(url))
+            super().__init__(backend=RedisPubSubBackend(url, on_reconnect=on_reconnect))
         elif scheme == "memory":
             super().__init__(url)
         else:
@@ -131,5 +131,6 @@ class Broadcaster(Broadcast):
         await self._backend.publish(channel, message)
 
 
-def create_broadcast(url: str) -> Broadcaster:
-    return Broadcaster(url)
+def create_broadcast(url: str, *, on_reconnect: Callable[[], None] | None = None) -> Broadcaster:
+    """`on_reconnect`: called each time the Redis backend is back after losing its connection."""
+    return Broadcaster(url, on_reconnect=on_reconnect)

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from broadcaster import Event
@@ -45,8 +46,10 @@ ATTEMPT_TIMEOUT_SECONDS = 2.0
 
 
 class RedisPubSubBackend(BroadcastBackend):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, on_reconnect: Callable[[], None] | None = None) -> None:
+        """`on_reconnect` is called after each reconnection, once every channel is back."""
         self._url = url
+        self._on_reconnect = on_reconnect
         self._publisher = aioredis.Redis.from_url(url, retry_on_timeout=True)
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._channels: set[str] = set()
@@ -238,6 +241,7 @@ class RedisPubSubBackend(BroadcastBackend):
                     channels = await self._resubscribe()
                 logger.info("Redis pub/sub reconnected; %d channels resubscribed", channels)
                 self._connected.set()
+                self._announce_reconnection()
                 return
             except Exception as error:  # any failure is retried, never fatal
                 # One line per attempt, at most every BACKOFF_MAX_SECONDS: how an outage went.
@@ -250,6 +254,14 @@ class RedisPubSubBackend(BroadcastBackend):
                 await self._drop_connection()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+
+    def _announce_reconnection(self) -> None:
+        if self._on_reconnect is None:
+            return
+        try:
+            self._on_reconnect()
+        except Exception:  # the listener must go on whatever the callback does
+            logger.exception("on_reconnect callback failed")
 
     async def _resubscribe(self) -> int:
         """SUBSCRIBE every channel on the new connection, and RESYNC each once acknowledged."""

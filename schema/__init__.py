@@ -12,6 +12,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from settings import get_settings
 
 if TYPE_CHECKING:
+    from observability.metrics import Metrics
     from observability.tracing import Tracing
 
 
@@ -22,7 +23,9 @@ class MarketplaceSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, tracing: Tracing | None = None) -> strawberry.Schema:
+def build_schema(
+    *, tracing: Tracing | None = None, metrics: Metrics | None = None
+) -> strawberry.Schema:
     from schema.documents import SharedDocuments, ValidatedDocuments, Verdicts
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
@@ -48,6 +51,9 @@ def build_schema(*, tracing: Tracing | None = None) -> strawberry.Schema:
         extensions=[
             # First, so that its span encloses the other extensions' work (entered in order).
             *([] if tracing is None else [tracing.operation_extension()]),
+            # Before the others, so that it ends after them and sees the result as sent
+            # (masked errors included) and the time they took.
+            *([] if metrics is None else [metrics.operation_extension()]),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             SharedDocuments,
             QueryCostLimiter,

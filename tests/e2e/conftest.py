@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,10 +140,16 @@ async def wait_until_ready(server: Server) -> None:
 
 @asynccontextmanager
 async def run_server(
-    directory: Path, database_url: str | None = None, *, migrate: bool = True, **env: str
+    directory: Path,
+    database_url: str | None = None,
+    *,
+    migrate: bool = True,
+    serve_args: Sequence[str] = (),
+    **env: str,
 ) -> AsyncIterator[Server]:
     """A server on a fresh database, or on `database_url` (shared with other servers: let only
-    one of them apply the migrations, `migrate=False` for the others)."""
+    one of them apply the migrations, `migrate=False` for the others). `serve_args` are more
+    options of `marketplace serve`, such as `("--workers", "2")`."""
     directory.mkdir(parents=True, exist_ok=True)
     database = nullcontext(database_url) if database_url else fresh_database(directory)
     async with database as url:
@@ -168,6 +174,7 @@ async def run_server(
                     "--graceful-timeout",
                     str(GRACEFUL_TIMEOUT_SECONDS),
                     *([] if migrate else ["--no-migrate"]),
+                    *serve_args,
                 ],
                 cwd=PROJECT_ROOT,
                 env=environment,
@@ -204,12 +211,22 @@ async def start_server(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[
         count = 0
 
         async def start(
-            database_url: str | None = None, *, migrate: bool = True, **env: str
+            database_url: str | None = None,
+            *,
+            migrate: bool = True,
+            serve_args: Sequence[str] = (),
+            **env: str,
         ) -> Server:
             nonlocal count
             count += 1
             return await stack.enter_async_context(
-                run_server(tmp_path / f"server{count}", database_url, migrate=migrate, **env)
+                run_server(
+                    tmp_path / f"server{count}",
+                    database_url,
+                    migrate=migrate,
+                    serve_args=serve_args,
+                    **env,
+                )
             )
 
         yield start
