@@ -4,6 +4,7 @@ nothing from before (no replay, no cursor). Whatever pub/sub drops is gone, by d
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 import orjson
@@ -22,11 +23,13 @@ async def live_only(
     accept: Callable[[Envelope], bool],
     closes: Callable[[Envelope], bool] = lambda envelope: False,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    while_live: AbstractAsyncContextManager[Any] | None = None,
 ) -> AsyncIterator[Envelope]:
     """Envelopes published on `channels` that `accept` takes, until one `closes` the stream or,
-    after a backend reconnect, `still_allowed()` says no (a control event may have been lost)."""
+    after a backend reconnect, `still_allowed()` says no (a control event may have been lost).
+    `while_live` is entered once the stream is subscribed, and left when it ends."""
     inbox: Inbox[Event] = Inbox()
-    async with broadcast.feed(channels, inbox):
+    async with broadcast.feed(channels, inbox), while_live or nullcontext():
         while True:
             event = await inbox.get()
             if event.message == RESYNC:

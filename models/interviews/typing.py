@@ -43,6 +43,8 @@ def typing_channel(interview_id: UUID) -> str:
 @dataclass
 class _Entry:
     shown_until: float = 0.0
+    # The same moment by the wall clock, as told to the other party.
+    shown_expires_at: datetime | None = None
     last_sent: float = float("-inf")
     calls: deque[float] = field(default_factory=deque)
 
@@ -50,12 +52,13 @@ class _Entry:
 @dataclass(frozen=True)
 class Decision:
     send: bool
-    # Seconds until the other party's indicator clears by itself; None when none is showing.
-    expires_in: float | None
+    # When the other party's indicator clears by itself; None when none is showing.
+    expires_at: datetime | None
 
 
 class TypingGate:
-    """Per process; `clock` is monotonic seconds (injectable for tests)."""
+    """Per process; `clock` is monotonic seconds (injectable for tests), `at` the wall time of
+    the call, which only labels the expiry that the other party is told."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -65,16 +68,16 @@ class TypingGate:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def decide(self, interview_id: UUID, user_id: UUID, typing: bool) -> Decision:
+    def decide(self, interview_id: UUID, user_id: UUID, typing: bool, at: datetime) -> Decision:
         now = self._clock()
         self._sweep(now)
         key = (interview_id, user_id)
         entry = self._entries.get(key)
         if not typing:
             if entry is None or entry.shown_until <= now:
-                return Decision(send=False, expires_in=None)
-            entry.shown_until = 0.0
-            return Decision(send=True, expires_in=None)
+                return Decision(send=False, expires_at=None)
+            entry.shown_until, entry.shown_expires_at = 0.0, None
+            return Decision(send=True, expires_at=None)
         if entry is None:
             entry = self._entries[key] = _Entry()
         while entry.calls and entry.calls[0] <= now - WINDOW_SECONDS:
@@ -86,10 +89,11 @@ class TypingGate:
             )
         entry.calls.append(now)
         if entry.shown_until > now and now - entry.last_sent < REFRESH_SECONDS:
-            return Decision(send=False, expires_in=entry.shown_until - now)
+            return Decision(send=False, expires_at=entry.shown_expires_at)
         entry.last_sent = now
         entry.shown_until = now + TTL_SECONDS
-        return Decision(send=True, expires_in=TTL_SECONDS)
+        entry.shown_expires_at = at + timedelta(seconds=TTL_SECONDS)
+        return Decision(send=True, expires_at=entry.shown_expires_at)
 
     def _sweep(self, now: float) -> None:
         """Forget who has gone quiet, so the gate does not grow with every pair ever seen."""
@@ -127,11 +131,9 @@ async def set_typing(
     gate: TypingGate, user_id: UUID, interview_id: UUID, typing: bool
 ) -> tuple[TypingSignal, list[Published]]:
     interview = await typing_party(user_id, interview_id)
-    decision = gate.decide(interview.id, user_id, typing)
     now = utc_now()
-    expires_at = (
-        now + timedelta(seconds=decision.expires_in) if decision.expires_in is not None else None
-    )
+    decision = gate.decide(interview.id, user_id, typing, at=now)
+    expires_at = decision.expires_at
     signal = TypingSignal(interview=interview, typing=typing, expires_at=expires_at)
     if not decision.send:
         return signal, []

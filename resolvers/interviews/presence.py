@@ -77,8 +77,10 @@ async def typing_changed(
         ),
         closes=revokes(info),
         still_allowed=token_still_valid(info),
+        # Once subscribed: whoever sees the viewer online can be sure their typing reaches them.
+        while_live=info.context.presence.holding(interview.id, user.id),
     )
-    async with info.context.presence.holding(interview.id, user.id), aclosing(stream):
+    async with aclosing(stream):
         async for envelope in stream:
             info.context.loaders = Loaders()
             yield TypingEvent.from_envelope(envelope)

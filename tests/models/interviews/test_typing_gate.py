@@ -4,6 +4,7 @@ of the test's own stands in for time."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,7 @@ from models.interviews.typing import LIMIT, REFRESH_SECONDS, TTL_SECONDS, WINDOW
 INTERVIEW = uuid.uuid4()
 ALICE = uuid.uuid4()
 BOB = uuid.uuid4()
+AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -34,58 +36,59 @@ def gate(clock: Clock) -> TypingGate:
 
 
 def test_a_first_signal_goes_out_and_shows_for_the_ttl(gate: TypingGate) -> None:
-    decision = gate.decide(INTERVIEW, ALICE, True)
+    decision = gate.decide(INTERVIEW, ALICE, True, AT)
     assert decision.send
-    assert decision.expires_in == TTL_SECONDS
+    assert decision.expires_at == AT + timedelta(seconds=TTL_SECONDS)
 
 
 def test_repeats_within_the_refresh_period_are_coalesced_then_one_goes_out(
     gate: TypingGate, clock: Clock
 ) -> None:
-    gate.decide(INTERVIEW, ALICE, True)
+    first = gate.decide(INTERVIEW, ALICE, True, AT)
     # a client calling on every key stroke
-    for _ in range(4):
+    for stroke in range(1, 5):
         clock.now += REFRESH_SECONDS / 5
-        decision = gate.decide(INTERVIEW, ALICE, True)
+        decision = gate.decide(INTERVIEW, ALICE, True, AT + timedelta(seconds=stroke * 0.4))
         assert not decision.send
         # the indicator already showing clears when the first one said
-        assert decision.expires_in == pytest.approx(TTL_SECONDS - (clock.now - 1000.0))
+        assert decision.expires_at == first.expires_at
     clock.now = 1000.0 + REFRESH_SECONDS
-    renewed = gate.decide(INTERVIEW, ALICE, True)
-    assert renewed.send and renewed.expires_in == TTL_SECONDS
+    renewed = gate.decide(INTERVIEW, ALICE, True, AT + timedelta(seconds=REFRESH_SECONDS))
+    assert renewed.send
+    assert renewed.expires_at == AT + timedelta(seconds=REFRESH_SECONDS + TTL_SECONDS)
 
 
 def test_a_stop_goes_out_only_while_an_indicator_shows(gate: TypingGate, clock: Clock) -> None:
-    assert not gate.decide(INTERVIEW, ALICE, False).send  # nothing to clear
-    gate.decide(INTERVIEW, ALICE, True)
-    stop = gate.decide(INTERVIEW, ALICE, False)
-    assert stop.send and stop.expires_in is None
-    assert not gate.decide(INTERVIEW, ALICE, False).send  # cleared already
+    assert not gate.decide(INTERVIEW, ALICE, False, AT).send  # nothing to clear
+    gate.decide(INTERVIEW, ALICE, True, AT)
+    stop = gate.decide(INTERVIEW, ALICE, False, AT)
+    assert stop.send and stop.expires_at is None
+    assert not gate.decide(INTERVIEW, ALICE, False, AT).send  # cleared already
     # a new start right after a stop goes out: the other party shows nothing now
-    assert gate.decide(INTERVIEW, ALICE, True).send
+    assert gate.decide(INTERVIEW, ALICE, True, AT).send
     clock.now += TTL_SECONDS
-    assert not gate.decide(INTERVIEW, ALICE, False).send  # expired by itself
+    assert not gate.decide(INTERVIEW, ALICE, False, AT).send  # expired by itself
 
 
 def test_past_the_limit_starts_are_refused_but_stops_never(gate: TypingGate, clock: Clock) -> None:
     for _ in range(LIMIT):
-        gate.decide(INTERVIEW, ALICE, True)
+        gate.decide(INTERVIEW, ALICE, True, AT)
         clock.now += 0.01
     with pytest.raises(RateLimited):
-        gate.decide(INTERVIEW, ALICE, True)
-    assert gate.decide(INTERVIEW, ALICE, False).send
+        gate.decide(INTERVIEW, ALICE, True, AT)
+    assert gate.decide(INTERVIEW, ALICE, False, AT).send
     # others are not held back by Alice, nor is Alice elsewhere
-    assert gate.decide(INTERVIEW, BOB, True).send
-    assert gate.decide(uuid.uuid4(), ALICE, True).send
+    assert gate.decide(INTERVIEW, BOB, True, AT).send
+    assert gate.decide(uuid.uuid4(), ALICE, True, AT).send
     # and the window slides: once the oldest calls are out of it, Alice may go on
     clock.now = 1000.0 + WINDOW_SECONDS + 0.005
-    assert gate.decide(INTERVIEW, ALICE, True).send
+    assert gate.decide(INTERVIEW, ALICE, True, AT).send
 
 
 def test_the_gate_forgets_who_has_gone_quiet(gate: TypingGate, clock: Clock) -> None:
     for _ in range(50):
-        gate.decide(uuid.uuid4(), ALICE, True)
+        gate.decide(uuid.uuid4(), ALICE, True, AT)
     assert len(gate) == 50
     clock.now += WINDOW_SECONDS + TTL_SECONDS
-    gate.decide(INTERVIEW, BOB, True)
+    gate.decide(INTERVIEW, BOB, True, AT)
     assert len(gate) == 1
