@@ -3,18 +3,21 @@
 A user is present on an interview while they hold a live subscription on it in some server
 process. Each process counts its own holders and speaks for them; nobody keeps the whole
 picture, and no process has to say goodbye:
-- a process announces on `presence:<interview>` which users it holds there, whenever that set
-  changes (the first holder of a user comes, the last one goes) and whenever it is asked;
+- a process announces on `presence:<interview>` which users it holds there whenever that set
+  changes (the first holder of a user comes, the last one goes), whenever it is asked, and for
+  every interview it holds after a backend reconnect;
 - a watcher asks ("who is here?", on PRESENCE_PROBES) when it starts, after a backend reconnect
   and every PROBE_EVERY_SECONDS, and counts a user present while the latest announcement of some
   process lists them and is younger than TTL_SECONDS.
 A user let go of everywhere shows offline GRACE_SECONDS later, so that a reloading page does not
-flicker. A process that dies without a word (killed: its sockets vanish) stops answering, so its
-users go offline for everyone within TTL_SECONDS of its last answer; an announcement that pub/sub lost
-(at most once, and nothing while Redis is away) is made good by the next answer. Announcements
-carry their process's origin and an increasing number, so one overtaken by a later one (two
-publishes racing) is ignored. The cost is a probe per watcher every PROBE_EVERY_SECONDS and an
-answer per holding process; holders that nobody watches cost one publish per change.
+flicker. A process that dies without a word (killed: its sockets vanish) stops answering, so
+its users go offline for everyone within TTL_SECONDS of its last answer; an announcement that
+pub/sub lost (at most once, and nothing while Redis is away) is made good by the next answer.
+One task per process sends its announcements, one at a time and each as things are when it
+goes, so a burst of sockets coming and going costs one per interview; each carries its
+process's origin and an increasing number, and one that arrives after a later one is ignored.
+The cost is a probe per watcher every PROBE_EVERY_SECONDS and an answer per holding process;
+holders that nobody watches cost one publish per change.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ FIRST_ANSWER_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 # At shutdown, how long announcements still being sent may take.
 CLOSE_SECONDS = 1.0
+PUBLISH_TIMEOUT_SECONDS = 2.0
 
 Envelope = dict[str, Any]
 
@@ -168,9 +172,16 @@ class Presence:
         self._seq = itertools.count(1)
         self._held: dict[UUID, Counter[UUID]] = {}
         self._listener: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
+        # Interviews whose announcement is due, in order; the sender sends each as it is when
+        # its turn comes, so a burst (sockets coming and going at once) costs one per interview.
+        self._due: dict[UUID, None] = {}
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._sender: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
+        self._sender = asyncio.create_task(self._send_due(), name="presence-announcements")
         listening = asyncio.get_running_loop().create_future()
         self._listener = asyncio.create_task(self._answer_probes(listening), name="presence-probes")
         # Before any subscription can start: a probe is then never missed for want of a listener.
@@ -183,14 +194,16 @@ class Presence:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
         # Announcements of holders that left during shutdown: watchers elsewhere hear of it now
         # instead of after TTL_SECONDS.
-        if self._sending:
-            await asyncio.wait(self._sending, timeout=CLOSE_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self._idle.wait()
+        for task in (self._listener, self._sender):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def held(self, interview_id: UUID) -> set[UUID]:
         """Who this process holds live on the interview."""
@@ -216,24 +229,34 @@ class Presence:
             self._announce(interview_id)
 
     def _announce(self, interview_id: UUID) -> None:
-        """Who this process holds on the interview now, sent without making the caller wait
-        (a subscription starting or ending, possibly being cancelled)."""
-        message = orjson.dumps(
-            {
-                "origin": self.origin,
-                "seq": next(self._seq),
-                "users": sorted(str(user) for user in self._held.get(interview_id, ())),
-            }
-        ).decode()
-        task = asyncio.get_running_loop().create_task(
-            self._publish(channels.presence(interview_id), message)
-        )
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        """Due: who this process holds on the interview. Sent without making the caller wait (a
+        subscription starting or ending, possibly being cancelled)."""
+        self._due[interview_id] = None
+        self._idle.clear()
+        self._wake.set()
+
+    async def _send_due(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._due:
+                interview_id = next(iter(self._due))
+                del self._due[interview_id]
+                message = orjson.dumps(
+                    {
+                        "origin": self.origin,
+                        "seq": next(self._seq),
+                        "users": sorted(str(user) for user in self._held.get(interview_id, ())),
+                    }
+                ).decode()
+                await self._publish(channels.presence(interview_id), message)
+            self._idle.set()
 
     async def _publish(self, channel: str, message: str) -> None:
         try:
-            await self._broadcast.publish(channel, message)
+            # A frozen Redis must not hold up every announcement after this one.
+            async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                await self._broadcast.publish(channel, message)
         except Exception:
             # Ephemeral: the next probe asks again.
             logger.debug("could not publish presence to %s", channel, exc_info=True)
@@ -252,7 +275,13 @@ class Presence:
                         listening.set_result(None)
                     while True:
                         event = await inbox.get()
-                        probe = _decode(event.message) if event.message != RESYNC else None
+                        if event.message == RESYNC:
+                            # Back from a backend outage: whatever was announced meanwhile was
+                            # lost, and watchers may have given up on this process's users.
+                            for interview_id in self._held:
+                                self._announce(interview_id)
+                            continue
+                        probe = _decode(event.message)
                         if probe is None:
                             continue
                         with contextlib.suppress(KeyError, TypeError, ValueError):

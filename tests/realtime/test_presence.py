@@ -19,6 +19,7 @@ from uuid import UUID
 import orjson
 import pytest
 
+from realtime import channels
 from realtime.broadcast import Broadcaster
 from realtime.presence import PartyState, Presence
 from tests.realtime.test_broadcast import bounded, broadcast_url
@@ -331,3 +332,27 @@ async def test_after_redis_restarts_presence_is_told_again(
         # and her leaving reaches him, live
         await holding.__aexit__(None, None, None)
         assert (await watcher.next())[0] is False
+
+
+@bounded
+async def test_a_burst_of_subscriptions_coming_and_going_costs_one_announcement(
+    process: Process,
+) -> None:
+    # given somebody listening to an interview's announcements
+    a = await process()
+    interview = uuid.uuid4()
+    async with a._broadcast.subscribe(channels.presence(interview)) as listener:
+        # when 50 subscriptions of Alice and Bob start at once (a server restart's reconnects)
+        async with AsyncExitStack() as burst:
+            for number in range(50):
+                await burst.enter_async_context(a.holding(interview, ALICE if number % 2 else BOB))
+            # then one announcement tells both
+            first = orjson.loads((await asyncio.wait_for(listener.get(), NOTICE)).message)
+            assert sorted(first["users"]) == sorted([str(ALICE), str(BOB)])
+            await asyncio.sleep(0.3)
+            assert listener._queue.empty()  # type: ignore[attr-defined]
+        # and when they all end at once, one more says nobody is left
+        last = orjson.loads((await asyncio.wait_for(listener.get(), NOTICE)).message)
+        assert last["users"] == [] and last["seq"] > first["seq"]
+        await asyncio.sleep(0.3)
+        assert listener._queue.empty()  # type: ignore[attr-defined]
