@@ -3,7 +3,7 @@ nothing from before (no replay, no cursor). Whatever pub/sub drops is gone, by d
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
@@ -24,7 +24,7 @@ async def live_only(
     closes: Callable[[Envelope], bool] = lambda envelope: False,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     while_live: AbstractAsyncContextManager[Any] | None = None,
-) -> AsyncIterator[Envelope]:
+) -> AsyncGenerator[Envelope, None]:
     """Envelopes published on `channels` that `accept` takes, until one `closes` the stream or,
     after a backend reconnect, `still_allowed()` says no (a control event may have been lost).
     `while_live` is entered once the stream is subscribed, and left when it ends."""

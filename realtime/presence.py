@@ -28,7 +28,7 @@ import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -303,7 +303,7 @@ class Presence:
         also: Sequence[str] = (),
         closes: Callable[[Envelope], bool] = lambda envelope: False,
         still_allowed: Callable[[], Awaitable[bool]] | None = None,
-    ) -> AsyncIterator[bool]:
+    ) -> AsyncGenerator[bool, None]:
         """Whether the user is present on the interview: first as it is now (at once if they
         are, within `first_answer_within` seconds if not), then each change.
 

@@ -8,11 +8,25 @@ from uuid import UUID
 
 import strawberry
 
+from models.interviews.orm import Interview as InterviewRow
 from models.interviews.typing import REFRESH_SECONDS, TTL_SECONDS
+from models.users.orm import User as UserRow
 from resolvers.context import Info
 from schema.core import UserError
 from schema.interviews import Interview
 from schema.users import User
+
+
+async def _interview(info: Info, pk: UUID) -> InterviewRow:
+    row = await info.context.loaders.interview.load(pk)
+    assert row is not None, "a party subscribed to it, or signalled in it"
+    return row
+
+
+async def _user(info: Info, pk: UUID) -> UserRow:
+    row = await info.context.loaders.user.load(pk)
+    assert row is not None, "a party of the interview"
+    return row
 
 
 @strawberry.input(description="Tells the other party of an interview that the viewer types.")
@@ -72,11 +86,11 @@ class TypingEvent:
 
     @strawberry.field(description="The interview they type in.")
     async def interview(self, info: Info) -> Interview:
-        return Interview.from_row(await info.context.loaders.interview.load(self.interview_id))
+        return Interview.from_row(await _interview(info, self.interview_id))
 
     @strawberry.field(description="Who types: the other party of the interview.")
     async def user(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.user_id))
+        return User.from_row(await _user(info, self.user_id))
 
 
 @strawberry.type(
@@ -94,8 +108,8 @@ class PresenceEvent:
 
     @strawberry.field(description="The interview.")
     async def interview(self, info: Info) -> Interview:
-        return Interview.from_row(await info.context.loaders.interview.load(self.interview_id))
+        return Interview.from_row(await _interview(info, self.interview_id))
 
     @strawberry.field(description="Whose presence: the other party of the interview.")
     async def user(self, info: Info) -> User:
-        return User.from_row(await info.context.loaders.user.load(self.user_id))
+        return User.from_row(await _user(info, self.user_id))

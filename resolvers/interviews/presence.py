@@ -10,7 +10,9 @@ from uuid import UUID
 import strawberry
 
 from models.base import utc_now
+from models.events import Published
 from models.interviews.orm import Interview as InterviewRow
+from models.interviews.typing import TypingSignal
 from models.interviews.typing import set_typing as set_typing_action
 from realtime import channels
 from realtime.ephemeral import live_only
@@ -34,7 +36,7 @@ async def set_typing(info: Info, input: SetTypingInput) -> SetTypingPayload:
     user = info.context.user
     assert user is not None, "IsAuthenticated runs first"
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[TypingSignal, list[Published]]:
         interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
         return await set_typing_action(
             info.context.typing_gate, user.id, interview_id, input.typing
