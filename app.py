@@ -20,9 +20,11 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from models import tortoise_config
+from models.interviews.typing import TypingGate
 from models.planner import refresh_statistics
 from models.scheduler import run_due
 from realtime.broadcast import create_broadcast
+from realtime.presence import Presence
 from realtime.publish import publish_all
 from schema import build_schema
 from schema.http import GraphQLView
@@ -161,14 +163,18 @@ def create_app(
             on_reconnect=metrics.broadcast_reconnected if metrics is not None else None,
         )
         app.state.broadcast = broadcast
+        app.state.typing_gate = TypingGate()
         if not manage_database:
-            async with broadcast:
+            async with broadcast, Presence(broadcast) as presence:
+                app.state.presence = presence
                 yield
             return
         async with (
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
             broadcast,
+            Presence(broadcast) as presence,
         ):
+            app.state.presence = presence
             tune_garbage_collector(settings.gc_thresholds)
             scheduler = asyncio.create_task(
                 run_scheduler(broadcast, settings.scheduler_interval_seconds, metrics)

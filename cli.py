@@ -87,6 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=args.graceful_timeout,
             log_config=None,
             proxy_headers=args.proxy_headers,
+            ws_ping_interval=settings.ws_ping_interval_seconds,
+            ws_ping_timeout=settings.ws_ping_timeout_seconds,
             **WEBSOCKET_OPTIONS,
         )
     finally:

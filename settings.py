@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     max_query_nodes: int = 50_000
     max_subscriptions_per_connection: int = 100
     connection_init_timeout_seconds: float = 5.0
+    # A websocket whose peer vanished without closing (a phone losing its network) is dropped
+    # when a ping goes unanswered: within interval + timeout, so that its user shows offline
+    # within 10 s with presence's 1 s grace (realtime/presence.py). uvicorn's default: 20 + 20 s.
+    ws_ping_interval_seconds: float = 4.0
+    ws_ping_timeout_seconds: float = 3.0
 
     scheduler_interval_seconds: float = 30.0
     # Server processes only (see app.tune_garbage_collector); JSON, e.g. [700, 10, 1000].

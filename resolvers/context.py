@@ -7,7 +7,9 @@ import strawberry
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
+from models.interviews.typing import TypingGate
 from models.users.orm import User
+from realtime.presence import Presence
 from resolvers.loaders import Loaders
 
 
@@ -28,6 +30,14 @@ class Context:
     @property
     def broadcast(self) -> Any:
         return self.request.app.state.broadcast
+
+    @property
+    def presence(self) -> Presence:
+        return self.request.app.state.presence  # type: ignore[no-any-return]
+
+    @property
+    def typing_gate(self) -> TypingGate:
+        return self.request.app.state.typing_gate  # type: ignore[no-any-return]
 
 
 Info = strawberry.Info[Context, None]

@@ -4,7 +4,9 @@ import strawberry
 from strawberry.permission import BasePermission
 
 from auth.permissions import IsAuthenticated
+from models.interviews import typing as typing_rules
 from resolvers.contracts import mutations as contracts
+from resolvers.interviews import presence
 from resolvers.interviews import resolvers as interviews
 from resolvers.jobs import mutations as jobs
 from resolvers.notifications import resolvers as notifications
@@ -22,6 +24,7 @@ from schema.interviews import InterviewPayload, MessagePayload
 from schema.jobs import InvitationPayload, JobPayload
 from schema.notifications import MarkNotificationsReadPayload
 from schema.payments import WalletPayload
+from schema.presence import SetTypingPayload
 from schema.profiles import ClientProfilePayload, FreelancerProfilePayload, PortfolioItemPayload
 from schema.proposals import ConnectsPayload, ProposalPayload
 from schema.reviews import ReviewPayload
@@ -103,6 +106,14 @@ class Mutation:
     )
     mark_interview_read: InterviewPayload = strawberry.mutation(
         resolver=interviews.mark_interview_read, permission_classes=signed_in
+    )
+    set_typing: SetTypingPayload = strawberry.mutation(
+        resolver=presence.set_typing,
+        permission_classes=signed_in,
+        description="Shows the other party of an interview that the viewer types (or stopped). "
+        f"Not stored; repeats within {typing_rules.REFRESH_SECONDS:g} s are coalesced, and "
+        f"more than {typing_rules.LIMIT} `typing: true` per {typing_rules.WINDOW_SECONDS:g} s "
+        "are RATE_LIMITED. Also accepted over the websocket.",
     )
 
     mark_notifications_read: MarkNotificationsReadPayload = strawberry.mutation(

@@ -5,10 +5,12 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from resolvers.contracts import queries as contracts
+from resolvers.interviews import presence
 from resolvers.interviews import resolvers as interviews
 from schema.contracts import ContractEvent, Milestone
 from schema.interviews import Message
 from schema.notifications import Notification
+from schema.presence import PresenceEvent, TypingEvent
 
 
 @strawberry.type
@@ -18,6 +20,18 @@ class Subscription:
         description="New messages in an interview the viewer takes part in. With `after`, "
         "first replays every stored message after that cursor, then goes live, "
         "with no gap and no duplicate.",
+    )
+    typing_changed: AsyncGenerator[TypingEvent, None] = strawberry.subscription(
+        resolver=presence.typing_changed,
+        description="The other party of an interview the viewer takes part in starts or stops "
+        "typing. Live only: nothing is stored or replayed. Holding it makes the viewer online "
+        "for presenceChanged.",
+    )
+    presence_changed: AsyncGenerator[PresenceEvent, None] = strawberry.subscription(
+        resolver=presence.presence_changed,
+        description="Whether the other party of an interview is online (has a live "
+        "subscription on it, on any server): first as it is now, then each change. Offline "
+        "within 10 s of their socket dropping. Holding it makes the viewer online too.",
     )
     notification_added: AsyncGenerator[Notification, None] = strawberry.subscription(
         resolver=interviews.notification_added,

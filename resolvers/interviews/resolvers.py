@@ -153,8 +153,8 @@ async def message_added(
         still_allowed=token_still_valid(info),
     )
     # aclosing: when the subscription ends, the stream leaves its channels now, not whenever
-    # the garbage collector finalizes it.
-    async with aclosing(stream):
+    # the garbage collector finalizes it. Holding it makes the viewer present on the interview.
+    async with info.context.presence.holding(interview.id, user.id), aclosing(stream):
         async for envelope in stream:
             # Loaders per event: a connection-lifetime cache would serve stale rows.
             info.context.loaders = Loaders()
