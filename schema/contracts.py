@@ -19,12 +19,14 @@ from models.pagination import cursor_of
 from models.reviews.actions import reviewable
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
+from resolvers.prefetch import ready, then
 from schema.core import (
     Connection,
     Node,
     UserError,
     encode_global_id,
     nested_connection,
+    nested_connection_now,
     page_request,
 )
 from schema.interviews import Interview
@@ -44,6 +46,8 @@ MilestoneStatus = strawberry.enum(
         "submitted for review. PAID: approved; escrow released to the freelancer."
     ),
 )
+# A contract's events are ordered by their stream sequence; the prefetch must use the same keys.
+EVENT_KEYS = ("seq",)
 ContractEventKind = strawberry.enum(orm.ContractEventKind, name="ContractEventKind")
 TimeEntryStatus = strawberry.enum(orm.TimeEntryStatus, name="TimeEntryStatus")
 DisputeStatus = strawberry.enum(orm.DisputeStatus, name="DisputeStatus")
@@ -375,8 +379,8 @@ class Contract(Node):
         )
 
     @strawberry.field
-    async def job(self, info: Info) -> Job:
-        return Job.from_row(await info.context.loaders.job.load(self.row.job_id))  # type: ignore[attr-defined]
+    def job(self, info: Info) -> Job:
+        return then(ready(info.context.loaders.job, self.row.job_id), Job.from_row)
 
     @strawberry.field
     async def proposal(self, info: Info) -> Proposal | None:
@@ -393,21 +397,19 @@ class Contract(Node):
         return Interview.from_row(row) if row else None
 
     @strawberry.field
-    async def client(self, info: Info) -> ClientProfile:
-        return ClientProfile.from_row(
-            await info.context.loaders.client_profile.load(self.row.client_id)
-        )  # type: ignore[attr-defined]
+    def client(self, info: Info) -> ClientProfile:
+        loader = info.context.loaders.client_profile
+        return then(ready(loader, self.row.client_id), ClientProfile.from_row)
 
     @strawberry.field
-    async def freelancer(self, info: Info) -> FreelancerProfile:
-        return FreelancerProfile.from_row(
-            await info.context.loaders.freelancer_profile.load(self.row.freelancer_id)
-        )  # type: ignore[attr-defined]
+    def freelancer(self, info: Info) -> FreelancerProfile:
+        loader = info.context.loaders.freelancer_profile
+        return then(ready(loader, self.row.freelancer_id), FreelancerProfile.from_row)
 
     @strawberry.field
-    async def milestones(self, info: Info) -> list[Milestone]:
-        rows = await info.context.loaders.milestones_by_contract.load(self.row.id)
-        return [Milestone.from_row(row) for row in rows]
+    def milestones(self, info: Info) -> list[Milestone]:
+        rows = ready(info.context.loaders.milestones_by_contract, self.row.id)
+        return then(rows, lambda loaded: [Milestone.from_row(row) for row in loaded])
 
     @strawberry.field(
         description="Sum of the milestones' amounts (fixed price); for hourly "
@@ -422,7 +424,7 @@ class Contract(Node):
         )
 
     @strawberry.field(description="Oldest first.")
-    async def events(
+    def events(
         self,
         info: Info,
         first: int | None = None,
@@ -430,14 +432,14 @@ class Contract(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[ContractEvent]:
-        return await nested_connection(
+        return nested_connection_now(
             info,
             ContractEventRow,
             "contract_id",
             self.row.id,
             page_request(first, after, last, before),
             ContractEvent.from_row,
-            keys=("seq",),
+            keys=EVENT_KEYS,
         )
 
     @strawberry.field(description="Hourly contracts: the hours logged, newest first.")

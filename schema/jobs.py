@@ -14,6 +14,7 @@ from models.proposals.orm import Proposal as ProposalRow
 from models.proposals.orm import ProposalStatus as ProposalStatusValue
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
+from resolvers.prefetch import ready, then
 from schema.core import (
     Connection,
     Node,
@@ -96,15 +97,14 @@ class Job(Node):
         )  # type: ignore[attr-defined]
 
     @strawberry.field
-    async def client(self, info: Info) -> ClientProfile:
-        return ClientProfile.from_row(
-            await info.context.loaders.client_profile.load(self.client_id)
-        )
+    def client(self, info: Info) -> ClientProfile:
+        loader = info.context.loaders.client_profile
+        return then(ready(loader, self.client_id), ClientProfile.from_row)
 
     @strawberry.field
-    async def skills(self, info: Info) -> list[Skill]:
-        links = await info.context.loaders.skills_by_job.load(self.pk)
-        return [Skill.from_row(link.skill) for link in links]
+    def skills(self, info: Info) -> list[Skill]:
+        links = ready(info.context.loaders.skills_by_job, self.pk)
+        return then(links, lambda loaded: [Skill.from_row(link.skill) for link in loaded])
 
     @strawberry.field(
         description=(
