@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     max_query_nodes: int = 50_000
     max_subscriptions_per_connection: int = 100
     connection_init_timeout_seconds: float = 5.0
+    # How long HTTP caches may keep an anonymous GET query's answer (schema/persisted.py).
+    query_cache_max_age_seconds: int = 60
 
     scheduler_interval_seconds: float = 30.0
     # Server processes only (see app.tune_garbage_collector); JSON, e.g. [700, 10, 1000].

@@ -38,7 +38,7 @@ def ready(loader: DataLoader[Any, T], key: Hashable) -> T | Awaitable[T]:
     return loader.load(key)
 
 
-def then(value: T | Awaitable[T], convert: Callable[[T], R]) -> R:
+def then(value: T | Awaitable[T], convert: Callable[[Any], R]) -> R:
     """`convert(value)`, now or once it is loaded.
 
     Typed as R for the resolvers' annotations (which Strawberry reads as the GraphQL type); it is
@@ -50,7 +50,7 @@ def then(value: T | Awaitable[T], convert: Callable[[T], R]) -> R:
             return convert(await value)
 
         return cast("R", converted())
-    return convert(cast("T", value))
+    return convert(value)
 
 
 def node_selections(info: Any) -> dict[str, SelectedField]:
