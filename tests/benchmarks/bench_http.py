@@ -155,7 +155,7 @@ def create_raw_app() -> Any:
     from starlette.routing import Route
 
     url = os.environ["RAW_DATABASE_URL"]
-    pool_size = int(os.environ.get("RAW_POOL_SIZE", "10"))
+    pool_size = int(os.environ.get("RAW_POOL_SIZE", "5"))
     state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
