@@ -14,7 +14,8 @@ their own. Beside them run, all at once and each loaded in turn:
 
 - `graphql`: one `marketplace serve` process of this tree;
 - `raw`: a hand-written endpoint of the same data (`create_raw_app` below): Starlette, SQL
-  written by hand through asyncpg (the driver Tortoise uses), orjson, answering exactly the bytes
+  written by hand through asyncpg (the driver Tortoise uses, with a pool of 5 connections like
+  Tortoise's default for ours), orjson, answering exactly the bytes
   our GraphQL answer's `data` holds (checked before loading);
 - `base`: `marketplace serve` of the --baseline commit (default 7be0c42, where this work began),
   checked out with its own venv by tests/benchmarks/baseline.py;
