@@ -649,6 +649,9 @@ def run_wrk(target: Target, duration: float, connections: int, work_dir: Path) -
             f"-c{connections}",
             f"-d{max(1, round(duration))}s",
             "--latency",
+            # The default 2 s counts a slow answer on a busy machine as an error.
+            "--timeout",
+            "30s",
             "-s",
             str(script),
             target.url,
