@@ -89,6 +89,7 @@ MILESTONES_PER_CONTRACT = 3
 EVENTS_PER_CONTRACT = 5
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 READY_TIMEOUT = 60.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 GOALS = {("dashboard", "M"): 0.65, ("dashboard", "L"): 0.45, ("search", "S"): 0.7}
 GOALS.update({("search", "M"): 0.7, ("search", "L"): 0.7})
 WORKERS_GOAL = 1.6
@@ -489,6 +490,7 @@ class Target:
 
     label: str
     port: int
+    pid: int
     method: str
     path: str
     headers: dict[str, str]
@@ -499,7 +501,7 @@ class Target:
         return f"http://127.0.0.1:{self.port}{self.path}"
 
 
-def graphql_target(label: str, port: int, document: str, size: str) -> Target:
+def graphql_target(label: str, server: Process, document: str, size: str) -> Target:
     headers = {"content-type": "application/json", "accept": "application/json"}
     variables: dict[str, Any] = {}
     if document == "dashboard":
@@ -508,7 +510,7 @@ def graphql_target(label: str, port: int, document: str, size: str) -> Target:
     else:
         query, variables = SEARCH, {"query": TERMS[size]}
     body = orjson.dumps({"query": query, "variables": variables})
-    return Target(label, port, "POST", "/graphql", headers, body)
+    return Target(label, server.port, server.pid, "POST", "/graphql", headers, body)
 
 
 def raw_target(port: int, document: str, size: str) -> Target:
@@ -617,6 +619,24 @@ class Round:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    # Requests per CPU-second of the server's processes: on a shared, busy machine req/s
+    # follows the CPU share the server got; this follows what a request costs.
+    per_cpu_second: float = 0.0
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its descendants (uvicorn's workers)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def pinned_core() -> list[str]:
@@ -726,9 +746,14 @@ def run_python_client(target: Target, duration: float, connections: int) -> Roun
 
 
 def load(target: Target, duration: float, connections: int, work_dir: Path) -> Round:
+    cpu_before = tree_cpu_seconds(target.pid)
     if shutil.which("wrk"):
-        return run_wrk(target, duration, connections, work_dir)
-    return run_python_client(target, duration, connections)
+        result = run_wrk(target, duration, connections, work_dir)
+    else:
+        result = run_python_client(target, duration, connections)
+    cpu = tree_cpu_seconds(target.pid) - cpu_before
+    result.per_cpu_second = result.requests_per_second * duration / cpu if cpu > 0 else 0.0
+    return result
 
 
 @dataclass
@@ -742,6 +767,10 @@ class Measured:
     @property
     def rps(self) -> float:
         return statistics.median(r.requests_per_second for r in self.rounds)
+
+    @property
+    def per_cpu_second(self) -> float:
+        return statistics.median(r.per_cpu_second for r in self.rounds)
 
     @property
     def noise(self) -> float:
@@ -801,7 +830,8 @@ def report(results: list[Measured], workers: list[Measured], args: argparse.Name
     by_key = {(m.document, m.size, m.target): m for m in results}
     print(
         f"\n{'document':10}{'size':5}{'server':11}{'req/s':>8}{'noise':>7}{'p50 ms':>8}"
-        f"{'p99 ms':>8}{'SQL/req':>8}{'/raw':>7}{'/base':>7}"
+        f"{'p99 ms':>8}{'SQL/req':>8}{'/raw':>7}{'/base':>7}{'req/cpu-s':>10}{'/raw':>7}"
+        f"{'/base':>7}"
     )
     for m in results:
         raw = by_key[(m.document, m.size, "raw")]
@@ -809,9 +839,18 @@ def report(results: list[Measured], workers: list[Measured], args: argparse.Name
         ratio = f"{m.rps / raw.rps:7.2f}" if m.target != "raw" else " " * 7
         over_base = f"{m.rps / base.rps:7.2f}" if base and m.target == "graphql" else " " * 7
         r = m.median_round
+        cpu_ratio = (
+            f"{m.per_cpu_second / raw.per_cpu_second:7.2f}" if m.target != "raw" else " " * 7
+        )
+        cpu_over_base = (
+            f"{m.per_cpu_second / base.per_cpu_second:7.2f}"
+            if base and m.target == "graphql"
+            else " " * 7
+        )
         print(
             f"{m.document:10}{m.size:5}{m.target:11}{m.rps:8.0f}{m.noise:7.0%}{r.p50_ms:8.1f}"
-            f"{r.p99_ms:8.1f}{m.statements:8d}{ratio}{over_base}"
+            f"{r.p99_ms:8.1f}{m.statements:8d}{ratio}{over_base}{m.per_cpu_second:10.0f}"
+            f"{cpu_ratio}{cpu_over_base}"
         )
     print("\ngoals (GraphQL/raw req/s of this tree):")
     for (document, size), goal in GOALS.items():
@@ -819,7 +858,11 @@ def report(results: list[Measured], workers: list[Measured], args: argparse.Name
         theirs = by_key.get((document, size, "raw"))
         if ours and theirs:
             share = ours.rps / theirs.rps
-            print(f"  {document} {size}: {share:.2f} (goal >= {goal}) {_verdict(share >= goal)}")
+            per_cpu = ours.per_cpu_second / theirs.per_cpu_second
+            print(
+                f"  {document} {size}: {share:.2f} (goal >= {goal}) {_verdict(share >= goal)}; "
+                f"per CPU-second {per_cpu:.2f}"
+            )
     for document in ("dashboard", "search"):
         counts = {
             m.size: m.statements
@@ -881,10 +924,10 @@ async def run(args: argparse.Namespace) -> None:
                 )
             for document in ("dashboard", "search"):
                 for size in args.sizes:
-                    graphql = [graphql_target("graphql", ours.port, document, size)]
+                    graphql = [graphql_target("graphql", ours, document, size)]
                     if theirs is not None:
-                        graphql.append(graphql_target("base", theirs.port, document, size))
-                    raw_one = raw_target(raw.port, document, size)
+                        graphql.append(graphql_target("base", theirs, document, size))
+                    raw_one = raw_target(raw, document, size)
                     await check_same_answers(graphql, raw_one)
                     statements = {"graphql": statements_of(current, database_url, graphql[:1])[0]}
                     if base is not None:
@@ -904,8 +947,8 @@ async def run(args: argparse.Namespace) -> None:
                     marketplace("graphql x2", current, database_url, log_dir, workers=2)
                 )
                 targets = [
-                    graphql_target("graphql", one.port, "dashboard", size),
-                    graphql_target("graphql x2", two.port, "dashboard", size),
+                    graphql_target("graphql", one, "dashboard", size),
+                    graphql_target("graphql x2", two, "dashboard", size),
                 ]
                 count = statements_of(current, database_url, targets[:1])[0]
                 workers = await measure(
