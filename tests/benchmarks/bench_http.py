@@ -513,17 +513,12 @@ def graphql_target(label: str, server: Process, document: str, size: str) -> Tar
     return Target(label, server.port, server.pid, "POST", "/graphql", headers, body)
 
 
-def raw_target(port: int, document: str, size: str) -> Target:
+def raw_target(server: Process, document: str, size: str) -> Target:
     if document == "dashboard":
-        return Target(
-            "raw",
-            port,
-            "GET",
-            "/api/dashboard",
-            {"authorization": f"Bearer {token_for(size)}"},
-            b"",
-        )
-    return Target("raw", port, "GET", f"/api/jobs?query={TERMS[size]}", {}, b"")
+        headers = {"authorization": f"Bearer {token_for(size)}"}
+        return Target("raw", server.port, server.pid, "GET", "/api/dashboard", headers, b"")
+    path = f"/api/jobs?query={TERMS[size]}"
+    return Target("raw", server.port, server.pid, "GET", path, {}, b"")
 
 
 async def fetch(target: Target) -> tuple[int, dict[str, str], bytes]:
