@@ -29,6 +29,7 @@ from realtime.publish import publish_all
 from schema import build_schema
 from schema.http import GraphQLView
 from schema.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from schema.persisted import create_persisted_queries
 from schema.requestlog import configure_logging
 from settings import Settings, get_settings
 
@@ -137,11 +138,14 @@ def create_app(
     settings = settings or get_settings()
     tracing = tracing or start_tracing_if_requested()
     metrics = metrics or start_metrics_if_enabled(settings)
+    persisted_queries = create_persisted_queries(settings.broadcast_url)
     view = GraphQLView(
         build_schema(tracing=tracing, metrics=metrics),
         allowed_origins=settings.allowed_origins,
         init_timeout=settings.connection_init_timeout_seconds,
         max_subscriptions=settings.max_subscriptions_per_connection,
+        persisted_queries=persisted_queries,
+        cache_max_age_seconds=settings.query_cache_max_age_seconds,
     )
 
     @asynccontextmanager
@@ -153,6 +157,7 @@ def create_app(
             ):
                 yield
         finally:
+            await persisted_queries.close()
             if tracing is not None:
                 tracing.shutdown()
 

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # within 10 s with presence's 1 s grace (realtime/presence.py). uvicorn's default: 20 + 20 s.
     ws_ping_interval_seconds: float = 4.0
     ws_ping_timeout_seconds: float = 3.0
+    # How long HTTP caches may keep an anonymous GET query's answer (schema/persisted.py).
+    query_cache_max_age_seconds: int = 60
 
     scheduler_interval_seconds: float = 30.0
     # Server processes only (see app.tune_garbage_collector); JSON, e.g. [700, 10, 1000].

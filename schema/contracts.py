@@ -20,6 +20,7 @@ from models.reviews.actions import reviewable
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
 from resolvers.loaders import referenced
+from resolvers.prefetch import ready, then
 from schema.core import (
     Connection,
     Node,
@@ -27,6 +28,7 @@ from schema.core import (
     described_field,
     encode_global_id,
     nested_connection,
+    nested_connection_now,
     page_request,
 )
 from schema.interviews import Interview
@@ -51,6 +53,8 @@ strawberry.enum(
         "submitted for review. PAID: approved; escrow released to the freelancer."
     ),
 )
+# A contract's events are ordered by their stream sequence; the prefetch must use the same keys.
+EVENT_KEYS = ("seq",)
 ContractEventKind = orm.ContractEventKind
 strawberry.enum(ContractEventKind, name="ContractEventKind")
 TimeEntryStatus = orm.TimeEntryStatus
@@ -385,8 +389,8 @@ class Contract(Node):
         )
 
     @strawberry.field
-    async def job(self, info: Info) -> Job:
-        return Job.from_row(await referenced(info.context.loaders.job, self.row.job_id))
+    def job(self, info: Info) -> Job:
+        return then(ready(info.context.loaders.job, self.row.job_id), Job.from_row)
 
     @strawberry.field
     async def proposal(self, info: Info) -> Proposal | None:
@@ -403,21 +407,19 @@ class Contract(Node):
         return Interview.from_row(row) if row else None
 
     @strawberry.field
-    async def client(self, info: Info) -> ClientProfile:
-        return ClientProfile.from_row(
-            await referenced(info.context.loaders.client_profile, self.row.client_id)
-        )
+    def client(self, info: Info) -> ClientProfile:
+        loader = info.context.loaders.client_profile
+        return then(ready(loader, self.row.client_id), ClientProfile.from_row)
 
     @strawberry.field
-    async def freelancer(self, info: Info) -> FreelancerProfile:
-        return FreelancerProfile.from_row(
-            await referenced(info.context.loaders.freelancer_profile, self.row.freelancer_id)
-        )
+    def freelancer(self, info: Info) -> FreelancerProfile:
+        loader = info.context.loaders.freelancer_profile
+        return then(ready(loader, self.row.freelancer_id), FreelancerProfile.from_row)
 
     @strawberry.field
-    async def milestones(self, info: Info) -> list[Milestone]:
-        rows = await info.context.loaders.milestones_by_contract.load(self.row.id)
-        return [Milestone.from_row(row) for row in rows]
+    def milestones(self, info: Info) -> list[Milestone]:
+        rows = ready(info.context.loaders.milestones_by_contract, self.row.id)
+        return then(rows, lambda loaded: [Milestone.from_row(row) for row in loaded])
 
     @described_field(
         "Sum of the milestones' amounts (fixed price); for hourly contracts, what has been paid."
@@ -431,7 +433,7 @@ class Contract(Node):
         )
 
     @described_field("Oldest first.")
-    async def events(
+    def events(
         self,
         info: Info,
         first: int | None = None,
@@ -439,14 +441,14 @@ class Contract(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[ContractEvent]:
-        return await nested_connection(
+        return nested_connection_now(
             info,
             ContractEventRow,
             "contract_id",
             self.row.id,
             page_request(first, after, last, before),
             ContractEvent.from_row,
-            keys=("seq",),
+            keys=EVENT_KEYS,
         )
 
     @described_field("Hourly contracts: the hours logged, newest first.")

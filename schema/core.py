@@ -6,7 +6,8 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from inspect import isawaitable
+from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 import strawberry
@@ -16,6 +17,7 @@ from tortoise.queryset import QuerySet
 
 from models.errors import DomainError, ErrorCode
 from models.pagination import Page, PageRequest, condition_filter, paginate
+from resolvers.prefetch import ready, then
 from settings import get_settings
 
 NodeT = TypeVar("NodeT")
@@ -122,8 +124,9 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
-    unpaginated: strawberry.Private[QuerySet[Any]]
-    # For nested connections: the count of every parent in one query.
+    # What `totalCount` counts: the whole list's query, or for nested connections the count
+    # of every parent in one query.
+    unpaginated: strawberry.Private[QuerySet[Any] | None]
     batched_count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
     @strawberry.field
@@ -134,6 +137,7 @@ class Connection(Generic[NodeT]):
     async def total_count(self) -> int:
         if self.batched_count is not None:
             return await self.batched_count()
+        assert self.unpaginated is not None
         return await self.unpaginated.count()
 
 
@@ -146,7 +150,7 @@ def page_request(
 def _connection(
     page: Page[Any],
     convert: Callable[[Any], NodeT],
-    queryset: QuerySet[Any],
+    queryset: QuerySet[Any] | None,
     batched_count: Callable[[], Awaitable[int]] | None = None,
 ) -> Connection[NodeT]:
     edges = [
@@ -166,7 +170,7 @@ def _connection(
     )
 
 
-async def nested_connection(
+def nested_connection_now(
     info: Any,
     model: type[Any],
     parent_column: str,
@@ -179,7 +183,8 @@ async def nested_connection(
     conditions: tuple[str, ...] = (),
 ) -> Connection[NodeT]:
     """A connection under each of many parents (a contract's events, an interview's messages)
-    that costs one query for all parents, not one per parent."""
+    that costs one query for all parents, not one per parent; at once when the parent's
+    connection resolver has loaded the pages already (resolvers/prefetch.py), else awaitable."""
     settings = get_settings()
     try:
         request = request.validated(
@@ -187,19 +192,55 @@ async def nested_connection(
         )
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error
-    queryset = model.filter(**{parent_column: parent_id})
-    if conditions:
-        queryset = queryset.filter(
-            **{name: value for name, value in map(condition_filter, conditions)}
-        )
     if request.after is not None or request.before is not None:
-        return await build_connection(queryset, request, convert, keys=keys, descending=descending)
+        queryset = model.filter(**{parent_column: parent_id})
+        if conditions:
+            queryset = queryset.filter(
+                **{name: value for name, value in map(condition_filter, conditions)}
+            )
+        return cast(
+            "Connection[NodeT]",
+            build_connection(queryset, request, convert, keys=keys, descending=descending),
+        )
     loaders = info.context.loaders
-    page = await loaders.page_per_parent(
-        model, parent_column, tuple(keys), descending, request, conditions
-    ).load(parent_id)
-    counter = loaders.count_per_parent(model, parent_column, conditions)
-    return _connection(page, convert, queryset, lambda: counter.load(parent_id))
+    page = ready(
+        loaders.page_per_parent(model, parent_column, tuple(keys), descending, request, conditions),
+        parent_id,
+    )
+
+    def count() -> Awaitable[int]:
+        counted: Awaitable[int] = loaders.count_per_parent(model, parent_column, conditions).load(
+            parent_id
+        )
+        return counted
+
+    return then(page, lambda loaded: _connection(loaded, convert, None, count))
+
+
+async def nested_connection(
+    info: Any,
+    model: type[Any],
+    parent_column: str,
+    parent_id: Any,
+    request: PageRequest,
+    convert: Callable[[Any], NodeT],
+    *,
+    keys: Sequence[str] = ("created_at", "id"),
+    descending: bool = False,
+    conditions: tuple[str, ...] = (),
+) -> Connection[NodeT]:
+    connection = nested_connection_now(
+        info,
+        model,
+        parent_column,
+        parent_id,
+        request,
+        convert,
+        keys=keys,
+        descending=descending,
+        conditions=conditions,
+    )
+    return await connection if isawaitable(connection) else connection
 
 
 async def build_connection(

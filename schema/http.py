@@ -7,6 +7,9 @@ Beyond stock Strawberry:
 - A mutation over GET is 405 with `Allow: POST`.
 - Bodies are decoded by orjson: invalid UTF-8 or absurd nesting is a 400 (a websocket 4400),
   never a 500.
+- Automatic persisted queries over POST and GET (schema/persisted.py); `Cache-Control` lets
+  HTTP caches keep a GET query's answer only when it was asked without a token and is about
+  no viewer, and is `no-store` on everything else.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -33,6 +36,14 @@ from strawberry.types.unset import UNSET, UnsetType
 from auth.backend import authenticate, token_from_connection_params
 from auth.tokens import bearer_token
 from resolvers.context import Context
+from schema.persisted import (
+    NO_STORE,
+    NOT_FOUND,
+    PersistedQueries,
+    PersistedQueryError,
+    cacheable,
+    resolve_persisted_query,
+)
 from schema.requestlog import request_id_var
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -102,7 +113,11 @@ class GraphQLView(GraphQL[Context, None]):
         allowed_origins: list[str],
         init_timeout: float,
         max_subscriptions: int,
+        persisted_queries: PersistedQueries,
+        cache_max_age_seconds: int,
     ) -> None:
+        self.persisted_queries = persisted_queries
+        self.cache_max_age_seconds = cache_max_age_seconds
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -125,7 +140,26 @@ class GraphQLView(GraphQL[Context, None]):
             )
         except HTTPException as error:
             response = PlainTextResponse(error.reason, status_code=error.status_code)
+        except PersistedQueryError as error:
+            # Not found is a step of the protocol (the client sends the text next), never a
+            # 4xx: Apollo's link turns APQ off for good on a 400. A bad hash is the client's.
+            refused = error.code != NOT_FOUND and (
+                _accepts(request.headers.get("accept", "")) == GRAPHQL_RESPONSE_JSON
+            )
+            response = Response(
+                orjson.dumps(error.body()),
+                status_code=400 if refused else 200,
+                media_type=LEGACY_JSON,
+            )
+        response.headers.setdefault("cache-control", NO_STORE)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET by persisted-query hash has no `query` either, and Apollo clients accept */*.
+        return (
+            super().should_render_graphql_ide(request)
+            and request.query_params.get("extensions") is None
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
@@ -144,13 +178,41 @@ class GraphQLView(GraphQL[Context, None]):
         # graphql-transport-ws clients refuse; every message must be a text frame.
         return orjson.dumps(data).decode()
 
-    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        batch = request_data if isinstance(request_data, list) else [request_data]
+        for item in batch:
+            await resolve_persisted_query(self.persisted_queries, item)
         try:
-            return await super().execute_operation(*args, **kwargs)
+            result = await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
         except HTTPException as error:
             if isinstance(error.__cause__, InvalidOperationTypeError):
                 raise MutationOverGet from error
             raise
+        if isinstance(result, ExecutionResult) and isinstance(request_data, GraphQLRequestData):
+            # The answer is about who asks (or is the request's fault): the two headers a cache
+            # varies on are named even where it may not keep it, for caches that key loosely.
+            sub_response.headers["vary"] = "Accept, Authorization"
+            if cacheable(
+                method=request.method,
+                authorization=request.headers.get("authorization"),
+                query=request_data.query,
+                operation_name=request_data.operation_name,
+                succeeded=result.data is not None and not result.errors,
+            ):
+                sub_response.headers["cache-control"] = (
+                    f"public, max-age={self.cache_max_age_seconds}"
+                )
+        return result
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         client = request.client
@@ -203,7 +265,16 @@ class GraphQLView(GraphQL[Context, None]):
         return sub_response
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        response = super().create_response(response_data, sub_response)
+        # Bytes straight from orjson: encode_json's str (for websocket text frames) would be
+        # decoded here only to be encoded again.
+        response = Response(orjson.dumps(response_data), status_code=200)
+        response.headers.raw.extend(
+            (name, value) for name, value in sub_response.headers.raw if name != b"content-length"
+        )
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
         media_type = sub_response.media_type or LEGACY_JSON
         response.headers["content-type"] = (
             f"{media_type}; charset=utf-8" if media_type == GRAPHQL_RESPONSE_JSON else media_type

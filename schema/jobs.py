@@ -15,6 +15,7 @@ from models.proposals.orm import ProposalStatus as ProposalStatusValue
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
 from resolvers.loaders import referenced
+from resolvers.prefetch import ready, then
 from schema.core import (
     Connection,
     Node,
@@ -106,15 +107,14 @@ class Job(Node):
         )
 
     @strawberry.field
-    async def client(self, info: Info) -> ClientProfile:
-        return ClientProfile.from_row(
-            await referenced(info.context.loaders.client_profile, self.client_id)
-        )
+    def client(self, info: Info) -> ClientProfile:
+        loader = info.context.loaders.client_profile
+        return then(ready(loader, self.client_id), ClientProfile.from_row)
 
     @strawberry.field
-    async def skills(self, info: Info) -> list[Skill]:
-        links = await info.context.loaders.skills_by_job.load(self.pk)
-        return [Skill.from_row(link.skill) for link in links]
+    def skills(self, info: Info) -> list[Skill]:
+        links = ready(info.context.loaders.skills_by_job, self.pk)
+        return then(links, lambda loaded: [Skill.from_row(link.skill) for link in loaded])
 
     @described_field(
         "The job's proposals: its client sees them all; a freelancer sees only their own."

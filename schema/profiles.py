@@ -13,7 +13,7 @@ from models.profiles.orm import Availability as AvailabilityValue
 from models.reviews.orm import Review as ReviewRow
 from models.reviews.orm import ReviewerRole
 from resolvers.context import Info
-from resolvers.loaders import referenced
+from resolvers.prefetch import ready, then
 from schema.core import (
     Connection,
     Node,
@@ -93,8 +93,8 @@ class FreelancerProfile(Node):
         )
 
     @strawberry.field
-    async def user(self, info: Info) -> User:
-        return User.from_row(await referenced(info.context.loaders.user, self.user_id))
+    def user(self, info: Info) -> User:
+        return then(ready(info.context.loaders.user, self.user_id), User.from_row)
 
     @strawberry.field
     async def skills(self, info: Info) -> list[Skill]:
@@ -168,8 +168,8 @@ class ClientProfile(Node):
         )
 
     @strawberry.field
-    async def user(self, info: Info) -> User:
-        return User.from_row(await referenced(info.context.loaders.user, self.user_id))
+    def user(self, info: Info) -> User:
+        return then(ready(info.context.loaders.user, self.user_id), User.from_row)
 
     @described_field("The client has funded escrow or paid hours at least once.")
     async def payment_verified(self, info: Info) -> bool:

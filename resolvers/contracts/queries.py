@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable
 from contextlib import aclosing
 from decimal import Decimal
 from typing import Any
@@ -26,8 +26,9 @@ from realtime.stream import replay_then_live
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
 from resolvers.loaders import Loaders
+from resolvers.prefetch import first_page_request, load_all, node_selections
 from resolvers.streams import REPLAY_PAGE, after_cursor, revokes, signed_in_now, token_still_valid
-from schema.contracts import Contract, ContractEvent, ContractStatus, Milestone
+from schema.contracts import EVENT_KEYS, Contract, ContractEvent, ContractStatus, Milestone
 from schema.core import Connection, PublicError, build_connection, page_request, parse_global_id
 from schema.payments import FeeQuote
 from settings import get_settings
@@ -84,9 +85,43 @@ async def viewer_contracts(
     queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
     if status is not None:
         queryset = queryset.filter(status=ContractStatusValue(status))
-    return await build_connection(
+    connection = await build_connection(
         queryset, page_request(first, after, last, before), Contract.from_row, descending=True
     )
+    await prefetch_contracts(info, [edge.node.row for edge in connection.edges])
+    return connection
+
+
+async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:
+    """What the page's selection asks of its contracts, loaded for all of them at once."""
+    if not rows:
+        return
+    selected = node_selections(info)
+    loaders = info.context.loaders
+    ids = [row.id for row in rows]
+    loads: list[Awaitable[Any]] = []
+    if "freelancer" in selected:
+        loads.append(loaders.freelancer_profile.load_many([row.freelancer_id for row in rows]))
+    if "client" in selected:
+        loads.append(loaders.client_profile.load_many([row.client_id for row in rows]))
+    if "job" in selected:
+        loads.append(loaders.job.load_many([row.job_id for row in rows]))
+    if "milestones" in selected or "totalAmount" in selected:
+        loads.append(loaders.milestones_by_contract.load_many(ids))
+    events = selected.get("events")
+    request = first_page_request(events) if events is not None else None
+    if request is not None:
+        settings = get_settings()
+        try:
+            request = request.validated(
+                default_size=settings.default_page_size, max_size=settings.max_page_size
+            )
+        except DomainError:
+            request = None  # the field itself reports it
+    if request is not None:
+        page = loaders.page_per_parent(ContractEventRow, "contract_id", EVENT_KEYS, False, request)
+        loads.append(page.load_many(ids))
+    await load_all(loads)
 
 
 def fee_quote(amount: Decimal) -> FeeQuote:

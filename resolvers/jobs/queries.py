@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -14,6 +16,7 @@ from models.jobs.search import JobSearch, search_jobs
 from resolvers.actors import bad_argument, signed_in_actor, viewer_actor
 from resolvers.context import Info
 from resolvers.jobs.visibility import visible_job
+from resolvers.prefetch import load_all, node_selections
 from schema.core import Connection, SortDirection, build_connection, page_request, parse_global_id
 from schema.jobs import (
     Invitation,
@@ -69,13 +72,29 @@ async def jobs(
         )
     except DomainError as error:
         raise bad_argument(error) from error
-    return await build_connection(
+    connection = await build_connection(
         listing.queryset,
         page_request(first, after, last, before),
         Job.from_row,
         keys=listing.keys,
         descending=listing.descending,
     )
+    await prefetch_jobs(info, [edge.node for edge in connection.edges])
+    return connection
+
+
+async def prefetch_jobs(info: Info, jobs: list[Job]) -> None:
+    """What the page's selection asks of its jobs, loaded for all of them at once."""
+    if not jobs:
+        return
+    selected = node_selections(info)
+    loaders = info.context.loaders
+    loads: list[Awaitable[Any]] = []
+    if "client" in selected:
+        loads.append(loaders.client_profile.load_many([job.client_id for job in jobs]))
+    if "skills" in selected:
+        loads.append(loaders.skills_by_job.load_many([job.pk for job in jobs]))
+    await load_all(loads)
 
 
 async def viewer_jobs(
@@ -94,9 +113,11 @@ async def viewer_jobs(
     )
     if status is not None:
         queryset = queryset.filter(status=JobStatusValue(status))
-    return await build_connection(
+    connection = await build_connection(
         queryset, page_request(first, after, last, before), Job.from_row, descending=True
     )
+    await prefetch_jobs(info, [edge.node for edge in connection.edges])
+    return connection
 
 
 async def viewer_invitations(
