@@ -20,14 +20,18 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from models import tortoise_config
+from models.attachments.signing import links_for
+from models.attachments.storage import local_storage
 from models.planner import refresh_statistics
 from models.scheduler import run_due
 from realtime.broadcast import create_broadcast
 from realtime.publish import publish_all
 from schema import build_schema
+from schema.downloads import download_endpoint
 from schema.http import GraphQLView
 from schema.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from schema.requestlog import configure_logging
+from schema.uploads import UploadLimits
 from settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -115,11 +119,22 @@ def create_app(
     `tracing` lets them read spans in memory (otherwise OTEL_EXPORTER_OTLP_ENDPOINT decides)."""
     settings = settings or get_settings()
     tracing = tracing or start_tracing_if_requested()
+    storage = local_storage(settings.upload_dir)
+    storage.prepare()
+    links = links_for(
+        settings.url_signing_key, settings.upload_dir, settings.attachment_url_ttl_seconds
+    )
     view = GraphQLView(
         build_schema(tracing=tracing),
         allowed_origins=settings.allowed_origins,
         init_timeout=settings.connection_init_timeout_seconds,
         max_subscriptions=settings.max_subscriptions_per_connection,
+        storage=storage,
+        upload_limits=UploadLimits(
+            max_file_bytes=settings.max_upload_bytes,
+            max_files=settings.max_upload_files,
+            max_field_bytes=settings.max_body_bytes,
+        ),
     )
 
     @asynccontextmanager
@@ -153,20 +168,31 @@ def create_app(
                 scheduler.cancel()
                 await asyncio.gather(scheduler, return_exceptions=True)
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(
+                "/attachments/{attachment_id}",
+                download_endpoint(storage, links),
+                methods=["GET", "HEAD"],
+            ),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
             *([tracing.middleware()] if tracing is not None else []),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                multipart_max_bytes=settings.max_upload_request_bytes,
+            ),
         ],
         lifespan=lifespan,
     )
+    application.state.links = links
+    return application
 
 
 _app: Starlette | None = None

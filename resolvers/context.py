@@ -7,6 +7,7 @@ import strawberry
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
+from models.attachments.signing import Links
 from models.users.orm import User
 from resolvers.loaders import Loaders
 
@@ -28,6 +29,12 @@ class Context:
     @property
     def broadcast(self) -> Any:
         return self.request.app.state.broadcast
+
+    @property
+    def links(self) -> Links:
+        """Signs attachment download links."""
+        links: Links = self.request.app.state.links
+        return links
 
 
 Info = strawberry.Info[Context, None]

@@ -7,6 +7,8 @@ Beyond stock Strawberry:
 - A mutation over GET is 405 with `Allow: POST`.
 - Bodies are decoded by orjson: invalid UTF-8 or absurd nesting is a 400 (a websocket 4400),
   never a 500.
+- File uploads by the GraphQL multipart request spec, streamed to storage (schema/uploads.py);
+  files no action placed are deleted once the response is sent.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from auth.backend import authenticate, token_from_connection_params
 from auth.tokens import bearer_token
+from models.attachments.storage import Storage
 from resolvers.context import Context
 from schema.requestlog import request_id_var
+from schema.uploads import UploadLimits, UploadRequestAdapter, discard_uploads
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 LEGACY_JSON = "application/json"
@@ -102,6 +106,8 @@ class GraphQLView(GraphQL[Context, None]):
         allowed_origins: list[str],
         init_timeout: float,
         max_subscriptions: int,
+        storage: Storage,
+        upload_limits: UploadLimits,
     ) -> None:
         super().__init__(
             schema,
@@ -110,7 +116,9 @@ class GraphQLView(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=init_timeout),
             max_subscriptions_per_connection=max_subscriptions,
             allowed_origins=allowed_origins,
+            multipart_uploads_enabled=True,
         )
+        self.request_adapter_class = UploadRequestAdapter.for_uploads(storage, upload_limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -118,14 +126,17 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
-        except MutationOverGet:
-            response = PlainTextResponse(
-                "Mutations must be sent with POST", status_code=405, headers={"Allow": "POST"}
-            )
-        except HTTPException as error:
-            response = PlainTextResponse(error.reason, status_code=error.status_code)
-        await response(scope, receive, send)
+            try:
+                response = await self.run(request)
+            except MutationOverGet:
+                response = PlainTextResponse(
+                    "Mutations must be sent with POST", status_code=405, headers={"Allow": "POST"}
+                )
+            except HTTPException as error:
+                response = PlainTextResponse(error.reason, status_code=error.status_code)
+            await response(scope, receive, send)
+        finally:
+            await discard_uploads(request)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

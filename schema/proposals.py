@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from auth.policies import proposal_role
 from models.money import from_cents
 from models.proposals import orm, rules
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
+from schema.attachments import Attachment, attachments_of
 from schema.core import Node, UserError, encode_global_id
 from schema.jobs import Job
 from schema.profiles import FreelancerProfile
@@ -82,6 +84,10 @@ class Proposal(Node):
         row = await info.context.loaders.interview_by_proposal.load(self.row.id)
         return Interview.from_row(row) if row else None
 
+    @strawberry.field(description="Samples of work sent with the proposal.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        return attachments_of(await info.context.loaders.attachments_by_proposal.load(self.row.id))
+
     @strawberry.field(description="What the viewer may do with this proposal now.")
     async def allowed_actions(self, info: Info) -> list[ProposalAction]:
         job = await info.context.loaders.job.load(self.job_id)
@@ -98,6 +104,10 @@ class SubmitProposalInput:
     cover_letter: str
     bid_amount: Decimal
     estimated_duration_days: int | None = None
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Up to 5 samples of work, sent as a GraphQL multipart request.",
+    )
 
 
 @strawberry.input
