@@ -134,6 +134,8 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             except HTTPException as error:
                 response = PlainTextResponse(error.reason, status_code=error.status_code)
+            # The operation ran: what it did not place is gone before the client hears back.
+            await discard_uploads(request)
             await response(scope, receive, send)
         finally:
             await discard_uploads(request)

@@ -121,7 +121,9 @@ async def read_multipart(request: Request, storage: Storage, limits: UploadLimit
 
 async def discard_uploads(request: Request) -> None:
     """Forget received files that no action placed (safe when there were none)."""
-    for upload in getattr(request.state, "uploads", ()):
+    uploads = getattr(request.state, "uploads", [])
+    request.state.uploads = []
+    for upload in uploads:
         await upload.close()
 
 
