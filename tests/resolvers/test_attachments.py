@@ -648,6 +648,24 @@ async def test_a_text_message_costs_no_attachment_statement(db: Database, gql: A
     assert not [s for s in counter.statements if "attachments" in s]
 
 
+async def test_files_are_inserted_in_one_statement(db: Database, http: httpx.AsyncClient) -> None:
+    chat = await open_chat()
+    # the first message notifies the freelancer; the next ones are coalesced into it
+    await send_files(http, chat, [("first.png", PNG, "image/png")])
+    counts = []
+    for files in (1, 5):
+        with count_statements() as counter:
+            payload = await send_files(
+                http, chat, [(f"f{i}.png", PNG, "image/png") for i in range(files)]
+            )
+        assert len(payload["message"]["attachments"]) == files
+        inserts = [s for s in counter.statements if 'INSERT INTO "attachments"' in s]
+        assert len(inserts) == 1, inserts
+        counts.append(counter.count)
+    # and the whole request costs the same for one file as for five
+    assert counts[0] == counts[1], counts
+
+
 @pytest.fixture
 async def small_limits_app(db: Database) -> AsyncIterator[Any]:
     from app import create_app
