@@ -42,6 +42,8 @@ def sanitize_filename(raw: str) -> str:
     extension kept. Never empty. Stored files are named by their id, never by this."""
     name = unicodedata.normalize("NFC", raw)
     name = re.split(r"[/\\]", name)[-1]
+    # Tabs and line breaks read as spaces; other invisible characters go.
+    name = _SPACES.sub(" ", name)
     name = "".join(ch for ch in name if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
     name = _SPACES.sub(" ", _RESERVED.sub("_", name)).strip()
     stem, dot, extension = name.rpartition(".")

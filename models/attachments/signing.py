@@ -46,7 +46,7 @@ def signed_path(key: bytes, attachment_id: UUID, *, now: float, ttl_seconds: int
 
 def verify(key: bytes, attachment_id: UUID, expires: str, signature: str, *, now: float) -> bool:
     """A link is good until its expiry, and only for the file it was made for."""
-    if not expires.isdigit() or len(expires) > 12 or int(expires) < now:
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 12 or int(expires) < now:
         return False
     expected = sign(key, attachment_id, int(expires))
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))

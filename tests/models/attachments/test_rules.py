@@ -176,6 +176,7 @@ def test_a_signed_link_cannot_be_bent() -> None:
     assert not signing.verify(KEY, attachment, str(expires), signature[:-1], now=now)
     assert not signing.verify(KEY, attachment, "-1", signature, now=now)
     assert not signing.verify(KEY, attachment, "1e9", signature, now=now)
+    assert not signing.verify(KEY, attachment, "²", signature, now=now)
     assert not signing.verify(KEY, attachment, str(expires), "é", now=now)
 
 
