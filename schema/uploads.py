@@ -15,8 +15,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from cross_web import FormData, HTTPException
-from cross_web.request._starlette import StarletteRequestAdapter
+from cross_web import FormData, HTTPException, StarletteRequestAdapter
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
