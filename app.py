@@ -20,6 +20,8 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from models import tortoise_config
+from models.attachments.signing import links_for
+from models.attachments.storage import local_storage
 from models.interviews.typing import TypingGate
 from models.planner import refresh_statistics
 from models.scheduler import run_due
@@ -27,10 +29,12 @@ from realtime.broadcast import create_broadcast
 from realtime.presence import Presence
 from realtime.publish import publish_all
 from schema import build_schema
+from schema.downloads import download_endpoint
 from schema.http import GraphQLView
 from schema.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from schema.persisted import create_persisted_queries
 from schema.requestlog import configure_logging
+from schema.uploads import UploadLimits
 from settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -139,6 +143,11 @@ def create_app(
     tracing = tracing or start_tracing_if_requested()
     metrics = metrics or start_metrics_if_enabled(settings)
     persisted_queries = create_persisted_queries(settings.broadcast_url)
+    storage = local_storage(settings.upload_dir)
+    storage.prepare()
+    links = links_for(
+        settings.url_signing_key, settings.upload_dir, settings.attachment_url_ttl_seconds
+    )
     view = GraphQLView(
         build_schema(tracing=tracing, metrics=metrics),
         allowed_origins=settings.allowed_origins,
@@ -146,6 +155,12 @@ def create_app(
         max_subscriptions=settings.max_subscriptions_per_connection,
         persisted_queries=persisted_queries,
         cache_max_age_seconds=settings.query_cache_max_age_seconds,
+        storage=storage,
+        upload_limits=UploadLimits(
+            max_file_bytes=settings.max_upload_bytes,
+            max_files=settings.max_upload_files,
+            max_field_bytes=settings.max_body_bytes,
+        ),
     )
 
     @asynccontextmanager
@@ -190,21 +205,32 @@ def create_app(
                 scheduler.cancel()
                 await asyncio.gather(scheduler, return_exceptions=True)
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(
+                "/attachments/{attachment_id}",
+                download_endpoint(storage, links),
+                methods=["GET", "HEAD"],
+            ),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
             *([tracing.middleware()] if tracing is not None else []),
             *([metrics.middleware()] if metrics is not None else []),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                multipart_max_bytes=settings.max_upload_request_bytes,
+            ),
         ],
         lifespan=lifespan,
     )
+    application.state.links = links
+    return application
 
 
 _app: Starlette | None = None

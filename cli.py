@@ -1,4 +1,4 @@
-"""`marketplace serve|migrate|seed|export-schema|create-staff`."""
+"""`marketplace serve|migrate|seed|export-schema|create-staff|run-due|sweep-uploads`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ def export_schema_sdl() -> str:
     from schema import build_schema
 
     return build_schema().as_str().rstrip() + "\n"
+
+
+def prepare_uploads() -> None:
+    """UPLOAD_DIR and its signing key, made before any server process starts, so the workers
+    of `--workers N` find them rather than race to make them."""
+    from models.attachments.signing import installation_key
+    from models.attachments.storage import get_storage
+
+    settings = get_settings()
+    get_storage().prepare()
+    if not settings.url_signing_key:
+        installation_key(Path(settings.upload_dir))
 
 
 async def run_migrations(database_url: str) -> None:
@@ -78,6 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         if args.migrate:
             asyncio.run(run_migrations(settings.database_url))
+        prepare_uploads()
         uvicorn.run(
             "app:app",
             host=args.host,
@@ -99,6 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     asyncio.run(run_migrations(get_settings().database_url))
+    prepare_uploads()
     print("database is up to date")
     return 0
 
@@ -125,6 +139,17 @@ def cmd_run_due(args: argparse.Namespace) -> int:
         return len(events)
 
     print(f"{asyncio.run(with_database(run))} events from due rules")
+    return 0
+
+
+def cmd_sweep_uploads(args: argparse.Namespace) -> int:
+    """Delete stored files that no attachment row owns (a crash between placing a file and
+    committing its row, or an owner deleted since) and abandoned partial uploads, once older
+    than the grace period. Safe while servers run; run it daily (cron)."""
+    from models.attachments.actions import sweep
+
+    swept = asyncio.run(with_database(lambda: sweep(grace_seconds=args.grace_seconds)))
+    print(f"removed {swept.orphans} orphaned files and {swept.incoming} abandoned uploads")
     return 0
 
 
@@ -199,6 +224,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run-due", help="apply due time-based rules once").set_defaults(
         func=cmd_run_due
     )
+
+    sweep = commands.add_parser(
+        "sweep-uploads", help="delete stored files without an attachment, and partial uploads"
+    )
+    sweep.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=3600.0,
+        help="leave files younger than this (default 3600): longer than any upload's "
+        "transaction, so a file about to be committed is never taken",
+    )
+    sweep.set_defaults(func=cmd_sweep_uploads)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument(

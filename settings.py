@@ -48,6 +48,18 @@ class Settings(BaseSettings):
     # How long HTTP caches may keep an anonymous GET query's answer (schema/persisted.py).
     query_cache_max_age_seconds: int = 60
 
+    # Attachments (see models/attachments). Files live in UPLOAD_DIR on the local filesystem.
+    upload_dir: str = "./uploads"
+    # Per file, and per multipart request (the whole body, refused with 413 while streaming).
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_upload_request_bytes: int = 100 * 1024 * 1024
+    # Files in one request; each mutation has its own, smaller limit (5 or 10).
+    max_upload_files: int = 10
+    attachment_url_ttl_seconds: int = 15 * 60
+    # Signs download links. Unset: a random key kept in UPLOAD_DIR, shared by the processes of
+    # one host; installations served from several hosts must set the same value on each.
+    url_signing_key: str | None = None
+
     scheduler_interval_seconds: float = 30.0
     # Server processes only (see app.tune_garbage_collector); JSON, e.g. [700, 10, 1000].
     gc_thresholds: tuple[int, int, int] = (700, 10, 1000)
@@ -65,6 +77,13 @@ class Settings(BaseSettings):
     client_fee_rate: Decimal = Decimal("0.05")
     connect_price: Decimal = Decimal("0.15")
     monthly_free_connects: int = 10
+
+    @field_validator("url_signing_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("URL_SIGNING_KEY must be at least 32 characters")
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

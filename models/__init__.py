@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "models.contracts.orm",
     "models.payments.orm",
     "models.reviews.orm",
+    "models.attachments.orm",
 ]
 
 

@@ -7,6 +7,7 @@ import strawberry
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
+from models.attachments.signing import Links
 from models.interviews.typing import TypingGate
 from models.users.orm import User
 from realtime.presence import Presence
@@ -38,6 +39,12 @@ class Context:
     @property
     def typing_gate(self) -> TypingGate:
         return self.request.app.state.typing_gate  # type: ignore[no-any-return]
+
+    @property
+    def links(self) -> Links:
+        """Signs attachment download links."""
+        links: Links = self.request.app.state.links
+        return links
 
 
 Info = strawberry.Info[Context, None]

@@ -12,6 +12,8 @@ from strawberry.dataloader import DataLoader
 from tortoise.functions import Count
 from tortoise.models import Model
 
+from models.attachments.actions import by_owner
+from models.attachments.orm import Attachment
 from models.contracts.orm import (
     Contract,
     ContractEvent,
@@ -85,6 +87,16 @@ def grouped(load_rows: Callable[[list[Any]], Any], key: str) -> DataLoader[Any, 
         for row in await load_rows(list(keys)):
             groups[getattr(row, key)].append(row)
         return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def attachments_by(column: str) -> DataLoader[Any, list[Attachment]]:
+    """Each owner's attachments, in the order they were given; one query per batch."""
+
+    async def load(keys: Sequence[Hashable]) -> list[list[Attachment]]:
+        found = await by_owner(column, list(keys))
+        return [found.get(key, []) for key in keys]
 
     return DataLoader(load_fn=load)
 
@@ -200,6 +212,18 @@ class Loaders:
     @cached_property
     def message_by_seq(self) -> DataLoader[int, Message | None]:
         return by_key(Message, "seq")
+
+    @cached_property
+    def attachments_by_message(self) -> DataLoader[int, list[Attachment]]:
+        return attachments_by("message_id")
+
+    @cached_property
+    def attachments_by_proposal(self) -> DataLoader[UUID, list[Attachment]]:
+        return attachments_by("proposal_id")
+
+    @cached_property
+    def attachments_by_submission(self) -> DataLoader[int, list[Attachment]]:
+        return attachments_by("submission_id")
 
     @cached_property
     def job_success_score(self) -> DataLoader[UUID, int | None]:

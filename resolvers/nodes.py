@@ -9,11 +9,13 @@ from uuid import UUID
 
 import strawberry
 
+from models.attachments import actions as attachments
 from resolvers.context import Info
 from resolvers.contracts import queries as contracts
 from resolvers.interviews.resolvers import visible_interview, visible_message
 from resolvers.jobs.visibility import visible_invitation, visible_job, visible_proposal
 from resolvers.reviews.resolvers import visible_review
+from schema.attachments import Attachment
 from schema.contracts import Contract, ContractEvent, Dispute, Milestone, TimeEntry
 from schema.core import Node, PublicError, parse_global_id
 from schema.interviews import Interview, Message
@@ -54,6 +56,14 @@ async def _own_notification(info: Info, pk: UUID) -> Any:
     return row if row is not None and user is not None and row.user_id == user.id else None
 
 
+async def _readable_attachment(info: Info, pk: UUID) -> Any:
+    """The same rule as `GET /attachments/<id>`: the parties' (and staff's, for contracts)."""
+    user = info.context.user
+    if user is None:
+        return None
+    return await attachments.readable(pk, user.id, user.is_staff)
+
+
 NODE_LOADERS: dict[str, Loader] = {
     "Job": _visible(visible_job, Job.from_row),
     "Proposal": _visible(visible_proposal, Proposal.from_row),
@@ -68,6 +78,7 @@ NODE_LOADERS: dict[str, Loader] = {
     "TimeEntry": _visible(contracts.visible_time_entry, TimeEntry.from_row),
     "Transaction": _visible(contracts.visible_transaction, Transaction.from_row),
     "Review": _visible(visible_review, Review.from_row),
+    "Attachment": _visible(_readable_attachment, Attachment.from_row),
     "User": _via("user", User.from_row),
     "Skill": _via("skill", Skill.from_row),
     "FreelancerProfile": _via("freelancer_profile", FreelancerProfile.from_row),

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from auth.policies import contract_party
 from models.base import utc_now
@@ -21,6 +22,7 @@ from resolvers.actors import viewer_actor
 from resolvers.context import Info
 from resolvers.loaders import referenced
 from resolvers.prefetch import ready, then
+from schema.attachments import Attachment, attachments_of
 from schema.core import (
     Connection,
     Node,
@@ -116,6 +118,11 @@ class MilestoneSubmission:
     message: str
     attachment_urls: list[str]
     created_at: datetime
+    pk: strawberry.Private[int]
+
+    @described_field("The deliverables uploaded with this submission.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        return attachments_of(await info.context.loaders.attachments_by_submission.load(self.pk))
 
 
 @strawberry.type
@@ -188,7 +195,10 @@ class Milestone(Node):
         rows = await info.context.loaders.submissions_by_milestone.load(self.pk)
         return [
             MilestoneSubmission(
-                message=row.message, attachment_urls=row.attachment_urls, created_at=row.created_at
+                message=row.message,
+                attachment_urls=row.attachment_urls,
+                created_at=row.created_at,
+                pk=row.id,
             )
             for row in rows
         ]
@@ -578,6 +588,10 @@ class SubmitMilestoneInput:
     milestone_id: strawberry.ID
     message: str
     attachment_urls: list[str] | None = None
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Up to 10 deliverables, sent as a GraphQL multipart request.",
+    )
 
 
 @strawberry.input

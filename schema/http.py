@@ -10,6 +10,8 @@ Beyond stock Strawberry:
 - Automatic persisted queries over POST and GET (schema/persisted.py); `Cache-Control` lets
   HTTP caches keep a GET query's answer only when it was asked without a token and is about
   no viewer, and is `no-store` on everything else.
+- File uploads by the GraphQL multipart request spec, streamed to storage (schema/uploads.py);
+  files no action placed are deleted once the response is sent.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from auth.backend import authenticate, token_from_connection_params
 from auth.tokens import bearer_token
+from models.attachments.storage import Storage
 from resolvers.context import Context
 from schema.persisted import (
     NO_STORE,
@@ -45,6 +48,7 @@ from schema.persisted import (
     resolve_persisted_query,
 )
 from schema.requestlog import request_id_var
+from schema.uploads import UploadLimits, UploadRequestAdapter, discard_uploads
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 LEGACY_JSON = "application/json"
@@ -115,6 +119,8 @@ class GraphQLView(GraphQL[Context, None]):
         max_subscriptions: int,
         persisted_queries: PersistedQueries,
         cache_max_age_seconds: int,
+        storage: Storage,
+        upload_limits: UploadLimits,
     ) -> None:
         self.persisted_queries = persisted_queries
         self.cache_max_age_seconds = cache_max_age_seconds
@@ -125,7 +131,9 @@ class GraphQLView(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=init_timeout),
             max_subscriptions_per_connection=max_subscriptions,
             allowed_origins=allowed_origins,
+            multipart_uploads_enabled=True,
         )
+        self.request_adapter_class = UploadRequestAdapter.for_uploads(storage, upload_limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,26 +141,31 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
-        except MutationOverGet:
-            response = PlainTextResponse(
-                "Mutations must be sent with POST", status_code=405, headers={"Allow": "POST"}
-            )
-        except HTTPException as error:
-            response = PlainTextResponse(error.reason, status_code=error.status_code)
-        except PersistedQueryError as error:
-            # Not found is a step of the protocol (the client sends the text next), never a
-            # 4xx: Apollo's link turns APQ off for good on a 400. A bad hash is the client's.
-            refused = error.code != NOT_FOUND and (
-                _accepts(request.headers.get("accept", "")) == GRAPHQL_RESPONSE_JSON
-            )
-            response = Response(
-                orjson.dumps(error.body()),
-                status_code=400 if refused else 200,
-                media_type=LEGACY_JSON,
-            )
-        response.headers.setdefault("cache-control", NO_STORE)
-        await response(scope, receive, send)
+            try:
+                response = await self.run(request)
+            except MutationOverGet:
+                response = PlainTextResponse(
+                    "Mutations must be sent with POST", status_code=405, headers={"Allow": "POST"}
+                )
+            except HTTPException as error:
+                response = PlainTextResponse(error.reason, status_code=error.status_code)
+            except PersistedQueryError as error:
+                # Not found is a step of the protocol (the client sends the text next), never a
+                # 4xx: Apollo's link turns APQ off for good on a 400. A bad hash is the client's.
+                refused = error.code != NOT_FOUND and (
+                    _accepts(request.headers.get("accept", "")) == GRAPHQL_RESPONSE_JSON
+                )
+                response = Response(
+                    orjson.dumps(error.body()),
+                    status_code=400 if refused else 200,
+                    media_type=LEGACY_JSON,
+                )
+            response.headers.setdefault("cache-control", NO_STORE)
+            # The operation ran: what it did not place is gone before the client hears back.
+            await discard_uploads(request)
+            await response(scope, receive, send)
+        finally:
+            await discard_uploads(request)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET by persisted-query hash has no `query` either, and Apollo clients accept */*.

@@ -5,12 +5,14 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from models.interviews import orm
 from models.interviews.orm import Message as MessageRow
 from models.pagination import cursor_of
 from resolvers.context import Info
 from resolvers.loaders import referenced
+from schema.attachments import Attachment, attachments_of
 from schema.core import (
     Connection,
     Node,
@@ -42,6 +44,9 @@ class Message(Node):
     )
     interview_id: strawberry.Private[UUID]
     sender_id: strawberry.Private[UUID]
+    seq: strawberry.Private[int]
+    # Known from a published event; None: loaded when asked for.
+    known_attachments: strawberry.Private[list[Attachment] | None] = None
 
     @classmethod
     def from_row(cls, row: orm.Message) -> Message:
@@ -52,6 +57,7 @@ class Message(Node):
             cursor=cursor_of(row.seq),
             interview_id=row.interview_id,
             sender_id=row.sender_id,
+            seq=row.seq,
         )
 
     @classmethod
@@ -64,7 +70,17 @@ class Message(Node):
             cursor=cursor_of(int(envelope["cursor"])),
             interview_id=UUID(envelope["interview_id"]),
             sender_id=UUID(envelope["sender_id"]),
+            seq=int(envelope["cursor"]),
+            known_attachments=[
+                Attachment.from_envelope(item) for item in envelope.get("attachments", ())
+            ],
         )
+
+    @described_field("Files sent with the message, in the order they were given.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        if self.known_attachments is not None:
+            return self.known_attachments
+        return attachments_of(await info.context.loaders.attachments_by_message.load(self.seq))
 
     @strawberry.field
     async def interview(self, info: Info) -> Interview:
@@ -175,7 +191,13 @@ class InterviewPayload:
 @strawberry.input
 class SendMessageInput:
     interview_id: strawberry.ID
-    body: str
+    body: str = strawberry.field(description="May be empty when files are attached.")
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description=(
+            "Up to 5 files, sent as a GraphQL multipart request (see the README: Attachments)."
+        ),
+    )
 
 
 @strawberry.type

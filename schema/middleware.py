@@ -52,20 +52,31 @@ class BodyTooLarge(Exception):
     pass
 
 
-class BodySizeLimitMiddleware:
-    """413 for bodies over the limit, whether announced by Content-Length or streamed."""
+def _is_multipart(scope: Scope) -> bool:
+    content_type = _header(scope, b"content-type") or b""
+    return content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodySizeLimitMiddleware:
+    """413 for bodies over the limit, whether announced by Content-Length or streamed: counted
+    as the bytes arrive, so an endless body is cut off at the limit, never read to its end.
+    Multipart bodies (file uploads) have their own, larger limit."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, multipart_max_bytes: int | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.json_max_bytes = max_bytes
+        self.multipart_max_bytes = multipart_max_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.multipart_max_bytes if _is_multipart(scope) else self.json_max_bytes
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await self._refuse(max_bytes, scope, receive, send)
             return
         received = 0
         response_started = False
@@ -75,7 +86,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge
             return message
 
@@ -88,10 +99,13 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await self._refuse(scope, receive, send)
+                await self._refuse(max_bytes, scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, max_bytes: int, scope: Scope, receive: Receive, send: Send) -> None:
+        # Connection: close, so the server stops reading the rest of the body.
         response = PlainTextResponse(
-            f"Request body is limited to {self.max_bytes} bytes", status_code=413
+            f"Request body is limited to {max_bytes} bytes",
+            status_code=413,
+            headers={"Connection": "close"},
         )
         await response(scope, receive, send)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from auth.policies import proposal_role
 from models.money import from_cents
@@ -14,6 +15,7 @@ from models.proposals import orm, rules
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
 from resolvers.loaders import referenced
+from schema.attachments import Attachment, attachments_of
 from schema.core import Node, UserError, described_field, encode_global_id
 from schema.jobs import Job
 from schema.profiles import FreelancerProfile
@@ -86,6 +88,10 @@ class Proposal(Node):
         row = await info.context.loaders.interview_by_proposal.load(self.row.id)
         return Interview.from_row(row) if row else None
 
+    @described_field("Samples of work sent with the proposal.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        return attachments_of(await info.context.loaders.attachments_by_proposal.load(self.row.id))
+
     @described_field("What the viewer may do with this proposal now.")
     async def allowed_actions(self, info: Info) -> list[ProposalAction]:
         job = await referenced(info.context.loaders.job, self.job_id)
@@ -102,6 +108,10 @@ class SubmitProposalInput:
     cover_letter: str
     bid_amount: Decimal
     estimated_duration_days: int | None = None
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Up to 5 samples of work, sent as a GraphQL multipart request.",
+    )
 
 
 @strawberry.input

@@ -3,8 +3,11 @@ an in-process HTTP client for the app, and a counter of SQL statements."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -14,6 +17,10 @@ from typing import Any
 # Cheap password hashes: the suite signs up hundreds of users. Set before settings are read.
 os.environ.setdefault("PASSWORD_HASHING", "fast")
 os.environ.setdefault("LOG_JSON", "false")
+# Uploaded files of in-process apps go to a directory of this run, not the working tree.
+if "UPLOAD_DIR" not in os.environ:
+    os.environ["UPLOAD_DIR"] = tempfile.mkdtemp(prefix="marketplace-uploads-")
+    atexit.register(shutil.rmtree, os.environ["UPLOAD_DIR"], ignore_errors=True)
 
 import httpx
 import pytest

@@ -7,7 +7,7 @@ release or refund impossible even if every check above it were wrong.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
@@ -15,6 +15,9 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from models.actors import Actor
+from models.attachments import actions as attachments
+from models.attachments.rules import SUBMISSION_MAX_FILES
+from models.attachments.storage import IncomingFile
 from models.base import utc_now
 from models.contracts import rules
 from models.contracts.access import locked_milestone
@@ -174,8 +177,10 @@ async def submit(
     message: str,
     attachment_urls: list[str],
     *,
+    files: Sequence[IncomingFile] = (),
     now: datetime | None = None,
 ) -> tuple[Milestone, list[Published]]:
+    """Work handed in for review: a message, links and uploaded deliverables."""
     now = now or utc_now()
     message = required_text(message, field=["input", "message"], max_length=10_000)
     if len(attachment_urls) > MAX_ATTACHMENTS:
@@ -186,14 +191,16 @@ async def submit(
         optional_url(url, field=["input", "attachmentUrls", str(i)])
         for i, url in enumerate(attachment_urls)
     ]
-    async with in_transaction():
+    accepted = attachments.accept(files, limit=SUBMISSION_MAX_FILES, field=["input", "attachments"])
+    async with attachments.Placing(accepted) as placing, in_transaction():
         contract, milestone, _ = await _move(actor, milestone_id, MilestoneAction.SUBMIT)
         milestone.submitted_at = now
         milestone.auto_release_at = now + AUTO_RELEASE_AFTER
         await milestone.save()
-        await MilestoneSubmission.create(
+        submission = await MilestoneSubmission.create(
             milestone_id=milestone.id, message=message, attachment_urls=[url for url in urls if url]
         )
+        await placing.store(uploader_id=actor.user_id, submission_id=submission.id)
         events = await _announce(
             contract,
             milestone,

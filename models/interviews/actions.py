@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from tortoise import connections
@@ -9,6 +10,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.actors import Actor
+from models.attachments import actions as attachments
+from models.attachments.orm import Attachment
+from models.attachments.rules import MESSAGE_MAX_FILES
+from models.attachments.storage import IncomingFile
 from models.base import utc_now
 from models.errors import (
     AlreadyExists,
@@ -33,7 +38,7 @@ def interview_channel(interview_id: UUID) -> str:
     return f"interview:{interview_id}"
 
 
-def message_event(message: Message) -> Published:
+def message_event(message: Message, files: Sequence[Attachment] = ()) -> Published:
     return Published(
         channel=interview_channel(message.interview_id),
         payload={
@@ -44,6 +49,8 @@ def message_event(message: Message) -> Published:
             "sender_id": str(message.sender_id),
             "body": message.body,
             "created_at": message.created_at.isoformat(),
+            # Subscribers build the message from this alone, its files included.
+            "attachments": [attachments.envelope(row) for row in files],
         },
     )
 
@@ -131,10 +138,12 @@ def _participant(actor: Actor, interview: Interview | None) -> Interview:
 
 
 async def send_message(
-    actor: Actor, interview_id: UUID, body: str
+    actor: Actor, interview_id: UUID, body: str, files: Sequence[IncomingFile] = ()
 ) -> tuple[Message, list[Published]]:
-    body = _clean_body(body)
-    async with in_transaction():
+    accepted = attachments.accept(files, limit=MESSAGE_MAX_FILES, field=["input", "attachments"])
+    # Files may speak for themselves: a message with attachments may have no text.
+    body = "" if accepted and not body.strip() else _clean_body(body)
+    async with attachments.Placing(accepted) as placing, in_transaction():
         # The row lock serializes sends within one interview, so its messages commit in
         # sequence order.
         interview = _participant(
@@ -143,7 +152,8 @@ async def send_message(
         if interview.status != InterviewStatus.OPEN:
             raise InvalidState("This conversation is closed")
         message = await _append(interview, actor.user_id, body)
-        events = [message_event(message)]
+        stored = await placing.store(uploader_id=actor.user_id, message_seq=message.seq)
+        events = [message_event(message, stored)]
         recipient = (
             interview.freelancer_id if actor.user_id == interview.client_id else interview.client_id
         )
@@ -217,3 +227,13 @@ async def messages_after(
     if after_seq is not None:
         query = query.filter(seq__gt=after_seq)
     return list(await query.order_by("seq").limit(limit))
+
+
+async def message_events_after(
+    interview_id: UUID, after_seq: int | None, limit: int = 500
+) -> list[Published]:
+    """The replay of `messageAdded(after:)`: the same events as were published live, files
+    included (one more query per page)."""
+    rows = await messages_after(interview_id, after_seq, limit)
+    files = await attachments.by_owner("message_id", [row.seq for row in rows])
+    return [message_event(row, files.get(row.seq, ())) for row in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from uuid import UUID
 
@@ -10,6 +11,9 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.actors import Actor
+from models.attachments import actions as attachments
+from models.attachments.rules import PROPOSAL_MAX_FILES
+from models.attachments.storage import IncomingFile
 from models.base import utc_now
 from models.errors import (
     AlreadyExists,
@@ -40,6 +44,7 @@ async def submit_proposal(
     cover_letter: str,
     bid_amount: Decimal,
     estimated_duration_days: int | None,
+    files: Sequence[IncomingFile] = (),
 ) -> tuple[Proposal, list[Published]]:
     freelancer_id = actor.require_freelancer()
     cover_letter = required_text(
@@ -49,8 +54,9 @@ async def submit_proposal(
     if bid_cents > MAX_BID_CENTS:
         raise ValidationFailed("Bid is too large", field=["input", "bidAmount"])
     duration = rules.check_duration(estimated_duration_days)
+    accepted = attachments.accept(files, limit=PROPOSAL_MAX_FILES, field=["input", "attachments"])
     try:
-        async with in_transaction():
+        async with attachments.Placing(accepted) as placing, in_transaction():
             job = await Job.get_or_none(id=job_id).select_related("client")
             invitation = await Invitation.get_or_none(job_id=job_id, freelancer_id=freelancer_id)
             if (
@@ -76,6 +82,7 @@ async def submit_proposal(
                 connects_spent=cost,
             )
             await connects.spend(freelancer_id, cost, proposal_id=proposal.id)
+            await placing.store(uploader_id=actor.user_id, proposal_id=proposal.id)
             if invitation is not None and invitation.status == InvitationStatus.PENDING:
                 await Invitation.filter(id=invitation.id).update(
                     status=InvitationStatus.ACCEPTED, responded_at=utc_now()

@@ -15,6 +15,7 @@ from resolvers.actors import signed_in_actor
 from resolvers.context import Info
 from resolvers.errors import attempt
 from resolvers.publish import publish
+from resolvers.uploads import incoming_files
 from resolvers.viewer_wallet import wallet_of
 from schema.contracts import (
     AddMilestoneInput,
@@ -168,6 +169,7 @@ async def submit_milestone(info: Info, input: SubmitMilestoneInput) -> Milestone
             _milestone_id(input.milestone_id),
             input.message,
             input.attachment_urls or [],
+            files=incoming_files(input.attachments, ["input", "attachments"]),
         )
 
     return _milestone_payload(*await _act(info, run))

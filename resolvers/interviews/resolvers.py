@@ -28,6 +28,7 @@ from resolvers.streams import (
     signed_in_now,
     token_still_valid,
 )
+from resolvers.uploads import incoming_files
 from schema.core import (
     Connection,
     PublicError,
@@ -81,7 +82,10 @@ async def start_interview(info: Info, input: StartInterviewInput) -> InterviewPa
 async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
     async def run() -> tuple[MessageRow, list[Published]]:
         interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
-        return await actions.send_message(await signed_in_actor(info), interview_id, input.body)
+        files = incoming_files(input.attachments, ["input", "attachments"])
+        return await actions.send_message(
+            await signed_in_actor(info), interview_id, input.body, files
+        )
 
     result, errors = await attempt(run())
     if result is None:
@@ -118,10 +122,6 @@ async def viewer_interviews(
 # ---------------------------------------------------------------- subscriptions
 
 
-def _message_envelope(row: MessageRow) -> dict[str, Any]:
-    return actions.message_event(row).payload
-
-
 async def message_added(
     info: Info, interview_id: strawberry.ID, after: str | None = None
 ) -> AsyncGenerator[Message, None]:
@@ -135,8 +135,8 @@ async def message_added(
     after_seq = after_cursor(after)
 
     async def fetch_after(cursor: int | None) -> list[dict[str, Any]]:
-        rows = await actions.messages_after(interview.id, cursor, limit=REPLAY_PAGE)
-        return [_message_envelope(row) for row in rows]
+        events = await actions.message_events_after(interview.id, cursor, limit=REPLAY_PAGE)
+        return [event.payload for event in events]
 
     async def latest() -> int:
         row = await MessageRow.filter(interview_id=interview.id).order_by("-seq").first()

@@ -12,6 +12,7 @@ from resolvers.actors import signed_in_actor
 from resolvers.context import Info
 from resolvers.errors import attempt
 from resolvers.publish import publish
+from resolvers.uploads import incoming_files
 from schema.core import UserError, decode_id
 from schema.proposals import (
     DeclineProposalInput,
@@ -35,6 +36,7 @@ async def submit_proposal(info: Info, input: SubmitProposalInput) -> ProposalPay
             cover_letter=input.cover_letter,
             bid_amount=input.bid_amount,
             estimated_duration_days=input.estimated_duration_days,
+            files=incoming_files(input.attachments, ["input", "attachments"]),
         )
 
     result, errors = await attempt(run())

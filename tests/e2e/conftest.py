@@ -160,6 +160,7 @@ async def run_server(
             "PASSWORD_HASHING": "fast",
             "LOG_JSON": "false",
             "CONNECTION_INIT_TIMEOUT_SECONDS": str(CONNECTION_INIT_TIMEOUT_SECONDS),
+            "UPLOAD_DIR": str(directory / "uploads"),
             **env,
         }
         environment.setdefault("BROADCAST_URL", broadcast_url())

@@ -212,12 +212,6 @@ async def test_a_mutation_chosen_by_operation_name_over_get_is_405(http):
         pytest.param(b"{ skills { slug } }", "application/graphql", id="graphql"),
         pytest.param(b"{ skills { slug } }", "text/plain", id="text"),
         pytest.param(b'{"query": "{ skills { slug } }"}', None, id="none"),
-        pytest.param(
-            b'--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
-            b'{"query": "{ skills { slug } }"}\r\n--b--\r\n',
-            "multipart/form-data; boundary=b",
-            id="multipart",
-        ),
     ],
 )
 async def test_an_unsupported_content_type_is_a_client_error(http, gql, content, content_type):
@@ -229,6 +223,33 @@ async def test_an_unsupported_content_type_is_a_client_error(http, gql, content,
     assert 400 <= response.status_code < 500
     assert "content type" in response.text.lower()
     assert (await gql.execute(VALID))["skills"]
+
+
+MULTIPART = (
+    b'--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
+    b'{"query": "{ skills { slug } }"}\r\n--b--\r\n'
+)
+
+
+async def test_multipart_requests_must_force_a_cors_preflight(http):
+    # A browser form may post multipart/form-data to another site unasked; it cannot add a header.
+    # when
+    refused = await http.post(
+        "/graphql", content=MULTIPART, headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    accepted = await http.post(
+        "/graphql",
+        content=MULTIPART,
+        headers={
+            "content-type": "multipart/form-data; boundary=b",
+            "apollo-require-preflight": "true",
+        },
+    )
+    # then
+    assert refused.status_code == 400
+    assert "Apollo-Require-Preflight" in refused.text
+    assert accepted.status_code == 200
+    assert accepted.json()["data"]["skills"]
 
 
 # ---------------------------------------------------------------- request ids

@@ -1,0 +1,1 @@
+"""Files attached to messages, proposals and milestone submissions."""
