@@ -695,6 +695,52 @@ async def test_a_query_that_could_return_over_50000_nodes_is_refused_before_it_r
     await assert_still_serving(gql)
 
 
+def proposals_all_the_way_down(levels: int) -> str:
+    """`{ viewer { proposals { nodes { job { proposals { nodes { job ... { id } } } } } } } }`:
+    `levels` fields deep, a connection of the default page size every third level."""
+    names = (["viewer"] + ["proposals", "nodes", "job"] * levels)[:levels]
+    return "{ " + " { ".join(names) + " { __typename" + " }" * levels + " }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        # 16 nested connections of 20: 20^16 nodes, beyond any 64-bit integer
+        pytest.param(proposals_all_the_way_down(50), {}, id="50-levels-deep"),
+        pytest.param(
+            "query($n: Int) { viewer { proposals(first: $n) { nodes { job {"
+            " proposals(first: $n) { totalCount } } } } } }",
+            {"n": 2**64 - 1},
+            id="two-64-bit-page-sizes",
+        ),
+        pytest.param(
+            "{ freelancers(first: 123456789012345678901234567890) { totalCount } }",
+            {},
+            id="a-30-digit-literal-page-size",
+        ),
+    ],
+)
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+async def test_an_astronomically_costly_query_is_refused_with_a_reportable_cost(
+    gql, query, variables, accept
+):
+    # when
+    response = await gql.post(query, variables, headers={"accept": accept})
+    # then
+    assert response.status_code == (400 if accept == GRAPHQL_RESPONSE else 200)
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX",
+        "cost": 2**31 - 1,
+        "limit": 50_000,
+    }
+    assert error["message"] == (
+        "This query could return 2147483647 nodes or more; the limit is 50000. "
+        "Ask for smaller pages."
+    )
+    await assert_still_serving(gql)
+
+
 async def test_a_query_just_under_the_node_limit_runs(gql, db):
     # given
     await make_freelancer()
