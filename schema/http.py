@@ -6,7 +6,7 @@ Beyond stock Strawberry:
   `application/json` (legacy clients) keeps 200 for every well-formed request.
 - A mutation over GET is 405 with `Allow: POST`.
 - Bodies are decoded by orjson: invalid UTF-8 or absurd nesting is a 400 (a websocket 4400),
-  never a 500.
+  never a 500. Answers are encoded by orjson too; one it refuses is a masked error, never a 500.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from auth.backend import authenticate, token_from_connection_params
 from auth.tokens import bearer_token
 from resolvers.context import Context
+from schema.encoding import encode_json
 from schema.requestlog import request_id_var
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -140,9 +141,8 @@ class GraphQLView(GraphQL[Context, None]):
         return parsed
 
     def encode_json(self, data: object) -> str:
-        # str, not bytes: Strawberry sends bytes over a websocket as a binary frame, which
-        # graphql-transport-ws clients refuse; every message must be a text frame.
-        return orjson.dumps(data).decode()
+        # HTTP bodies, socket messages and stream chunks alike (see schema.encoding).
+        return encode_json(data)
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -346,11 +346,11 @@ def is_unexpected(error: GraphQLError) -> bool:
     return error.path is not None or not error.nodes
 
 
-def masked(error: GraphQLError) -> GraphQLError:
+def masked(error: GraphQLError, *, where: str | None = None) -> GraphQLError:
     request_id = request_id_var.get()
     logger.error(
         "Unexpected error in %s",
-        ".".join(map(str, error.path or [])),
+        where or ".".join(map(str, error.path or [])),
         exc_info=error.original_error,
     )
     return GraphQLError(
