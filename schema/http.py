@@ -4,7 +4,9 @@ Beyond stock Strawberry:
 - `application/graphql-response+json` when the client accepts it, with 4xx and no `data` for
   request errors (unparsable or invalid documents, variables that do not coerce);
   `application/json` (legacy clients) keeps 200 for every well-formed request.
-- A mutation over GET is 405 with `Allow: POST`.
+- A mutation over GET is 405 with `Allow: POST`. Requests refused before any document runs
+  (no query, an unknown operation name, a body that is not JSON) are 400 with a GraphQL error
+  of code BAD_REQUEST.
 - Bodies are decoded by orjson: invalid UTF-8 or absurd nesting is a 400 (a websocket 4400),
   never a 500. Answers are encoded by orjson too; one it refuses is a masked error, never a 500.
 """
@@ -78,6 +80,23 @@ class MutationOverGet(Exception):
     pass
 
 
+def _refusal(request: Request, error: HTTPException) -> Response:
+    """A request Strawberry refuses before running anything: no query, no operation of that
+    name, a body that is not JSON. A 400 is still a GraphQL response (errors with a code), in
+    the media type asked for, so clients read its reason where they read every other error."""
+    media_type = _accepts(request.headers.get("accept", ""))
+    if error.status_code != 400 or media_type is None:
+        return PlainTextResponse(error.reason, status_code=error.status_code)
+    body = {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]}
+    return Response(
+        encode_json(body),
+        status_code=400,
+        media_type=f"{media_type}; charset=utf-8"
+        if media_type == GRAPHQL_RESPONSE_JSON
+        else media_type,
+    )
+
+
 class WebSocketAdapter(ASGIWebSocketAdapter):
     """Every graphql-transport-ws message is a JSON object. Strawberry indexes any other JSON
     value (`[]`, `42`, `"x"`) as one, crashes and drops the socket without a close frame;
@@ -125,7 +144,7 @@ class GraphQLView(GraphQL[Context, None]):
                 "Mutations must be sent with POST", status_code=405, headers={"Allow": "POST"}
             )
         except HTTPException as error:
-            response = PlainTextResponse(error.reason, status_code=error.status_code)
+            response = _refusal(request, error)
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:

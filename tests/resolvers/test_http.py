@@ -232,6 +232,33 @@ async def test_an_unsupported_content_type_is_a_client_error(http, gql, content,
     assert (await gql.execute(VALID))["skills"]
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(
+            {"query": "query A { __typename }", "operationName": "Missing"},
+            'Unknown operation named "Missing".',
+            id="unknown-operation-name",
+        ),
+        pytest.param({"variables": {}}, "No GraphQL query found in the request", id="no-query"),
+    ],
+)
+@pytest.mark.parametrize("accept", [LEGACY, GRAPHQL_RESPONSE])
+async def test_a_request_without_an_operation_to_run_is_a_graphql_error(
+    http, gql, body, message, accept
+):
+    # when
+    response = await post(http, body, accept=accept)
+    # then
+    assert response.status_code == 400
+    assert media_type(response) == accept
+    [error] = response.json()["errors"]
+    assert error["message"].startswith(message)
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    assert "data" not in response.json()
+    assert (await gql.execute(VALID))["skills"]
+
+
 # ---------------------------------------------------------------- request ids
 
 
