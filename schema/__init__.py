@@ -27,7 +27,7 @@ def build_schema(*, tracing: Tracing | None = None) -> strawberry.Schema:
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
     from schema.query import Query
-    from schema.sockets import FreshSocketOperation
+    from schema.sockets import FreshSocketOperation, SubscriptionsOverSockets
     from schema.subscription import Subscription
     from schema.types import ALL_TYPES
 
@@ -52,6 +52,7 @@ def build_schema(*, tracing: Tracing | None = None) -> strawberry.Schema:
             SharedDocuments,
             QueryCostLimiter,
             RefuseNulCharacters,
+            SubscriptionsOverSockets,
             lambda: ValidatedDocuments(verdicts),
             MaskUnexpectedErrors,
             FreshSocketOperation,

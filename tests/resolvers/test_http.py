@@ -259,6 +259,31 @@ async def test_a_request_without_an_operation_to_run_is_a_graphql_error(
     assert (await gql.execute(VALID))["skills"]
 
 
+SUBSCRIPTION = "subscription { notificationAdded { id } }"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+async def test_a_subscription_over_http_is_refused_not_run(
+    http, gql, db, error_log, method, signed_in
+):
+    # given
+    headers = {"accept": GRAPHQL_RESPONSE}
+    if signed_in:
+        headers["authorization"] = f"Bearer {(await make_user()).token}"
+    # when
+    if method == "GET":
+        response = await http.get("/graphql", params={"query": SUBSCRIPTION}, headers=headers)
+    else:
+        response = await post(http, {"query": SUBSCRIPTION}, headers=headers)
+    # then
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    assert "websocket" in error["message"]
+    assert not error_log.records
+
+
 # ---------------------------------------------------------------- request ids
 
 
