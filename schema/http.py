@@ -37,6 +37,7 @@ from auth.tokens import bearer_token
 from resolvers.context import Context
 from schema.encoding import encode_json
 from schema.requestlog import request_id_var
+from schema.socket_messages import TransportWSHandler
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 LEGACY_JSON = "application/json"
@@ -114,6 +115,7 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = WebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self,
