@@ -31,6 +31,7 @@ from models.users import actions as users
 from models.users.orm import User
 from schema import build_schema
 from schema.core import encode_global_id
+from schema.socket_messages import malformed
 from tests.asgi_websocket import ASGIWebSocket, Closed
 from tests.conftest import Database
 from tests.contracts_factory import make_contract
@@ -174,27 +175,48 @@ async def test_no_drawn_request_crashes_the_server(
     assert not unexpected.records, [r.getMessage() for r in unexpected.records]
 
 
-def runnable(request: Request) -> bool:
-    """The document parses and has the operation the request names (or a single one)."""
+def runnable(payload: dict[str, Any]) -> bool:
+    """The query parses and has the operation the payload names (or a single one)."""
     try:
-        document = parse(request.query)
+        document = parse(payload["query"])
     except GraphQLError:
         return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if request.operation_name is None:
+    name = payload.get("operationName")
+    if name is None:
         return len(operations) == 1
-    return any(d.name and d.name.value == request.operation_name for d in operations)
+    return any(d.name and d.name.value == name for d in operations)
 
 
-async def replies_to(socket: ASGIWebSocket, request: Request) -> list[dict[str, Any]]:
+ODD_JSON = st.one_of(
+    st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.just({})
+)
+
+
+@st.composite
+def subscribe_messages(draw: Any, request: Request) -> dict[str, Any]:
+    """The request as a subscribe message; now and then with one part of the wrong shape."""
+    message: dict[str, Any] = {"id": "op", "type": "subscribe", "payload": request.body()}
+    part = draw(st.sampled_from([None] * 6 + ["id", "payload", "query", "variables", "other"]))
+    if part in ("id", "payload"):
+        message[part] = draw(ODD_JSON)
+    elif part is not None:
+        key = draw(st.sampled_from(["operationName", "extensions"])) if part == "other" else part
+        message["payload"][key] = draw(ODD_JSON)
+    return message
+
+
+async def replies_to(
+    socket: ASGIWebSocket, message: dict[str, Any], request: Request
+) -> list[dict[str, Any]]:
     """What the server sends for one operation, up to `complete` or `error`. A subscription
     that was accepted waits for events: after a moment of silence the client completes it."""
-    await socket.send_json({"id": "op", "type": "subscribe", "payload": request.body()})
+    await socket.send_json(message)
     replies: list[dict[str, Any]] = []
     while True:
         try:
             reply = await socket.receive_json(
-                timeout=0.5 if request.operation == "subscription" else 10
+                timeout=0.3 if request.operation == "subscription" else 10
             )
         except TimeoutError:
             assert request.operation == "subscription", replies
@@ -223,17 +245,20 @@ async def test_no_drawn_operation_crashes_a_websocket(
 ) -> None:
     # given
     request = data.draw(requests(SCHEMA, scene.pools), label="request")
+    message = data.draw(subscribe_messages(request), label="message")
     token = await scene.token(who)
     unexpected.clear()
     async with ASGIWebSocket(app) as socket:
         await socket.initialise({"authorization": f"Bearer {token}"} if token else {})
         # when
         try:
-            replies = await replies_to(socket, request)
+            replies = await replies_to(socket, message, request)
         except Closed as closed:
-            # graphql-transport-ws as Strawberry (and the reference server) speak it: a
-            # document that does not parse, or names no operation to run, is a bad message.
-            assert closed.code == 4400 and not runnable(request), closed.code
+            # graphql-transport-ws as Strawberry (and the reference server) speak it: a message
+            # of the wrong shape, a document that does not parse or names no operation to run
+            # is an invalid message.
+            assert closed.code == 4400, closed.code
+            assert malformed(message) or not runnable(message["payload"])
             return
         # then: every reply is a protocol message, nothing crashed, and the socket still serves
         note(repr(replies)[:2000])
