@@ -1,13 +1,15 @@
 """No request crashes the server: documents drawn from the schema (see hostile_documents.py),
-deep, wide and odd, sent over HTTP anonymously and with a client's or a freelancer's token.
+deep, wide and odd, sent over HTTP anonymously and with a client's, a freelancer's or a
+stranger's token, and over a websocket (where some messages are also of the wrong shape).
 
-Whatever the document, the answer is never a 5xx, its body is JSON with `data` or `errors`,
-and no error is the masked "Internal server error" (nothing crashed inside, nothing was
-logged as unexpected). A short, fixed sample over a websocket checks the same there.
+Whatever the request, the answer is never a 5xx, its body is JSON with `data` or `errors`, no
+error is the masked "Internal server error" and nothing is logged as unexpected; a socket
+answers with protocol messages, or closes with 4400 for an invalid one, and never crashes.
 
-The default run draws the same 200 requests (and 40 over a websocket) every time
-(derandomized, no example database) and takes about 20 seconds per database. `HYPOTHESIS_PROFILE=long` draws 3,000 new ones
-(random seed) to look for new crashes; each one found gets its own regression test.
+The default run draws the same 200 requests and 40 socket messages every time (derandomized,
+no example database): about half a minute per database. `HYPOTHESIS_PROFILE=long` draws
+3,000 and 500 new ones (random seed) to look for new crashes; each one found gets its own
+regression test.
 """
 
 from __future__ import annotations
