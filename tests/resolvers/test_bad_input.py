@@ -594,6 +594,23 @@ async def test_a_forged_cursor_is_bad_user_input(gql, db, after):
     await assert_still_serving(gql)
 
 
+async def test_a_bad_page_size_beside_rows_other_fields_share_fails_only_as_bad_input(gql, db):
+    # given: each profile's portfolio is asked for twice; the second time, beside a field that
+    # fails at once (graphql-core then cancels that field's pending siblings)
+    await make_freelancer()
+    query = """{ freelancers(first: 5) {
+      edges { node { portfolio { id } } }
+      nodes { portfolio { id } reviews(first: -1) { totalCount } }
+    } }"""
+    # when
+    body = await gql.execute_raw(query)
+    # then: the bad page size is the only error; the portfolio load it cancelled is not
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["path"] == ["freelancers", "nodes", 0, "reviews"]
+    await assert_still_serving(gql)
+
+
 async def test_a_real_cursor_still_pages(gql, db):
     # given
     for title in ("First", "Second", "Third"):
