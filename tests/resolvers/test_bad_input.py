@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -15,7 +16,8 @@ from graphql import get_introspection_query
 
 from models.profiles.orm import ClientProfile, FreelancerProfile
 from models.users.orm import User
-from tests.factories import PASSWORD, make_freelancer, make_user
+from tests.factories import PASSWORD, make_client, make_freelancer, make_user
+from tests.resolvers.marketplace_support import make_job
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -452,6 +454,34 @@ async def test_huge_rate_bounds_in_a_search_filter_like_any_bound_above_every_ra
     data = await gql.execute(FREELANCERS, {"first": 5, "filter": bounds})
     # then
     assert data["freelancers"]["totalCount"] == found
+
+
+JOBS_COUNT = "query($filter: JobFilter) { jobs(first: 5, filter: $filter) { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    ("bounds", "finds_it"),
+    [
+        ({"minBudget": "99999999999999999999999.99"}, False),
+        ({"minBudget": "1e30"}, False),
+        ({"minBudget": "1e999999999"}, False),
+        ({"maxBudget": "99999999999999999999999.99"}, True),
+        ({"maxBudget": "1e999999999"}, True),
+        ({"minBudget": "10000000.00"}, True),
+        ({"minBudget": "10000000.01"}, False),
+        ({"maxBudget": "10000000.00"}, True),
+    ],
+)
+async def test_huge_budget_bounds_in_a_job_search_like_any_bound_above_every_budget(
+    gql, db, bounds, finds_it
+):
+    # given: a job with the largest budget there can be
+    client, _ = await make_client()
+    await make_job(client, budget=Decimal("10000000.00"))
+    # when
+    data = await gql.execute(JOBS_COUNT, {"filter": bounds})
+    # then
+    assert data["jobs"]["totalCount"] == (1 if finds_it else 0)
 
 
 @pytest.mark.parametrize("bounds", [{"minHourlyRate": "-1"}, {"maxHourlyRate": "NaN"}])
