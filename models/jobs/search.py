@@ -24,7 +24,7 @@ from models.jobs.orm import (
 )
 from models.jobs.rules import MAX_BUDGET_CENTS
 from models.money import from_cents, to_cents
-from models.profiles.catalog import slugify
+from models.profiles.catalog import SLUG_MAX_LENGTH, slugify
 
 MAX_QUERY_LENGTH = 200
 
@@ -86,7 +86,12 @@ def search_jobs(
     else:
         queryset = queryset.filter(status=status)
     if search.skills:
-        slugs = [slugify(name) for name in search.skills[:50]]
+        # A slug longer than the column cannot match, and PostgreSQL refuses to compare it.
+        slugs = [
+            slug
+            for slug in (slugify(name) for name in search.skills[:50])
+            if len(slug) <= SLUG_MAX_LENGTH
+        ]
         queryset = queryset.filter(
             id__in=Subquery(JobSkill.filter(skill__slug__in=slugs).values("job_id"))
         )

@@ -507,6 +507,18 @@ async def test_an_absurdly_long_skill_in_a_search_filter_matches_nothing(gql, db
     assert both["freelancers"]["totalCount"] == 1
 
 
+async def test_an_absurdly_long_skill_in_a_job_search_matches_nothing(gql, db):
+    # given
+    client, _ = await make_client()
+    await make_job(client, skills=["python"])
+    # when
+    data = await gql.execute(JOBS_COUNT, {"filter": {"skills": ["w" * 61]}})
+    both = await gql.execute(JOBS_COUNT, {"filter": {"skills": ["y" * 10_000, "python"]}})
+    # then
+    assert data["jobs"]["totalCount"] == 0
+    assert both["jobs"]["totalCount"] == 1
+
+
 # ---------------------------------------------------------------- NUL characters
 
 
