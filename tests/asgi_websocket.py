@@ -4,6 +4,7 @@ as httpx.ASGITransport does for HTTP, so a test can reach the app's own objects 
 from __future__ import annotations
 
 import asyncio
+import json
 from types import TracebackType
 from typing import Any, Self
 
@@ -79,7 +80,8 @@ class ASGIWebSocket:
         raise TimeoutError(f"no message from the app within {timeout} s")
 
     async def send_json(self, message: dict[str, Any]) -> None:
-        await self.to_app.put({"type": "websocket.receive", "text": orjson.dumps(message).decode()})
+        # The standard encoder: a client may send integers orjson would refuse to write.
+        await self.to_app.put({"type": "websocket.receive", "text": json.dumps(message)})
 
     async def receive_json(self, timeout: float = 5) -> dict[str, Any]:
         """The next message; Closed when the app closed the socket instead."""
