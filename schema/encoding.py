@@ -18,12 +18,17 @@ from graphql import GraphQLError
 from schema.limits import masked
 
 
+def dumps(message: object) -> bytes:
+    """The message as JSON bytes (an HTTP body)."""
+    try:
+        return orjson.dumps(message)
+    except orjson.JSONEncodeError as error:
+        return orjson.dumps(_masked_message(message, error))
+
+
 def encode_json(message: object) -> str:
     """The message as JSON text (a str: websocket messages must be text frames)."""
-    try:
-        return orjson.dumps(message).decode()
-    except orjson.JSONEncodeError as error:
-        return orjson.dumps(_masked_message(message, error)).decode()
+    return dumps(message).decode()
 
 
 def _masked_message(message: object, error: Exception) -> object:

@@ -35,7 +35,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from auth.backend import authenticate, token_from_connection_params
 from auth.tokens import bearer_token
 from resolvers.context import Context
-from schema.encoding import encode_json
+from schema.encoding import dumps, encode_json
 from schema.requestlog import request_id_var
 from schema.socket_messages import TransportWSHandler
 
@@ -90,7 +90,7 @@ def _refusal(request: Request, error: HTTPException) -> Response:
         return PlainTextResponse(error.reason, status_code=error.status_code)
     body = {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]}
     return Response(
-        encode_json(body),
+        dumps(body),
         status_code=400,
         media_type=f"{media_type}; charset=utf-8"
         if media_type == GRAPHQL_RESPONSE_JSON
