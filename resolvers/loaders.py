@@ -39,6 +39,7 @@ from models.proposals.orm import Proposal
 from models.reviews.orm import Review
 from models.reviews.reputation import client_counters, freelancer_counters, job_success_scores
 from models.users.orm import User
+from resolvers.dataloader import SharedDataLoader
 
 RowT = TypeVar("RowT", bound=Model)
 ProfileT = TypeVar("ProfileT", FreelancerProfile, ClientProfile)
@@ -76,7 +77,7 @@ def by_key(
         found = {getattr(row, key): row for row in rows}
         return [found.get(k) for k in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedDataLoader(load_fn=load)
 
 
 def grouped(load_rows: Callable[[list[Any]], Any], key: str) -> DataLoader[Any, list[Any]]:
@@ -88,7 +89,7 @@ def grouped(load_rows: Callable[[list[Any]], Any], key: str) -> DataLoader[Any, 
             groups[getattr(row, key)].append(row)
         return [groups.get(k, []) for k in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedDataLoader(load_fn=load)
 
 
 def attachments_by(column: str) -> DataLoader[Any, list[Attachment]]:
@@ -108,7 +109,7 @@ def one_per_key(load_rows: Callable[[list[Any]], Any], key: str) -> DataLoader[A
         found = {getattr(row, key): row for row in await load_rows(list(keys))}
         return [found.get(k) for k in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedDataLoader(load_fn=load)
 
 
 class Loaders:
@@ -143,7 +144,7 @@ class Loaders:
                 )
                 return [pages[UUID(str(parent_id))] for parent_id in parent_ids]
 
-            self._shared[key] = DataLoader(load_fn=load)
+            self._shared[key] = SharedDataLoader(load_fn=load)
         return self._shared[key]
 
     def count_per_parent(
@@ -166,7 +167,7 @@ class Loaders:
                 counts = {UUID(str(row[parent_column])): row["count"] for row in rows}
                 return [counts.get(UUID(str(parent_id)), 0) for parent_id in parent_ids]
 
-            self._shared[key] = DataLoader(load_fn=load)
+            self._shared[key] = SharedDataLoader(load_fn=load)
         return self._shared[key]
 
     def my_proposal_by_job(self, freelancer_id: UUID) -> DataLoader[UUID, Proposal | None]:
@@ -194,7 +195,7 @@ class Loaders:
                 counts = await unread_counts(user_id, list(ids))
                 return [counts.get(i, 0) for i in ids]
 
-            self._per_viewer[key] = DataLoader(load_fn=load)
+            self._per_viewer[key] = SharedDataLoader(load_fn=load)
         return self._per_viewer[key]
 
     @cached_property
@@ -231,7 +232,7 @@ class Loaders:
             scores = await job_success_scores(list(ids))
             return [scores[UUID(str(i))] for i in ids]
 
-        return DataLoader(load_fn=load)
+        return SharedDataLoader(load_fn=load)
 
     @cached_property
     def freelancer_counters(self) -> DataLoader[UUID, tuple[int, int]]:
@@ -239,7 +240,7 @@ class Loaders:
             counters = await freelancer_counters(list(ids))
             return [counters[UUID(str(i))] for i in ids]
 
-        return DataLoader(load_fn=load)
+        return SharedDataLoader(load_fn=load)
 
     @cached_property
     def client_counters(self) -> DataLoader[UUID, tuple[int, int, int, bool]]:
@@ -247,7 +248,7 @@ class Loaders:
             counters = await client_counters(list(ids))
             return [counters[UUID(str(i))] for i in ids]
 
-        return DataLoader(load_fn=load)
+        return SharedDataLoader(load_fn=load)
 
     @cached_property
     def review(self) -> DataLoader[UUID, Review | None]:

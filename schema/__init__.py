@@ -30,7 +30,7 @@ def build_schema(
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
     from schema.query import Query
-    from schema.sockets import FreshSocketOperation
+    from schema.sockets import FreshSocketOperation, SubscriptionsOverSockets
     from schema.subscription import Subscription
     from schema.types import ALL_TYPES
 
@@ -58,6 +58,7 @@ def build_schema(
             SharedDocuments,
             QueryCostLimiter,
             RefuseNulCharacters,
+            SubscriptionsOverSockets,
             lambda: ValidatedDocuments(verdicts),
             MaskUnexpectedErrors,
             FreshSocketOperation,

@@ -4,9 +4,11 @@ Beyond stock Strawberry:
 - `application/graphql-response+json` when the client accepts it, with 4xx and no `data` for
   request errors (unparsable or invalid documents, variables that do not coerce);
   `application/json` (legacy clients) keeps 200 for every well-formed request.
-- A mutation over GET is 405 with `Allow: POST`.
+- A mutation over GET is 405 with `Allow: POST`. Requests refused before any document runs
+  (no query, an unknown operation name, a body that is not JSON) are 400 with a GraphQL error
+  of code BAD_REQUEST.
 - Bodies are decoded by orjson: invalid UTF-8 or absurd nesting is a 400 (a websocket 4400),
-  never a 500.
+  never a 500. Answers are encoded by orjson too; one it refuses is a masked error, never a 500.
 - Automatic persisted queries over POST and GET (schema/persisted.py); `Cache-Control` lets
   HTTP caches keep a GET query's answer only when it was asked without a token and is about
   no viewer, and is `no-store` on everything else.
@@ -39,6 +41,7 @@ from auth.backend import authenticate, token_from_connection_params
 from auth.tokens import bearer_token
 from models.attachments.storage import Storage
 from resolvers.context import Context
+from schema.encoding import dumps, encode_json
 from schema.persisted import (
     NO_STORE,
     NOT_FOUND,
@@ -48,6 +51,7 @@ from schema.persisted import (
     resolve_persisted_query,
 )
 from schema.requestlog import request_id_var
+from schema.socket_messages import TransportWSHandler
 from schema.uploads import UploadLimits, UploadRequestAdapter, discard_uploads
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -92,6 +96,23 @@ class MutationOverGet(Exception):
     pass
 
 
+def _refusal(request: Request, error: HTTPException) -> Response:
+    """A request Strawberry refuses before running anything: no query, no operation of that
+    name, a body that is not JSON. A 400 is still a GraphQL response (errors with a code), in
+    the media type asked for, so clients read its reason where they read every other error."""
+    media_type = _accepts(request.headers.get("accept", ""))
+    if error.status_code != 400 or media_type is None:
+        return PlainTextResponse(error.reason, status_code=error.status_code)
+    body = {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]}
+    return Response(
+        dumps(body),
+        status_code=400,
+        media_type=f"{media_type}; charset=utf-8"
+        if media_type == GRAPHQL_RESPONSE_JSON
+        else media_type,
+    )
+
+
 class WebSocketAdapter(ASGIWebSocketAdapter):
     """Every graphql-transport-ws message is a JSON object. Strawberry indexes any other JSON
     value (`[]`, `42`, `"x"`) as one, crashes and drops the socket without a close frame;
@@ -109,6 +130,7 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = WebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self,
@@ -148,7 +170,7 @@ class GraphQLView(GraphQL[Context, None]):
                     "Mutations must be sent with POST", status_code=405, headers={"Allow": "POST"}
                 )
             except HTTPException as error:
-                response = PlainTextResponse(error.reason, status_code=error.status_code)
+                response = _refusal(request, error)
             except PersistedQueryError as error:
                 # Not found is a step of the protocol (the client sends the text next), never a
                 # 4xx: Apollo's link turns APQ off for good on a 400. A bad hash is the client's.
@@ -156,7 +178,7 @@ class GraphQLView(GraphQL[Context, None]):
                     _accepts(request.headers.get("accept", "")) == GRAPHQL_RESPONSE_JSON
                 )
                 response = Response(
-                    orjson.dumps(error.body()),
+                    dumps(error.body()),
                     status_code=400 if refused else 200,
                     media_type=LEGACY_JSON,
                 )
@@ -187,9 +209,8 @@ class GraphQLView(GraphQL[Context, None]):
         return parsed
 
     def encode_json(self, data: object) -> str:
-        # str, not bytes: Strawberry sends bytes over a websocket as a binary frame, which
-        # graphql-transport-ws clients refuse; every message must be a text frame.
-        return orjson.dumps(data).decode()
+        # HTTP bodies, socket messages and stream chunks alike (see schema.encoding).
+        return encode_json(data)
 
     async def execute_operation(
         self,
@@ -280,7 +301,7 @@ class GraphQLView(GraphQL[Context, None]):
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         # Bytes straight from orjson: encode_json's str (for websocket text frames) would be
         # decoded here only to be encoded again.
-        response = Response(orjson.dumps(response_data), status_code=200)
+        response = Response(dumps(response_data), status_code=200)
         response.headers.raw.extend(
             (name, value) for name, value in sub_response.headers.raw if name != b"content-length"
         )

@@ -45,22 +45,32 @@ class QueryCostLimiter(SchemaExtension):
         if document is not None and context.pre_execution_errors is None:
             refusal = remembered(document, "fragments", lambda: _fragment_expansion_error(document))
             if refusal is None:
+                limit = get_settings().max_query_nodes
+                ceiling = max(COST_CEILING, limit + 1)
                 cost = _document_cost(
                     context.schema._schema,
                     document,
                     context.operation_name,
                     context.variables or {},
+                    ceiling,
                 )
-                limit = get_settings().max_query_nodes
                 if cost > limit:
+                    could_return = f"{cost} nodes or more" if cost >= ceiling else f"{cost} nodes"
                     refusal = GraphQLError(
-                        f"This query could return {cost} nodes; the limit is {limit}. "
+                        f"This query could return {could_return}; the limit is {limit}. "
                         "Ask for smaller pages.",
                         extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": limit},
                     )
             if refusal is not None:
                 context.pre_execution_errors = [refusal]
         yield
+
+
+# The cost is counted exactly up to here and reported as this beyond: a product of page sizes
+# over a few dozen levels (or one huge `first:`) passes any 64-bit integer, which the JSON
+# encoder refuses, and no client needs more than "over two billion" to see it must shrink pages.
+# GraphQL's own Int stops here too.
+COST_CEILING = 2**31 - 1
 
 
 # Fragments are expanded where they are spread, so a small document can stand for a huge one
@@ -148,8 +158,13 @@ def _fragment_expansion_error(document: Any) -> GraphQLError | None:
 
 
 def _document_cost(
-    schema: Any, document: Any, operation_name: str | None, variables: dict[str, Any]
+    schema: Any,
+    document: Any,
+    operation_name: str | None,
+    variables: dict[str, Any],
+    ceiling: int,
 ) -> int:
+    """The nodes the operation could return, counted up to `ceiling` (saturating there)."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -164,32 +179,61 @@ def _document_cost(
             total = max(
                 total,
                 _selection_cost(
-                    schema, definition.selection_set, root, 1, fragments, variables, frozenset()
+                    _Walk(schema, fragments, variables, ceiling),
+                    definition.selection_set,
+                    root,
+                    1,
+                    frozenset(),
                 ),
             )
     return total
 
 
-def _page_size(field: FieldNode, variables: dict[str, Any]) -> int:
-    for argument in field.arguments or ():
-        if argument.name.value in ("first", "last"):
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return max(int(value.value), 0)
-            if isinstance(value, VariableNode):
-                given = variables.get(value.name.value)
-                if isinstance(given, int):
-                    return max(given, 0)
-    return get_settings().default_page_size
+class _Walk:
+    """What the cost walk needs at every level, and its saturating arithmetic."""
+
+    def __init__(
+        self,
+        schema: Any,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+        ceiling: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.ceiling = ceiling
+
+    def add(self, a: int, b: int) -> int:
+        return min(a + b, self.ceiling)
+
+    def times(self, a: int, b: int) -> int:
+        return min(a * b, self.ceiling)
+
+    def page_size(self, field: FieldNode) -> int:
+        for argument in field.arguments or ():
+            if argument.name.value in ("first", "last"):
+                value = argument.value
+                if isinstance(value, IntValueNode):
+                    # A literal of any length: clamp before converting a thousand digits.
+                    digits = value.value.lstrip("-")
+                    if value.value.startswith("-"):
+                        return 0
+                    if len(digits) > len(str(self.ceiling)):
+                        return self.ceiling
+                    return min(int(digits), self.ceiling)
+                if isinstance(value, VariableNode):
+                    given = self.variables.get(value.name.value)
+                    if isinstance(given, int) and not isinstance(given, bool):
+                        return min(max(given, 0), self.ceiling)
+        return get_settings().default_page_size
 
 
 def _selection_cost(
-    schema: Any,
+    walk: _Walk,
     selection_set: SelectionSetNode | None,
     parent: Any,
     multiplier: int,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
     seen: frozenset[str],
 ) -> int:
     if selection_set is None:
@@ -208,41 +252,30 @@ def _selection_cost(
             child = get_named_type(definition.type)
             child_multiplier = multiplier
             if child.name.endswith("Connection"):
-                child_multiplier = multiplier * _page_size(selection, variables)
-                total += child_multiplier
-            total += _selection_cost(
-                schema, selection.selection_set, child, child_multiplier, fragments, variables, seen
-            )
+                child_multiplier = walk.times(multiplier, walk.page_size(selection))
+                total = walk.add(total, child_multiplier)
+            cost = _selection_cost(walk, selection.selection_set, child, child_multiplier, seen)
         elif isinstance(selection, InlineFragmentNode):
             condition = (
-                schema.get_type(selection.type_condition.name.value)
+                walk.schema.get_type(selection.type_condition.name.value)
                 if selection.type_condition
                 else parent
             )
-            total += _selection_cost(
-                schema,
-                selection.selection_set,
-                condition or parent,
-                multiplier,
-                fragments,
-                variables,
-                seen,
+            cost = _selection_cost(
+                walk, selection.selection_set, condition or parent, multiplier, seen
             )
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
-            fragment = fragments.get(name)
+            fragment = walk.fragments.get(name)
             if fragment is None or name in seen:
                 continue
-            condition = schema.get_type(fragment.type_condition.name.value) or parent
-            total += _selection_cost(
-                schema,
-                fragment.selection_set,
-                condition,
-                multiplier,
-                fragments,
-                variables,
-                seen | {name},
+            condition = walk.schema.get_type(fragment.type_condition.name.value) or parent
+            cost = _selection_cost(
+                walk, fragment.selection_set, condition, multiplier, seen | {name}
             )
+        else:
+            continue
+        total = walk.add(total, cost)
     return total
 
 
@@ -315,11 +348,11 @@ def is_unexpected(error: GraphQLError) -> bool:
     return error.path is not None or not error.nodes
 
 
-def masked(error: GraphQLError) -> GraphQLError:
+def masked(error: GraphQLError, *, where: str | None = None) -> GraphQLError:
     request_id = request_id_var.get()
     logger.error(
         "Unexpected error in %s",
-        ".".join(map(str, error.path or [])),
+        where or ".".join(map(str, error.path or [])),
         exc_info=error.original_error,
     )
     return GraphQLError(

@@ -1,9 +1,11 @@
-"""Operations sent over a websocket share one context, built at connection_init."""
+"""Operations sent over a websocket share one context, built at connection_init; subscriptions
+are served over websockets only."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+from graphql import GraphQLError
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -31,4 +33,28 @@ class FreshSocketOperation(SchemaExtension):
                 context.token is None or await authenticate(context.token) is None
             ):
                 context.user = None
+        yield
+
+
+class SubscriptionsOverSockets(SchemaExtension):
+    """A subscription sent over HTTP is a request error.
+
+    The view speaks no HTTP streaming protocol, and Strawberry then runs the subscription like
+    a query: its field resolves to a stream, which fails as a non-null field, a crash.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if (
+            context.pre_execution_errors is None
+            and context.operation_type is OperationType.SUBSCRIPTION
+            and not isinstance(getattr(context.context, "request", None), WebSocket)
+        ):
+            context.pre_execution_errors = [
+                GraphQLError(
+                    "Subscriptions are served over a websocket at /graphql "
+                    "(graphql-transport-ws), not over HTTP.",
+                    extensions={"code": "BAD_REQUEST"},
+                )
+            ]
         yield

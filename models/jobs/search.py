@@ -22,8 +22,9 @@ from models.jobs.orm import (
     JobStatus,
     JobVisibility,
 )
-from models.money import to_cents
-from models.profiles.catalog import slugify
+from models.jobs.rules import MAX_BUDGET_CENTS
+from models.money import from_cents, to_cents
+from models.profiles.catalog import SLUG_MAX_LENGTH, slugify
 
 MAX_QUERY_LENGTH = 200
 
@@ -85,7 +86,12 @@ def search_jobs(
     else:
         queryset = queryset.filter(status=status)
     if search.skills:
-        slugs = [slugify(name) for name in search.skills[:50]]
+        # A slug longer than the column cannot match, and PostgreSQL refuses to compare it.
+        slugs = [
+            slug
+            for slug in (slugify(name) for name in search.skills[:50])
+            if len(slug) <= SLUG_MAX_LENGTH
+        ]
         queryset = queryset.filter(
             id__in=Subquery(JobSkill.filter(skill__slug__in=slugs).values("job_id"))
         )
@@ -100,7 +106,13 @@ def search_jobs(
                 raise ValidationFailed(
                     "Budget bounds must be non-negative numbers", field=["filter", name]
                 )
-            queryset = queryset.filter(**{f"budget_sort_cents__{operator}": to_cents(bound)})
+            # Budgets (and 40-hour weeks at the top rate) are at most MAX_BUDGET_CENTS, so every
+            # larger bound filters alike; capping it keeps "1e30" inside a 64-bit column and
+            # "1e999999" cheap.
+            cents = (
+                to_cents(bound) if bound <= from_cents(MAX_BUDGET_CENTS) else MAX_BUDGET_CENTS + 1
+            )
+            queryset = queryset.filter(**{f"budget_sort_cents__{operator}": cents})
     if search.experience_level is not None:
         queryset = queryset.filter(experience_level=search.experience_level)
     if search.client_id is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -15,7 +16,8 @@ from graphql import get_introspection_query
 
 from models.profiles.orm import ClientProfile, FreelancerProfile
 from models.users.orm import User
-from tests.factories import PASSWORD, make_freelancer, make_user
+from tests.factories import PASSWORD, make_client, make_freelancer, make_user
+from tests.resolvers.marketplace_support import make_job
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -454,6 +456,34 @@ async def test_huge_rate_bounds_in_a_search_filter_like_any_bound_above_every_ra
     assert data["freelancers"]["totalCount"] == found
 
 
+JOBS_COUNT = "query($filter: JobFilter) { jobs(first: 5, filter: $filter) { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    ("bounds", "finds_it"),
+    [
+        ({"minBudget": "99999999999999999999999.99"}, False),
+        ({"minBudget": "1e30"}, False),
+        ({"minBudget": "1e999999999"}, False),
+        ({"maxBudget": "99999999999999999999999.99"}, True),
+        ({"maxBudget": "1e999999999"}, True),
+        ({"minBudget": "10000000.00"}, True),
+        ({"minBudget": "10000000.01"}, False),
+        ({"maxBudget": "10000000.00"}, True),
+    ],
+)
+async def test_huge_budget_bounds_in_a_job_search_like_any_bound_above_every_budget(
+    gql, db, bounds, finds_it
+):
+    # given: a job with the largest budget there can be
+    client, _ = await make_client()
+    await make_job(client, budget=Decimal("10000000.00"))
+    # when
+    data = await gql.execute(JOBS_COUNT, {"filter": bounds})
+    # then
+    assert data["jobs"]["totalCount"] == (1 if finds_it else 0)
+
+
 @pytest.mark.parametrize("bounds", [{"minHourlyRate": "-1"}, {"maxHourlyRate": "NaN"}])
 async def test_a_negative_or_nan_rate_bound_is_bad_user_input(gql, db, bounds):
     # when
@@ -475,6 +505,18 @@ async def test_an_absurdly_long_skill_in_a_search_filter_matches_nothing(gql, db
     # then
     assert data["freelancers"]["totalCount"] == 0
     assert both["freelancers"]["totalCount"] == 1
+
+
+async def test_an_absurdly_long_skill_in_a_job_search_matches_nothing(gql, db):
+    # given
+    client, _ = await make_client()
+    await make_job(client, skills=["python"])
+    # when
+    data = await gql.execute(JOBS_COUNT, {"filter": {"skills": ["w" * 61]}})
+    both = await gql.execute(JOBS_COUNT, {"filter": {"skills": ["y" * 10_000, "python"]}})
+    # then
+    assert data["jobs"]["totalCount"] == 0
+    assert both["jobs"]["totalCount"] == 1
 
 
 # ---------------------------------------------------------------- NUL characters
@@ -594,6 +636,23 @@ async def test_a_forged_cursor_is_bad_user_input(gql, db, after):
     await assert_still_serving(gql)
 
 
+async def test_a_bad_page_size_beside_rows_other_fields_share_fails_only_as_bad_input(gql, db):
+    # given: each profile's portfolio is asked for twice; the second time, beside a field that
+    # fails at once (graphql-core then cancels that field's pending siblings)
+    await make_freelancer()
+    query = """{ freelancers(first: 5) {
+      edges { node { portfolio { id } } }
+      nodes { portfolio { id } reviews(first: -1) { totalCount } }
+    } }"""
+    # when
+    body = await gql.execute_raw(query)
+    # then: the bad page size is the only error; the portfolio load it cancelled is not
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["path"] == ["freelancers", "nodes", 0, "reviews"]
+    await assert_still_serving(gql)
+
+
 async def test_a_real_cursor_still_pages(gql, db):
     # given
     for title in ("First", "Second", "Third"):
@@ -692,6 +751,52 @@ async def test_a_query_that_could_return_over_50000_nodes_is_refused_before_it_r
     # then
     error = request_error(response)
     assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": 50_000}
+    await assert_still_serving(gql)
+
+
+def proposals_all_the_way_down(levels: int) -> str:
+    """`{ viewer { proposals { nodes { job { proposals { nodes { job ... { id } } } } } } } }`:
+    `levels` fields deep, a connection of the default page size every third level."""
+    names = (["viewer"] + ["proposals", "nodes", "job"] * levels)[:levels]
+    return "{ " + " { ".join(names) + " { __typename" + " }" * levels + " }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        # 16 nested connections of 20: 20^16 nodes, beyond any 64-bit integer
+        pytest.param(proposals_all_the_way_down(50), {}, id="50-levels-deep"),
+        pytest.param(
+            "query($n: Int) { viewer { proposals(first: $n) { nodes { job {"
+            " proposals(first: $n) { totalCount } } } } } }",
+            {"n": 2**64 - 1},
+            id="two-64-bit-page-sizes",
+        ),
+        pytest.param(
+            "{ freelancers(first: 123456789012345678901234567890) { totalCount } }",
+            {},
+            id="a-30-digit-literal-page-size",
+        ),
+    ],
+)
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+async def test_an_astronomically_costly_query_is_refused_with_a_reportable_cost(
+    gql, query, variables, accept
+):
+    # when
+    response = await gql.post(query, variables, headers={"accept": accept})
+    # then
+    assert response.status_code == (400 if accept == GRAPHQL_RESPONSE else 200)
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX",
+        "cost": 2**31 - 1,
+        "limit": 50_000,
+    }
+    assert error["message"] == (
+        "This query could return 2147483647 nodes or more; the limit is 50000. "
+        "Ask for smaller pages."
+    )
     await assert_still_serving(gql)
 
 

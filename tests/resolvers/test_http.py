@@ -13,6 +13,7 @@ from models.profiles.orm import ClientProfile
 from models.users.orm import User
 from resolvers import nodes
 from schema.requestlog import RequestIdFilter
+from tests.asgi_websocket import ASGIWebSocket
 from tests.factories import PASSWORD, make_user
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -252,6 +253,58 @@ async def test_multipart_requests_must_force_a_cors_preflight(http):
     assert accepted.json()["data"]["skills"]
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(
+            {"query": "query A { __typename }", "operationName": "Missing"},
+            'Unknown operation named "Missing".',
+            id="unknown-operation-name",
+        ),
+        pytest.param({"variables": {}}, "No GraphQL query found in the request", id="no-query"),
+    ],
+)
+@pytest.mark.parametrize("accept", [LEGACY, GRAPHQL_RESPONSE])
+async def test_a_request_without_an_operation_to_run_is_a_graphql_error(
+    http, gql, body, message, accept
+):
+    # when
+    response = await post(http, body, accept=accept)
+    # then
+    assert response.status_code == 400
+    assert media_type(response) == accept
+    [error] = response.json()["errors"]
+    assert error["message"].startswith(message)
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    assert "data" not in response.json()
+    assert (await gql.execute(VALID))["skills"]
+
+
+SUBSCRIPTION = "subscription { notificationAdded { id } }"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+async def test_a_subscription_over_http_is_refused_not_run(
+    http, gql, db, error_log, method, signed_in
+):
+    # given
+    headers = {"accept": GRAPHQL_RESPONSE}
+    if signed_in:
+        headers["authorization"] = f"Bearer {(await make_user()).token}"
+    # when
+    if method == "GET":
+        response = await http.get("/graphql", params={"query": SUBSCRIPTION}, headers=headers)
+    else:
+        response = await post(http, {"query": SUBSCRIPTION}, headers=headers)
+    # then
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    assert "websocket" in error["message"]
+    assert not error_log.records
+
+
 # ---------------------------------------------------------------- request ids
 
 
@@ -446,3 +499,109 @@ async def test_a_logged_out_token_is_unauthenticated(gql, db):
     # then
     assert_unauthenticated(body)
     assert await ClientProfile.all().count() == 0
+
+
+# ---------------------------------------------------------------- answers that cannot be encoded
+
+
+def unencodable_skill(info: Any, pk: Any) -> Any:
+    """A bug's answer: text with a lone surrogate, which no JSON encoder may write."""
+    from schema.profiles import Skill
+
+    async def load() -> Any:
+        return Skill(id="U2tpbGw6eA", name="Broken", slug="\ud800")
+
+    return load()
+
+
+DEEP_PROPOSALS = "{ viewer { " + "proposals { nodes { job { " * 16 + "id" + " } } }" * 16 + " } }"
+
+
+@pytest.mark.parametrize("accept", [LEGACY, GRAPHQL_RESPONSE])
+async def test_an_answer_the_encoder_refuses_is_a_masked_error_not_a_500(
+    http, gql, monkeypatch, error_log, accept
+):
+    # given
+    skill_id = (await gql.execute("{ skills(first: 1) { id } }"))["skills"][0]["id"]
+    monkeypatch.setitem(nodes.NODE_LOADERS, "Skill", unencodable_skill)
+    # when
+    response = await post(
+        http,
+        {
+            "query": "query($id: ID!) { node(id: $id) { ... on Skill { slug } } }",
+            "variables": {"id": skill_id},
+        },
+        accept=accept,
+    )
+    # then
+    request_id = response.headers["x-request-id"]
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Internal server error",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }
+        ],
+    }
+    [logged] = [r for r in error_log.records if r.levelno >= logging.ERROR]
+    assert logged.request_id == request_id
+    assert "surrogates" in str(logged.exc_info[1])
+    monkeypatch.undo()
+    assert (await gql.execute("{ skills(first: 1) { id } }"))["skills"][0]["id"] == skill_id
+
+
+async def test_an_answer_the_encoder_refuses_is_a_masked_error_on_a_websocket(
+    app, gql, monkeypatch, error_log
+):
+    # given
+    skill_id = (await gql.execute("{ skills(first: 1) { id } }"))["skills"][0]["id"]
+    monkeypatch.setitem(nodes.NODE_LOADERS, "Skill", unencodable_skill)
+    async with ASGIWebSocket(app) as socket:
+        await socket.initialise()
+        # when
+        await socket.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {
+                    "query": "query($id: ID!) { node(id: $id) { ... on Skill { slug } } }",
+                    "variables": {"id": skill_id},
+                },
+            }
+        )
+        answer = await socket.receive_json()
+        completed = await socket.receive_json()
+        # then: the operation ends with the masked error, and the socket goes on serving
+        await socket.send_json(
+            {"id": "2", "type": "subscribe", "payload": {"query": "{ __typename }"}}
+        )
+        after = await socket.receive_json()
+    assert answer["type"] == "next" and answer["id"] == "1"
+    [error] = answer["payload"]["errors"]
+    assert answer["payload"]["data"] is None
+    assert error["message"] == "Internal server error"
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert completed == {"id": "1", "type": "complete"}
+    assert after == {"id": "2", "type": "next", "payload": {"data": {"__typename": "Query"}}}
+
+
+async def test_a_query_too_costly_to_count_is_refused_on_a_websocket(app):
+    # given
+    async with ASGIWebSocket(app) as socket:
+        await socket.initialise()
+        # when
+        await socket.send_json(
+            {"id": "deep", "type": "subscribe", "payload": {"query": DEEP_PROPOSALS}}
+        )
+        refused = await socket.receive_json()
+        await socket.send_json(
+            {"id": "2", "type": "subscribe", "payload": {"query": "{ __typename }"}}
+        )
+        after = await socket.receive_json()
+    # then
+    assert refused["type"] == "error" and refused["id"] == "deep"
+    [error] = refused["payload"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "cost": 2**31 - 1, "limit": 50_000}
+    assert after["payload"] == {"data": {"__typename": "Query"}}
