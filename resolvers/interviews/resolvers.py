@@ -15,7 +15,7 @@ from models.notifications.actions import notification_event
 from models.notifications.orm import Notification as NotificationRow
 from realtime import channels
 from realtime.stream import replay_then_live
-from resolvers.actors import signed_in_actor
+from resolvers.actors import signed_in_actor, signed_in_user
 from resolvers.context import Info
 from resolvers.errors import attempt
 from resolvers.loaders import Loaders
@@ -88,7 +88,7 @@ async def start_interview(info: Info, input: StartInterviewInput) -> InterviewPa
 async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
     async def run():  # type: ignore[no-untyped-def]
         interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
-        return await actions.send_message(await signed_in_actor(info), interview_id, input.body)
+        return await actions.send_message(signed_in_user(info), interview_id, input.body)
 
     result, errors = await attempt(run())
     if result is None:
