@@ -14,7 +14,7 @@ stream remembers which of its last RECENT cursors it delivered instead of only t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -43,7 +43,7 @@ async def replay_then_live(
     accept: Callable[[Envelope], bool] = lambda envelope: True,
     closes: Callable[[Envelope], bool] = lambda envelope: False,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
-) -> AsyncIterator[Envelope]:
+) -> AsyncGenerator[Envelope, None]:
     """Envelopes (dicts with an integer "cursor") in cursor order, from `after` (or from now).
 
     `fetch_after(cursor)` reads stored envelopes after a cursor, oldest first; `latest()` is the
@@ -71,7 +71,7 @@ async def replay_then_live(
                 floor = ordered[forget - 1]
                 seen = set(ordered[forget:])
 
-        async def replay(start: int) -> AsyncIterator[Envelope]:
+        async def replay(start: int) -> AsyncGenerator[Envelope, None]:
             # Page through the stored rows until a page comes back empty.
             cursor = start
             while rows := await fetch_after(cursor):

@@ -33,7 +33,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from auth.backend import authenticate, token_from_connection_params
 from auth.tokens import bearer_token
 from resolvers.context import Context
+from schema.fanout import Fanout
 from schema.requestlog import request_id_var
+from schema.transport_ws import FanoutTransportWSHandler
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 LEGACY_JSON = "application/json"
@@ -94,6 +96,7 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = WebSocketAdapter
+    graphql_transport_ws_handler_class = FanoutTransportWSHandler
 
     def __init__(
         self,
@@ -111,6 +114,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=max_subscriptions,
             allowed_origins=allowed_origins,
         )
+        self.fanout = Fanout(schema)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
