@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from typing import Any
 from uuid import UUID, uuid4
 
 from tortoise import connections
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.actors import Actor
 from models.base import utc_now
+from models.database import sql
 from models.errors import (
     AlreadyExists,
     DomainError,
@@ -25,6 +24,7 @@ from models.events import Published
 from models.interviews.orm import Interview, InterviewStatus, Message
 from models.notifications.actions import notification_event, notify
 from models.notifications.orm import Notification, NotificationKind
+from models.notifications.waiting import ON_WAITING_MESSAGE
 from models.proposals import rules as proposal_rules
 from models.proposals.orm import Proposal, ProposalStatus
 from models.proposals.rules import ProposalAction, Role
@@ -137,106 +137,142 @@ def _participant(actor: Actor, interview: Interview | None) -> Interview:
     return interview
 
 
-# sendMessage runs once per chat line, so it is written as four statements in one transaction
-# rather than through the ORM's query builder (which cost more server CPU than the database did):
-# lock the interview and read who may write, insert the message, move the read positions, and
-# insert the notification unless an unread one for this conversation is already waiting.
+# sendMessage runs once per chat line, so it is written by hand rather than through the ORM's
+# query builder (which cost more server CPU than the database did). It locks the interview (and
+# reads who may write), inserts the message, moves the read positions, and inserts the
+# notification unless an unread one for this conversation is waiting. On PostgreSQL that is one
+# statement of data-modifying CTEs, its own transaction: no BEGIN and COMMIT round trips. SQLite
+# has no such CTEs: four statements in a transaction.
+_SEND = (
+    "WITH interview AS ("
+    "SELECT client_id, freelancer_id, status FROM interviews WHERE id = $2 FOR UPDATE), "
+    "message AS ("
+    "INSERT INTO messages (public_id, interview_id, sender_id, body, created_at) "
+    "SELECT $1, $2, $3, $4, $5 FROM interview "
+    "WHERE status = 'OPEN' AND $3 IN (client_id, freelancer_id) RETURNING seq), "
+    # The sender has read everything up to their own message.
+    "moved AS (UPDATE interviews SET last_message_seq = message.seq, "
+    "client_read_seq = CASE WHEN interviews.client_id = $3 "
+    "THEN message.seq ELSE interviews.client_read_seq END, "
+    "freelancer_read_seq = CASE WHEN interviews.freelancer_id = $3 "
+    "THEN message.seq ELSE interviews.freelancer_read_seq END "
+    "FROM message WHERE interviews.id = $2), "
+    # Coalesced: one unread MESSAGE_RECEIVED per conversation, not one per message.
+    "notified AS ("
+    "INSERT INTO notifications (public_id, user_id, kind, title, subject_type, subject_id, "
+    "created_at) SELECT $6, CASE WHEN interview.client_id = $3 THEN interview.freelancer_id "
+    "ELSE interview.client_id END, 'MESSAGE_RECEIVED', 'New message', 'Interview', $2, $5 "
+    f"FROM interview, message {ON_WAITING_MESSAGE} RETURNING seq) "
+    "SELECT client_id, freelancer_id, status, (SELECT seq FROM message) AS message_seq, "
+    "(SELECT seq FROM notified) AS notification_seq FROM interview"
+)
 _LOCK_INTERVIEW = "SELECT client_id, freelancer_id, status FROM interviews WHERE id = $1"
 _INSERT_MESSAGE = (
     "INSERT INTO messages (public_id, interview_id, sender_id, body, created_at) "
     "VALUES ($1, $2, $3, $4, $5) RETURNING seq"
 )
-# The sender has read everything up to their own message.
 _MOVE_READ_POSITIONS = {
     column: f"UPDATE interviews SET last_message_seq = $1, {column} = $1 WHERE id = $2"
     for column in ("client_read_seq", "freelancer_read_seq")
 }
-# Coalesced: one unread MESSAGE_RECEIVED per conversation, not one per message. The interview's
-# row lock makes the check and the insert one step for this conversation.
-_NOTIFY_UNLESS_WAITING = (
+_NOTIFY = (
     "INSERT INTO notifications (public_id, user_id, kind, title, subject_type, subject_id, "
-    "created_at) SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM "
-    "notifications WHERE user_id = $8 AND kind = $9 AND subject_id = $10 AND read_at IS NULL) "
-    "RETURNING seq"
+    "created_at) SELECT $1, $2, 'MESSAGE_RECEIVED', 'New message', 'Interview', $3, $4 "
+    "WHERE NOT EXISTS (SELECT 1 FROM notifications WHERE user_id = $2 "
+    "AND kind = 'MESSAGE_RECEIVED' AND subject_id = $3 AND read_at IS NULL) RETURNING seq"
 )
-
-
-def _dialect(client: BaseDBAsyncClient) -> Callable[[str], str]:
-    """PostgreSQL's `$n` placeholders as SQLite's `?n`."""
-    if client.capabilities.dialect == "sqlite":
-        return lambda sql: re.sub(r"\$(\d+)", r"?\1", sql)
-    return lambda sql: sql
 
 
 async def send_message(
     actor: Actor, interview_id: UUID, body: str
 ) -> tuple[Message, list[Published]]:
     body = _clean_body(body)
-    now = utc_now()
-    async with in_transaction() as connection:
-        sql = _dialect(connection)
-        # The row lock serializes sends within one interview, so its messages commit in
-        # sequence order (SQLite has one writer at a time anyway).
-        lock = " FOR UPDATE" if connection.capabilities.dialect != "sqlite" else ""
-        rows = await connection.execute_query_dict(sql(_LOCK_INTERVIEW) + lock, [str(interview_id)])
-        row = rows[0] if rows else None
-        client_id = UUID(str(row["client_id"])) if row else None
-        freelancer_id = UUID(str(row["freelancer_id"])) if row else None
-        if row is None or actor.user_id not in (client_id, freelancer_id):
-            raise NotFound("Interview", field=["input", "interviewId"])
-        if row["status"] != InterviewStatus.OPEN:
-            raise InvalidState("This conversation is closed")
-        message = Message(
-            public_id=uuid4(),
-            interview_id=interview_id,
-            sender_id=actor.user_id,
-            body=body,
-            created_at=now,
+    message = Message(
+        public_id=uuid4(),
+        interview_id=interview_id,
+        sender_id=actor.user_id,
+        body=body,
+        created_at=utc_now(),
+    )
+    notification_id = uuid4()
+    client = connections.get("default")
+    if client.capabilities.dialect == "sqlite":
+        written = await _send_apart(message, notification_id)
+    else:
+        rows = await client.execute_query_dict(
+            _SEND,
+            [
+                str(message.public_id),
+                str(interview_id),
+                str(actor.user_id),
+                body,
+                message.created_at,
+                str(notification_id),
+            ],
         )
-        rows = await connection.execute_query_dict(
-            sql(_INSERT_MESSAGE),
-            [str(message.public_id), str(interview_id), str(actor.user_id), body, now],
-        )
-        message.seq = int(rows[0]["seq"])
-        message._saved_in_db = True
-        is_client = actor.user_id == client_id
-        await connection.execute_query(
-            sql(_MOVE_READ_POSITIONS["client_read_seq" if is_client else "freelancer_read_seq"]),
-            [message.seq, str(interview_id)],
-        )
-        events = [message_event(message)]
-        recipient = freelancer_id if is_client else client_id
+        written = rows[0] if rows else None
+    if written is None or actor.user_id not in (
+        UUID(str(written["client_id"])),
+        UUID(str(written["freelancer_id"])),
+    ):
+        raise NotFound("Interview", field=["input", "interviewId"])
+    if written["status"] != InterviewStatus.OPEN or written["message_seq"] is None:
+        raise InvalidState("This conversation is closed")
+    message.seq = int(written["message_seq"])
+    message._saved_in_db = True
+    events = [message_event(message)]
+    if written["notification_seq"] is not None:
+        client_id = UUID(str(written["client_id"]))
         notification = Notification(
-            public_id=uuid4(),
-            user_id=recipient,
+            seq=int(written["notification_seq"]),
+            public_id=notification_id,
+            user_id=UUID(str(written["freelancer_id"]))
+            if actor.user_id == client_id
+            else client_id,
             kind=NotificationKind.MESSAGE_RECEIVED,
             title="New message",
             subject_type="Interview",
             subject_id=interview_id,
             read_at=None,
-            created_at=now,
+            created_at=message.created_at,
         )
-        kind = NotificationKind.MESSAGE_RECEIVED.value
-        rows = await connection.execute_query_dict(
-            sql(_NOTIFY_UNLESS_WAITING),
-            [
-                str(notification.public_id),
-                str(recipient),
-                kind,
-                notification.title,
-                notification.subject_type,
-                str(interview_id),
-                now,
-                str(recipient),
-                kind,
-                str(interview_id),
-            ],
-        )
-        if rows:
-            notification.seq = int(rows[0]["seq"])
-            notification._saved_in_db = True
-            events.append(notification_event(notification))
+        notification._saved_in_db = True
+        events.append(notification_event(notification))
     return message, events
+
+
+async def _send_apart(message: Message, notification_id: UUID) -> dict[str, Any] | None:
+    """SQLite's sendMessage: the same steps as PostgreSQL's statement, in one transaction (one
+    writer at a time: nothing can come between them)."""
+    interview_id = str(message.interview_id)
+    sender = message.sender_id
+    async with in_transaction() as connection:
+        rows = await connection.execute_query_dict(sql(connection, _LOCK_INTERVIEW), [interview_id])
+        if not rows:
+            return None
+        written: dict[str, Any] = {**rows[0], "message_seq": None, "notification_seq": None}
+        client_id, freelancer_id = (
+            UUID(str(rows[0]["client_id"])),
+            UUID(str(rows[0]["freelancer_id"])),
+        )
+        if rows[0]["status"] != InterviewStatus.OPEN or sender not in (client_id, freelancer_id):
+            return written
+        [inserted] = await connection.execute_query_dict(
+            sql(connection, _INSERT_MESSAGE),
+            [str(message.public_id), interview_id, str(sender), message.body, message.created_at],
+        )
+        written["message_seq"] = inserted["seq"]
+        column = "client_read_seq" if sender == client_id else "freelancer_read_seq"
+        await connection.execute_query(
+            sql(connection, _MOVE_READ_POSITIONS[column]), [inserted["seq"], interview_id]
+        )
+        recipient = freelancer_id if sender == client_id else client_id
+        notified = await connection.execute_query_dict(
+            sql(connection, _NOTIFY),
+            [str(notification_id), str(recipient), interview_id, message.created_at],
+        )
+        written["notification_seq"] = notified[0]["seq"] if notified else None
+    return written
 
 
 async def mark_read(actor: Actor, interview_id: UUID) -> Interview:
