@@ -213,6 +213,20 @@ class Presence:
         """`async with presence.holding(interview, user):` around a live subscription."""
         return _Holding(self, interview_id, user_id)
 
+    def hold(self, interview_id: UUID, user_id: UUID) -> Callable[[], None]:
+        """Holds the user present on the interview until the returned function is called (once
+        is enough; later calls do nothing), for a subscription that outlives its generator."""
+        self._hold(interview_id, user_id)
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._release(interview_id, user_id)
+
+        return release
+
     def _hold(self, interview_id: UUID, user_id: UUID) -> None:
         users = self._held.setdefault(interview_id, Counter())
         users[user_id] += 1

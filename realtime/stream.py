@@ -14,7 +14,7 @@ stream remembers which of its last RECENT cursors it delivered instead of only t
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -71,7 +71,7 @@ async def replay_then_live(
                 floor = ordered[forget - 1]
                 seen = set(ordered[forget:])
 
-        async def replay(start: int) -> AsyncIterator[Envelope]:
+        async def replay(start: int) -> AsyncGenerator[Envelope, None]:
             # Page through the stored rows until a page comes back empty.
             cursor = start
             while rows := await fetch_after(cursor):

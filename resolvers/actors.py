@@ -30,5 +30,13 @@ async def signed_in_actor(info: Info) -> Actor:
     return actor
 
 
+def signed_in_user(info: Info) -> Actor:
+    """The viewer as an Actor without their profiles, for actions that need to know only who is
+    acting (two statements fewer than `signed_in_actor`). For resolvers behind IsAuthenticated."""
+    user = info.context.user
+    assert user is not None, "IsAuthenticated runs first"
+    return Actor(user_id=user.id, is_staff=user.is_staff)
+
+
 def bad_argument(error: DomainError) -> PublicError:
     return PublicError(error.message, "BAD_USER_INPUT", field=error.field)

@@ -42,6 +42,7 @@ from auth.tokens import bearer_token
 from models.attachments.storage import Storage
 from resolvers.context import Context
 from schema.encoding import dumps, encode_json
+from schema.fanout import Fanout
 from schema.persisted import (
     NO_STORE,
     NOT_FOUND,
@@ -51,7 +52,7 @@ from schema.persisted import (
     resolve_persisted_query,
 )
 from schema.requestlog import request_id_var
-from schema.socket_messages import TransportWSHandler
+from schema.transport_ws import FanoutTransportWSHandler
 from schema.uploads import UploadLimits, UploadRequestAdapter, discard_uploads
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -130,7 +131,7 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
 
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = WebSocketAdapter
-    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_transport_ws_handler_class = FanoutTransportWSHandler
 
     def __init__(
         self,
@@ -156,6 +157,7 @@ class GraphQLView(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
         )
         self.request_adapter_class = UploadRequestAdapter.for_uploads(storage, upload_limits)
+        self.fanout = Fanout(schema)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

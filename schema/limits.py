@@ -371,3 +371,11 @@ class MaskUnexpectedErrors(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [masked(e) if is_unexpected(e) else e for e in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Over a websocket each result (every event of a subscription, a query's one) is sent
+        # while the operation is still running, before on_operation resumes: mask it here, as
+        # shared subscriptions (schema/fanout.py) mask the results they send.
+        if getattr(result, "errors", None):
+            result.errors = [masked(e) if is_unexpected(e) else e for e in result.errors]
+        yield

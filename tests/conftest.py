@@ -31,6 +31,7 @@ from tortoise.log import db_client_logger
 
 from models import MODEL_MODULES
 from models.jobs.search_index import create_search_structures
+from models.notifications.waiting import create_notification_structures
 from models.profiles.catalog import ensure_skill_catalog
 from tests.services import IN_CI, TEST_DATABASE_URL, TEST_REDIS_URL, require_postgres
 
@@ -80,6 +81,7 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
         )
         await context.generate_schemas(safe=False)
         await create_search_structures(connections.get("default"))
+        await create_notification_structures(connections.get("default"))
         await ensure_skill_catalog()
         tables = [
             model._meta.db_table

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable
-from contextlib import aclosing
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import orjson
 import strawberry
-from broadcaster import Event
 from tortoise.expressions import Q
 
 from auth.policies import contract_party
@@ -20,16 +17,19 @@ from models.errors import DomainError
 from models.money import from_cents, parse_amount
 from models.payments.ledger import fee_cents
 from realtime import channels
-from realtime.broadcast import RESYNC
-from realtime.inbox import Inbox
-from realtime.stream import replay_then_live
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
-from resolvers.loaders import Loaders
 from resolvers.prefetch import first_page_request, load_all, node_selections
-from resolvers.streams import REPLAY_PAGE, after_cursor, revokes, signed_in_now, token_still_valid
+from resolvers.streams import (
+    REPLAY_PAGE,
+    after_cursor,
+    serve,
+    signed_in_now,
+    viewer_source,
+)
 from schema.contracts import EVENT_KEYS, Contract, ContractEvent, ContractStatus, Milestone
 from schema.core import Connection, PublicError, build_connection, page_request, parse_global_id
+from schema.fanout import StreamPlan
 from schema.payments import FeeQuote
 from settings import get_settings
 
@@ -182,26 +182,23 @@ async def contract_updated(
 
     # One contract: its own channel; all of them: the viewer's channel, where every contract
     # event of theirs is also published (contracts made later included).
-    channel = contract_channel(contract.id) if contract else channels.user(user.id)
-    stream = replay_then_live(
-        info.context.broadcast,
-        [channel] if contract is None else [channel, channels.user(user.id)],
-        after=after_seq,
-        fetch_after=fetch_after,
-        latest=latest,
-        accept=lambda envelope: (
-            envelope.get("type") == "contract_event"
-            and (contract is None or envelope.get("contract_id") == str(contract.id))
+    user_channel = channels.user(user.id)
+    channel = contract_channel(contract.id) if contract else user_channel
+    plan = StreamPlan(
+        source=viewer_source(
+            [channel, user_channel],
+            accept=lambda envelope, on: (
+                envelope.get("type") == "contract_event"
+                and (contract is None or envelope.get("contract_id") == str(contract.id))
+            ),
+            fetch_after=fetch_after,
         ),
-        closes=revokes(info),
-        still_allowed=token_still_valid(info),
+        to_root=ContractEvent.from_envelope,
+        scope=contract.id if contract else None,
+        latest=latest,
     )
-    # aclosing: when the subscription ends, the stream leaves its channels now, not whenever
-    # the garbage collector finalizes it.
-    async with aclosing(stream):
-        async for envelope in stream:
-            info.context.loaders = Loaders()
-            yield ContractEvent.from_envelope(envelope)
+    async for event in serve(info, plan, after_seq):
+        yield event
 
 
 async def milestone_updated(
@@ -212,24 +209,15 @@ async def milestone_updated(
     contract = await _contract_for_subscription(info, contract_id)
     user_channel = channels.user(user.id)
     channel = contract_channel(contract.id) if contract else user_channel
-    closes = revokes(info)
-    still_allowed = token_still_valid(info)
-    inbox: Inbox[Event] = Inbox()
-    async with info.context.broadcast.feed(sorted({channel, user_channel}), inbox):
-        while True:
-            event = await inbox.get()
-            if event.message == RESYNC:
-                # Nothing to replay for a live-only stream, but a revocation published while
-                # the backend was away is lost: ask the database instead.
-                if not await still_allowed():
-                    return
-                continue
-            envelope = orjson.loads(event.message)
-            if closes(envelope):
-                return
+    plan = StreamPlan(
+        source=viewer_source(
+            [channel, user_channel],
             # Milestones arrive on the contract's channel and on the parties' own channels;
             # take them from the one this stream is about.
-            if envelope.get("type") != "milestone" or event.channel != channel:
-                continue
-            info.context.loaders = Loaders()
-            yield Milestone.from_envelope(envelope)
+            accept=lambda envelope, on: envelope.get("type") == "milestone" and on == channel,
+        ),
+        to_root=Milestone.from_envelope,
+        scope=contract.id if contract else None,
+    )
+    async for milestone in serve(info, plan, None):
+        yield milestone

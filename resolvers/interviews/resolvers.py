@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from typing import Any
 from uuid import UUID
 
@@ -15,19 +14,11 @@ from models.interviews.orm import Message as MessageRow
 from models.notifications.actions import notification_event
 from models.notifications.orm import Notification as NotificationRow
 from realtime import channels
-from realtime.stream import replay_then_live
-from resolvers.actors import signed_in_actor
+from resolvers.actors import signed_in_actor, signed_in_user
 from resolvers.context import Info
 from resolvers.errors import attempt
-from resolvers.loaders import Loaders
 from resolvers.publish import publish
-from resolvers.streams import (
-    REPLAY_PAGE,
-    after_cursor,
-    revokes,
-    signed_in_now,
-    token_still_valid,
-)
+from resolvers.streams import REPLAY_PAGE, after_cursor, serve, signed_in_now, viewer_source
 from resolvers.uploads import incoming_files
 from schema.core import (
     Connection,
@@ -37,6 +28,7 @@ from schema.core import (
     page_request,
     parse_global_id,
 )
+from schema.fanout import StreamPlan
 from schema.interviews import (
     Interview,
     InterviewPayload,
@@ -83,9 +75,7 @@ async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
     async def run() -> tuple[MessageRow, list[Published]]:
         interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
         files = incoming_files(input.attachments, ["input", "attachments"])
-        return await actions.send_message(
-            await signed_in_actor(info), interview_id, input.body, files
-        )
+        return await actions.send_message(signed_in_user(info), interview_id, input.body, files)
 
     result, errors = await attempt(run())
     if result is None:
@@ -142,23 +132,21 @@ async def message_added(
         row = await MessageRow.filter(interview_id=interview.id).order_by("-seq").first()
         return row.seq if row else 0
 
-    stream = replay_then_live(
-        info.context.broadcast,
-        [channels.interview(interview.id), channels.user(user.id)],
-        after=after_seq,
-        fetch_after=fetch_after,
+    plan = StreamPlan(
+        source=viewer_source(
+            [channels.interview(interview.id), channels.user(user.id)],
+            accept=lambda envelope, channel: envelope.get("type") == "message",
+            fetch_after=fetch_after,
+        ),
+        to_root=Message.from_envelope,
+        scope=interview.id,
         latest=latest,
-        accept=lambda envelope: envelope.get("type") == "message",
-        closes=revokes(info),
-        still_allowed=token_still_valid(info),
     )
-    # aclosing: when the subscription ends, the stream leaves its channels now, not whenever
-    # the garbage collector finalizes it. Holding it makes the viewer present on the interview.
-    async with info.context.presence.holding(interview.id, user.id), aclosing(stream):
-        async for envelope in stream:
-            # Loaders per event: a connection-lifetime cache would serve stale rows.
-            info.context.loaders = Loaders()
-            yield Message.from_envelope(envelope)
+    # Presence: the viewer is on the interview for as long as the subscription lives, which,
+    # once handed to its shared stream, is longer than this generator.
+    release = info.context.presence.hold(interview.id, user.id)
+    async for message in serve(info, plan, after_seq, on_leave=release):
+        yield message
 
 
 async def notification_added(
@@ -178,17 +166,15 @@ async def notification_added(
         row = await NotificationRow.filter(user_id=user.id).order_by("-seq").first()
         return row.seq if row else 0
 
-    stream = replay_then_live(
-        info.context.broadcast,
-        [channels.user(user.id)],
-        after=after_seq,
-        fetch_after=fetch_after,
+    plan = StreamPlan(
+        source=viewer_source(
+            [channels.user(user.id)],
+            accept=lambda envelope, channel: envelope.get("type") == "notification",
+            fetch_after=fetch_after,
+        ),
+        to_root=Notification.from_envelope,
+        scope=None,
         latest=latest,
-        accept=lambda envelope: envelope.get("type") == "notification",
-        closes=revokes(info),
-        still_allowed=token_still_valid(info),
     )
-    async with aclosing(stream):
-        async for envelope in stream:
-            info.context.loaders = Loaders()
-            yield Notification.from_envelope(envelope)
+    async for notification in serve(info, plan, after_seq):
+        yield notification

@@ -2,13 +2,21 @@
 thousands of websocket subscribers spread over two server processes.
 
 Run it as a module from the project root (it is not a pytest test; pyproject's norecursedirs keeps
-`tests/benchmarks` out of the default run). It needs PostgreSQL and Redis:
+`tests/benchmarks` out of the default run), one benchmark at a time on a shared machine. It needs
+PostgreSQL and Redis:
 
-    .venv/bin/python -m tests.benchmarks.bench_realtime
-    .venv/bin/python -m tests.benchmarks.bench_realtime --messages 500 --fanout 1000,5000
-    .venv/bin/python -m tests.benchmarks.bench_realtime --skip-fanout          # latency only
+    flock /tmp/bench.lock .venv/bin/python -m tests.benchmarks.bench_realtime
+    flock /tmp/bench.lock .venv/bin/python -m tests.benchmarks.bench_realtime --fanout 5000,10000
+    .venv/bin/python -m tests.benchmarks.bench_realtime --baseline none --skip-fanout
     .venv/bin/python -m tests.benchmarks.bench_realtime --skip-latency --fanout 1000 \
         --fanout-messages 20 --client-procs 1 --compression none
+
+Every measurement of a `marketplace serve` runs for two trees in the same run, side by side:
+this working tree and --baseline (a commit, default 7be0c42: before shared subscriptions and
+the lean sendMessage), checked out under /tmp/marketplace-baselines with its own venv
+(tests/benchmarks/baseline.py) and run from there, each on a database of its own that its own
+`marketplace migrate` made. Which tree goes first alternates from one measurement to the next.
+`--baseline none` measures this tree alone.
 
 Options for sizes: --messages (latency samples, default 200, after --warmup 20),
 --fanout (subscriber counts, default 1000,5000), --fanout-messages (default 10, after one
@@ -48,6 +56,11 @@ processes of this machine):
       interview's channel with redis-py, exactly as in (b): the GraphQL layer's own cost.
   Each server's CPU per message (user + system from /proc/<pid>/stat, 10 ms ticks, over all the
   messages) is reported beside (b), (c) and (c').
+- sendMessage alone, nobody subscribed: its HTTP round trip and the server CPU per mutation
+  (--messages of them after --warmup); then, on a server logging its SQL (LOG_LEVEL=DEBUG, so
+  apart from the CPU measurement), the SQL statements of each of five requests, counted from
+  the tortoise.db_client lines carrying the request's own X-Request-ID (the token lookup
+  included; the first message of a conversation also notifies).
 - fan-out, for each N of --fanout: two fresh `marketplace serve` processes on one database and
   one Redis; N websocket connections (half to each server) from --client-procs client processes
   (asyncio, `websockets` speaking graphql-transport-ws), all with the freelancer's token, each
@@ -60,8 +73,14 @@ processes of this machine):
     delivery; the idle --gap between messages is left out);
   - memory per connection: (VmRSS of both servers once every subscription is live − VmRSS
     before the first connection, after a warm-up of a few subscriptions) / N.
+  - lost and duplicated: every client connection records the messages it received; a message
+    that one of them already had counts as duplicated (the marker's replay and the warm-up
+    included, and anything arriving late, counted at the end), a live connection that has not
+    had a message when its wait (60 s) ends counts as lost.
   A subscription is known to be live when it has replayed a marker message: it is opened with
   `after:` the message before the marker, and a stream replays only once it has subscribed.
+  For 10,000 subscribers (--fanout 10000) the file descriptor limit is raised to its hard limit
+  in every process; --client-procs 2 gives each client process 5,000 connections.
 
 --py-spy .venv/bin/py-spy (`pip install py-spy` into the venv; not a project dependency) records
 both fan-out servers during the measured messages, as collapsed stacks in the log directory.
@@ -69,8 +88,9 @@ The machine's load average, and how busy every core was during the fan-out windo
 clients, everything else), are printed: on a shared machine the latencies mean little when
 "everything else" is large, while CPU per delivery and memory per connection hold.
 
-Goals reported against: (c)/(b) p50 ≤ 1.5; p99 to the last of 5,000 subscribers ≤ 1 s;
-≤ 64 KiB of server memory per connection.
+The side-by-side table at the end holds issue 12's goals: 5,000 subscribers on two processes, p99
+to the last delivery ≤ 300 ms, server CPU per delivery ≤ 60 µs, ≤ 40 KiB per connection, none
+lost or duplicated; sendMessage → subscriber p50 ≤ 5 ms; server CPU per sendMessage ≤ 2 ms.
 """
 
 from __future__ import annotations
@@ -99,8 +119,11 @@ from typing import Any
 
 import orjson
 
+from tests.benchmarks.baseline import Checkout, baseline_checkout, current_checkout
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-MARKETPLACE = Path(sys.executable).with_name("marketplace")
+# The commit before shared subscriptions and the lean sendMessage (issue 12).
+DEFAULT_BASELINE = "7be0c42"
 PROTOCOL = "graphql-transport-ws"
 READY_TIMEOUT = 30.0
 GRACEFUL_SECONDS = 5
@@ -234,14 +257,20 @@ async def wait_ready(process: Process, path: str) -> None:
 
 @contextlib.asynccontextmanager
 async def started(
-    name: str, command: list[str], env: dict[str, str], log_dir: Path, ready_path: str
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    log_dir: Path,
+    ready_path: str,
+    *,
+    cwd: Path = PROJECT_ROOT,
 ) -> AsyncIterator[Process]:
     port = free_port()
     log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(  # noqa: ASYNC220 - a long-lived server: Popen returns at once, the handle is polled
             [*command, "--port", str(port)],
-            cwd=PROJECT_ROOT,
+            cwd=cwd,
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -255,12 +284,20 @@ async def started(
 
 
 def marketplace_server(
-    name: str, database_url: str, redis_url: str, log_dir: Path, *, migrate: bool
+    name: str,
+    database_url: str,
+    redis_url: str,
+    log_dir: Path,
+    *,
+    migrate: bool,
+    tree: Checkout,
+    **env: str,
 ) -> Any:
+    """`marketplace serve` of `tree` (this checkout or the baseline's), run from its root."""
     return started(
-        name,
+        f"{name}-{tree.label}",
         [
-            str(MARKETPLACE),
+            str(tree.marketplace),
             "serve",
             "--graceful-timeout",
             str(GRACEFUL_SECONDS),
@@ -271,10 +308,27 @@ def marketplace_server(
             "BROADCAST_URL": redis_url,
             "PASSWORD_HASHING": "fast",
             "LOG_JSON": "false",
+            **env,
         },
         log_dir,
         "/readyz",
+        cwd=tree.root,
     )
+
+
+async def migrate(tree: Checkout, database_url: str) -> None:
+    """`marketplace migrate` of `tree`: each tree runs on a database of its own schema."""
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(tree.marketplace), "migrate"],
+        cwd=tree.root,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"migrating {tree.label} failed:\n{done.stdout!r}\n{done.stderr!r}")
 
 
 def relay_server(redis_url: str, log_dir: Path) -> Any:
@@ -356,7 +410,12 @@ class Api:
         await self.http.aclose()
 
     async def mutate(
-        self, query: str, input: dict[str, Any], token: str | None = None
+        self,
+        query: str,
+        input: dict[str, Any],
+        token: str | None = None,
+        *,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         headers = {
             "accept": "application/graphql-response+json",
@@ -364,6 +423,8 @@ class Api:
         }
         if token:
             headers["authorization"] = f"Bearer {token}"
+        if request_id:
+            headers["x-request-id"] = request_id
         response = await self.http.post(
             "/graphql",
             headers=headers,
@@ -392,10 +453,13 @@ class Chat:
         raw = base64.urlsafe_b64decode(self.interview_id + "=" * (-len(self.interview_id) % 4))
         return "interview:" + raw.decode().split(":", 1)[1]
 
-    async def send(self, api: Api, body: str) -> dict[str, Any]:
+    async def send(self, api: Api, body: str, request_id: str | None = None) -> dict[str, Any]:
         return (
             await api.mutate(
-                SEND_MESSAGE, {"interviewId": self.interview_id, "body": body}, self.client_token
+                SEND_MESSAGE,
+                {"interviewId": self.interview_id, "body": body},
+                self.client_token,
+                request_id=request_id,
             )
         )["message"]
 
@@ -657,6 +721,7 @@ async def bench_relay(
 
 
 async def bench_graphql(
+    tree: Checkout,
     database_url: str,
     redis_url: str,
     log_dir: Path,
@@ -668,7 +733,9 @@ async def bench_graphql(
     from websockets.asyncio.client import connect
 
     async with (
-        marketplace_server("latency", database_url, redis_url, log_dir, migrate=True) as server,
+        marketplace_server(
+            "latency", database_url, redis_url, log_dir, migrate=False, tree=tree
+        ) as server,
         relay_server(redis_url, log_dir) as relay,
     ):
         api = Api(server.http_url)
@@ -805,6 +872,63 @@ async def bench_graphql(
     ]
 
 
+# --------------------------------------------------------------------------- sendMessage alone
+
+
+@dataclass
+class Mutation:
+    """sendMessage with nobody subscribed: what the mutation itself costs the server."""
+
+    round_trips: list[float]
+    # Server CPU seconds per mutation (user + system), over all the measured ones.
+    server_cpu: float
+    # SQL statements per request (the token lookup included), as the server logged them.
+    statements: list[int]
+
+
+async def bench_send_message(
+    tree: Checkout, database_url: str, redis_url: str, log_dir: Path, warmup: int, count: int
+) -> Mutation:
+    async with marketplace_server(
+        "mutation", database_url, redis_url, log_dir, migrate=False, tree=tree
+    ) as server:
+        api = Api(server.http_url)
+        try:
+            chat = await open_chat(api)
+            for index in range(warmup):
+                await chat.send(api, f"warm-up {index}")
+            cpu_before = cpu_seconds(server.pid)
+            round_trips = []
+            for index in range(count):
+                started_at = time.monotonic()
+                await chat.send(api, f"alone {index}")
+                round_trips.append(time.monotonic() - started_at)
+            server_cpu = (cpu_seconds(server.pid) - cpu_before) / count
+        finally:
+            await api.close()
+    # The statements, on a server logging its SQL (which costs it time, so measured apart): the
+    # lines of the tortoise.db_client logger carrying each request's own id. The first message
+    # of a conversation also notifies; the next ones find that notification still unread.
+    async with marketplace_server(
+        "statements", database_url, redis_url, log_dir, migrate=False, tree=tree, LOG_LEVEL="DEBUG"
+    ) as server:
+        api = Api(server.http_url)
+        try:
+            chat = await open_chat(api)
+            ids = [f"bench-send-{uuid.uuid4().hex[:12]}" for _ in range(5)]
+            for request_id in ids:
+                await chat.send(api, "counted", request_id=request_id)
+        finally:
+            await api.close()
+        await asyncio.sleep(0.5)
+        log = server.log_path.read_text(errors="replace").splitlines()
+        statements = [
+            sum(1 for line in log if f"[{request_id}] tortoise.db_client:" in line)
+            for request_id in ids
+        ]
+    return Mutation(round_trips=round_trips, server_cpu=server_cpu, statements=statements)
+
+
 # --------------------------------------------------------------------------- fan-out clients
 
 
@@ -828,8 +952,126 @@ class ClientJob:
 
 def client_process(pipe: Any, job: ClientJob) -> None:
     raise_fd_limit()
+    try:
+        import uvloop
+
+        run = uvloop.run
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        run = asyncio.run
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(client_main(pipe, job))
+        run(client_main(pipe, job))
+
+
+class LeanSocket(asyncio.Protocol):
+    """A client websocket on websockets' sans-I/O protocol, for the fan-out's many connections.
+
+    Until `on_text` is set, messages wait for recv(); from then on each is handled as it is
+    parsed, in data_received, with no task woken per message. With the asyncio client (a task
+    per connection, woken for every message) the clients took four times the servers' CPU per
+    delivery, and the time to the last delivery measured the clients rather than the servers.
+    """
+
+    def __init__(self, url: str, compression: str | None) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.extensions.permessage_deflate import enable_client_permessage_deflate
+        from websockets.typing import Subprotocol
+        from websockets.uri import parse_uri
+
+        self.protocol = ClientProtocol(
+            parse_uri(url),
+            subprotocols=[Subprotocol(PROTOCOL)],
+            extensions=enable_client_permessage_deflate(None) if compression else None,
+            max_size=None,
+        )
+        self.transport: Any = None
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.inbox: list[str] = []
+        self.waiter: asyncio.Future[None] | None = None
+        self.on_text: Any = None
+        self.lost = False
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.protocol.send_request(self.protocol.connect())
+        self.flush()
+
+    def data_received(self, data: bytes) -> None:
+        from websockets.frames import Frame, Opcode
+        from websockets.http11 import Response
+
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Response):
+                if not self.opened.done():
+                    if self.protocol.handshake_exc is not None:
+                        self.opened.set_exception(self.protocol.handshake_exc)
+                    else:
+                        self.opened.set_result(None)
+            elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                text = bytes(event.data).decode()
+                if self.on_text is not None:
+                    self.on_text(text)
+                else:
+                    self.inbox.append(text)
+                    self.wake()
+        self.flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        if not self.opened.done():
+            self.opened.set_exception(ConnectionError("closed during the handshake"))
+        self.wake()
+
+    def wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data and self.transport is not None and not self.transport.is_closing():
+                self.transport.write(data)
+
+    def send_now(self, text: str) -> None:
+        self.protocol.send_text(text.encode())
+        self.flush()
+
+    async def send(self, text: str) -> None:
+        self.send_now(text)
+
+    async def recv(self) -> str:
+        while not self.inbox:
+            if self.lost:
+                raise ConnectionError("connection lost")
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        return self.inbox.pop(0)
+
+    async def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            with contextlib.suppress(Exception):
+                self.protocol.send_close()
+                self.flush()
+            self.transport.close()
+
+
+async def lean_socket(url: str, token: str, *, compression: str | None) -> LeanSocket:
+    from websockets.uri import parse_uri
+
+    uri = parse_uri(url)
+    _, socket = await asyncio.get_running_loop().create_connection(
+        lambda: LeanSocket(url, compression), uri.host, uri.port
+    )
+    async with asyncio.timeout(60):
+        await socket.opened
+        await socket.send(
+            orjson.dumps(
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+            ).decode()
+        )
+        ack = orjson.loads(await socket.recv())
+    if ack.get("type") != "connection_ack":
+        raise RuntimeError(f"no connection_ack: {ack}")
+    return socket
 
 
 async def client_main(pipe: Any, job: ClientJob) -> None:
@@ -846,8 +1088,17 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
     total = len(job.urls)
     gate = asyncio.Semaphore(job.open_concurrency)
     connections: list[Any] = []
+    # Exactly once: what each connection has received, and what arrived again.
+    received: list[set[str]] = [set() for _ in job.urls]
+    live: list[bool] = [False for _ in job.urls]
+    duplicated: dict[str, int] = {}
 
-    def arrived(body: str, at: float) -> None:
+    def arrived(body: str, at: float, index: int) -> None:
+        seen = received[index]
+        if body in seen:
+            duplicated[body] = duplicated.get(body, 0) + 1
+            return
+        seen.add(body)
         times = arrivals.setdefault(body, [])
         times.append(at)
         if len(times) == total:
@@ -862,19 +1113,21 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
         if settled == total:
             all_settled.set()
 
-    async def run(url: str) -> None:
+    async def run(url: str, index: int) -> None:
         try:
             async with gate:
-                connection = await graphql_socket(url, job.token, compression=job.compression)
+                connection = await lean_socket(url, job.token, compression=job.compression)
                 connections.append(connection)
                 await subscribe_live(connection, chat, job.marker)
         except Exception as error:
             failures.append(repr(error))
             settle()
             raise
-        arrived(job.marker, time.monotonic())
+        live[index] = True
+        arrived(job.marker, time.monotonic(), index)
         settle()
-        async for raw in connection:
+
+        def handle(raw: str) -> None:
             at = time.monotonic()
             message = orjson.loads(raw)
             kind = message.get("type")
@@ -883,15 +1136,21 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
                 if "errors" in payload:
                     errors.append(str(payload["errors"]))
                 else:
-                    arrived(payload["data"]["messageAdded"]["body"], at)
+                    arrived(payload["data"]["messageAdded"]["body"], at, index)
             elif kind == "ping":
-                await connection.send('{"type":"pong"}')
+                connection.send_now('{"type":"pong"}')
             else:
                 errors.append(str(message))
 
+        # From here on each message is handled as it is parsed (see LeanSocket).
+        waiting, connection.inbox = connection.inbox, []
+        for raw in waiting:
+            handle(raw)
+        connection.on_text = handle
+
     failures: list[str] = []
     started_at = time.monotonic()
-    tasks = [asyncio.create_task(run(url)) for url in job.urls]
+    tasks = [asyncio.create_task(run(url, index)) for index, url in enumerate(job.urls)]
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(600):
             await all_settled.wait()
@@ -908,6 +1167,9 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
                     async with asyncio.timeout(timeout):
                         await event.wait()
                 times = arrivals.get(body, [])
+                lost = sum(
+                    1 for index, seen in enumerate(received) if live[index] and body not in seen
+                )
                 pipe.send(
                     (
                         "got",
@@ -917,9 +1179,12 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
                         statistics.median(times) if times else math.nan,
                         max(times, default=math.nan),
                         errors[:3],
+                        lost,
                     )
                 )
                 arrivals.pop(body, None)
+            elif command[0] == "tally":
+                pipe.send(("tally", sum(duplicated.values()), sorted(duplicated)[:5]))
             elif command[0] == "close":
                 break
     finally:
@@ -937,6 +1202,9 @@ async def client_main(pipe: Any, job: ClientJob) -> None:
 
 @dataclass
 class FanOut:
+    tree: str
+    lost: int  # (connection, message) pairs never delivered within the wait
+    duplicated: int  # deliveries of a message a connection already had
     subscribers: int
     delivered: int
     expected: int
@@ -993,6 +1261,7 @@ async def recv_from(pipe: Any, timeout: float) -> Any:
 
 
 async def bench_fanout(
+    tree: Checkout,
     subscribers: int,
     database_url: str,
     redis_url: str,
@@ -1008,12 +1277,12 @@ async def bench_fanout(
     async with contextlib.AsyncExitStack() as stack:
         first = await stack.enter_async_context(
             marketplace_server(
-                f"fanout{subscribers}-a", database_url, redis_url, log_dir, migrate=False
+                f"fanout{subscribers}-a", database_url, redis_url, log_dir, migrate=False, tree=tree
             )
         )
         second = await stack.enter_async_context(
             marketplace_server(
-                f"fanout{subscribers}-b", database_url, redis_url, log_dir, migrate=False
+                f"fanout{subscribers}-b", database_url, redis_url, log_dir, migrate=False, tree=tree
             )
         )
         servers = [first, second]
@@ -1081,7 +1350,10 @@ async def bench_fanout(
         await asyncio.sleep(2.0)
         rss_after = [rss_kib(server.pid) for server in servers]
 
+        lost = 0
+
         async def one(body: str) -> tuple[float, float, float, int, list[str]]:
+            nonlocal lost
             for pipe in pipes:
                 pipe.send(("expect", body, 60.0))
             started_at = time.monotonic()
@@ -1093,6 +1365,7 @@ async def bench_fanout(
             # The median delivery: of the per-process medians, weighted alike (close enough).
             median = statistics.median(got[4] for got in gots)
             problems = [error for got in gots for error in got[6]]
+            lost += sum(got[7] for got in gots)
             return (
                 last - started_at,
                 median - started_at,
@@ -1139,7 +1412,21 @@ async def bench_fanout(
             profiler.send_signal(signal.SIGINT)
             await asyncio.to_thread(profiler.wait, 60)
         rss_end = [rss_kib(server.pid) for server in servers]
+        # Anything that arrived twice, the marker's replay and the warm-up included, late
+        # arrivals too.
+        await asyncio.sleep(1.0)
+        duplicated = 0
+        for pipe in pipes:
+            pipe.send(("tally",))
+        for pipe in pipes:
+            tally = await recv_from(pipe, 30)
+            duplicated += tally[1]
+            if tally[1]:
+                notes.append(f"duplicated: {tally[2]}")
         return FanOut(
+            tree=tree.label,
+            lost=lost,
+            duplicated=duplicated,
             subscribers=subscribers,
             delivered=delivered,
             expected=live * messages,
@@ -1196,17 +1483,19 @@ def report_latency(results: list[Latency]) -> None:
 def report_fanout(results: list[FanOut], compression: str | None) -> None:
     print(f"\n## Fan-out over 2 server processes (client compression: {compression or 'none'})\n")
     print(
-        "| subscribers | messages | delivered | p50 to last (ms) | p99 to last (ms) | "
-        "p50 median delivery (ms) | mutation p50 (ms) | server CPU s | deliveries / "
-        "core-s | client CPU s | RSS before → after (MiB) | KiB / connection | setup s |"
+        "| tree | subscribers | messages | delivered | lost | duplicated | p50 to last (ms) | "
+        "p99 to last (ms) | p50 median delivery (ms) | mutation p50 (ms) | server CPU s | "
+        "deliveries / core-s | client CPU s | RSS before → after (MiB) | KiB / connection | "
+        "setup s |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for result in results:
         before = sum(result.rss_before_kib) / 1024
         after = sum(result.rss_after_kib) / 1024
         print(
-            f"| {result.subscribers} | {len(result.last)} | {result.delivered}/"
-            f"{result.expected} | {ms(percentile(result.last, 50))} | "
+            f"| {result.tree} | {result.subscribers} | {len(result.last)} | {result.delivered}/"
+            f"{result.expected} | {result.lost} | {result.duplicated} | "
+            f"{ms(percentile(result.last, 50))} | "
             f"{ms(percentile(result.last, 99))} | {ms(percentile(result.median, 50))} | "
             f"{ms(percentile(result.response, 50))} | {result.server_cpu:.2f} | "
             f"{result.per_core_second:,.0f} | {result.client_cpu:.2f} | "
@@ -1214,30 +1503,113 @@ def report_fanout(results: list[FanOut], compression: str | None) -> None:
             f"{result.per_connection_kib:.1f} | {result.setup_seconds:.1f} |"
         )
     for result in results:
-        print(
-            f"\nN={result.subscribers}: last-delivery latencies (ms): "
-            + ", ".join(ms(value) for value in result.last)
-        )
+        name = f"{result.tree} N={result.subscribers}"
+        print(f"\n{name}: last-delivery latencies (ms): " + ", ".join(map(ms, result.last)))
         if result.notes:
-            print(f"N={result.subscribers} notes: " + "; ".join(result.notes))
-        if result.subscribers >= 5000:
-            p99 = percentile(result.last, 99)
-            print(
-                f"N={result.subscribers}: p99 {ms(p99)} ms (goal ≤ 1000 ms: "
-                f"{'met' if p99 <= 1.0 else 'MISSED'})"
-            )
+            print(f"{name} notes: " + "; ".join(result.notes))
         others = result.machine_cpu - result.server_cpu - result.client_cpu
         print(
-            f"N={result.subscribers}: during the measured windows ({result.busy_wall:.1f} s "
-            f"wall) the machine was busy {result.machine_cpu:.1f} core-s: servers "
-            f"{result.server_cpu:.1f}, clients {result.client_cpu:.1f}, everything else "
-            f"(Redis, PostgreSQL, other processes) {others:.1f}; server CPU per delivery "
-            f"{1e6 / result.per_core_second:.0f} µs"
+            f"{name}: during the measured windows ({result.busy_wall:.1f} s wall) the machine "
+            f"was busy {result.machine_cpu:.1f} core-s: servers {result.server_cpu:.1f}, "
+            f"clients {result.client_cpu:.1f}, everything else (Redis, PostgreSQL, other "
+            f"processes) {others:.1f}"
         )
+
+
+def report_mutations(results: dict[str, Mutation]) -> None:
+    print("\n## sendMessage alone (nobody subscribed)\n")
+    print("| tree | n | round trip p50 (ms) | p99 (ms) | server CPU / mutation (ms) | statements |")
+    print("|---|---:|---:|---:|---:|---|")
+    for tree, result in results.items():
         print(
-            f"N={result.subscribers}: {result.per_connection_kib:.1f} KiB per connection "
-            f"(goal ≤ 64 KiB: {'met' if result.per_connection_kib <= 64 else 'MISSED'})"
+            f"| {tree} | {len(result.round_trips)} | {ms(percentile(result.round_trips, 50))} | "
+            f"{ms(percentile(result.round_trips, 99))} | {result.server_cpu * 1000:.2f} | "
+            f"{statements(result)} |"
         )
+
+
+def statements(result: Mutation) -> str:
+    low, high = min(result.statements), max(result.statements)
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
+def report_side_by_side(
+    trees: list[Checkout],
+    latencies: dict[str, list[Latency]],
+    mutations: dict[str, Mutation],
+    fanouts: list[FanOut],
+) -> None:
+    """The issue's goals, each tree in a column, all measured in this run."""
+    labels = [tree.label for tree in trees]
+    rows: list[tuple[str, list[str], str]] = []
+    for subscribers in sorted({result.subscribers for result in fanouts}):
+        by_tree = {r.tree: r for r in fanouts if r.subscribers == subscribers}
+
+        def cell(label: str, show: Any, by_tree: dict[str, FanOut] = by_tree) -> str:
+            return show(by_tree[label]) if label in by_tree else "–"
+
+        prefix = f"{subscribers:,} subscribers:"
+        goals = subscribers == 5000
+        rows += [
+            (
+                f"{prefix} p50 to last delivery (ms)",
+                [cell(label, lambda r: ms(percentile(r.last, 50))) for label in labels],
+                "",
+            ),
+            (
+                f"{prefix} p99 to last delivery (ms)",
+                [cell(label, lambda r: ms(percentile(r.last, 99))) for label in labels],
+                "≤ 300" if goals else "",
+            ),
+            (
+                f"{prefix} server CPU per delivery (µs)",
+                [cell(label, lambda r: f"{1e6 / r.per_core_second:.1f}") for label in labels],
+                "≤ 60" if goals else "",
+            ),
+            (
+                f"{prefix} KiB per connection",
+                [cell(label, lambda r: f"{r.per_connection_kib:.1f}") for label in labels],
+                "≤ 40" if goals else "",
+            ),
+            (
+                f"{prefix} lost / duplicated",
+                [cell(label, lambda r: f"{r.lost} / {r.duplicated}") for label in labels],
+                "0 / 0",
+            ),
+        ]
+
+    def named(label: str, prefix: str) -> Latency | None:
+        return next((r for r in latencies.get(label, []) if r.name.startswith(prefix)), None)
+
+    def latency_cell(label: str) -> str:
+        result = named(label, "(c) sendMessage")
+        return ms(result.p50) if result else "–"
+
+    rows.append(
+        ("sendMessage → subscriber p50 (ms)", [latency_cell(label) for label in labels], "≤ 5")
+    )
+    rows.append(
+        (
+            "sendMessage server CPU per mutation (ms)",
+            [
+                f"{mutations[label].server_cpu * 1000:.2f}" if label in mutations else "–"
+                for label in labels
+            ],
+            "≤ 2",
+        )
+    )
+    rows.append(
+        (
+            "sendMessage SQL statements per request (token lookup included)",
+            [statements(mutations[label]) if label in mutations else "–" for label in labels],
+            "≤ 4 + 1",
+        )
+    )
+    print("\n## Side by side (one run; goals from issue 12)\n")
+    print("| measurement | " + " | ".join(labels) + " | goal |")
+    print("|---|" + "---:|" * len(labels) + "---|")
+    for name, cells, goal in rows:
+        print(f"| {name} | " + " | ".join(cells) + f" | {goal} |")
 
 
 # --------------------------------------------------------------------------- main
@@ -1255,55 +1627,88 @@ async def run(args: argparse.Namespace) -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/7"
     compression = None if args.compression == "none" else args.compression
     log_dir = Path(tempfile.mkdtemp(prefix="bench_realtime_"))
-    print(f"PostgreSQL {database_base_url()}, Redis {redis_url}, logs in {log_dir}", flush=True)
-    latencies: list[Latency] = []
+    trees = [current_checkout()]
+    if args.baseline != "none":
+        trees.insert(0, baseline_checkout(args.baseline))
+    print(
+        f"PostgreSQL {database_base_url()}, Redis {redis_url}, logs in {log_dir}; trees: "
+        + ", ".join(f"{tree.label} ({tree.root})" for tree in trees),
+        flush=True,
+    )
+    shared: list[Latency] = []
+    latencies: dict[str, list[Latency]] = {}
+    mutations: dict[str, Mutation] = {}
     fanouts: list[FanOut] = []
     load_at_start = load_average()
-    async with fresh_database(database_base_url()) as database_url:
+    async with contextlib.AsyncExitStack() as stack:
+        # A database per tree, migrated by that tree: each runs on its own schema.
+        databases = {}
+        for tree in trees:
+            databases[tree.label] = await stack.enter_async_context(
+                fresh_database(database_base_url())
+            )
+            await migrate(tree, databases[tree.label])
+
+        def alternating(round_number: int) -> list[Checkout]:
+            # Alternating which tree goes first, so that a drift in the machine's load does not
+            # always weigh on the same one.
+            return trees if round_number % 2 == 0 else trees[::-1]
+
         if not args.skip_latency:
             print("latency (a) ...", flush=True)
-            latencies.append(await bench_redis(redis_url, args.warmup, args.messages))
+            shared.append(await bench_redis(redis_url, args.warmup, args.messages))
             print("latency (b) ...", flush=True)
-            latencies.append(
+            shared.append(
                 await bench_relay(redis_url, log_dir, args.warmup, args.messages, compression)
             )
-            print("latency (c) ...", flush=True)
-            latencies.extend(
-                await bench_graphql(
-                    database_url, redis_url, log_dir, args.warmup, args.messages, compression
+            for tree in alternating(0):
+                print(f"latency (c), {tree.label} ...", flush=True)
+                latencies[tree.label] = await bench_graphql(
+                    tree,
+                    databases[tree.label],
+                    redis_url,
+                    log_dir,
+                    args.warmup,
+                    args.messages,
+                    compression,
                 )
-            )
-        else:
-            # The fan-out servers do not migrate: one process must have, first.
-            async with marketplace_server(
-                "migrate", database_url, redis_url, log_dir, migrate=True
-            ):
-                pass
+            for tree in alternating(1):
+                print(f"sendMessage alone, {tree.label} ...", flush=True)
+                mutations[tree.label] = await bench_send_message(
+                    tree, databases[tree.label], redis_url, log_dir, args.warmup, args.messages
+                )
         if not args.skip_fanout:
-            for subscribers in args.fanout:
-                print(f"fan-out to {subscribers} ...", flush=True)
-                fanouts.append(
-                    await bench_fanout(
-                        subscribers,
-                        database_url,
-                        redis_url,
-                        log_dir,
-                        messages=args.fanout_messages,
-                        client_procs=args.client_procs,
-                        compression=compression,
-                        open_concurrency=args.open_concurrency,
-                        gap=args.gap,
-                        py_spy=args.py_spy,
+            for index, subscribers in enumerate(args.fanout):
+                for tree in alternating(index):
+                    print(f"fan-out to {subscribers}, {tree.label} ...", flush=True)
+                    fanouts.append(
+                        await bench_fanout(
+                            tree,
+                            subscribers,
+                            databases[tree.label],
+                            redis_url,
+                            log_dir,
+                            messages=args.fanout_messages,
+                            client_procs=args.client_procs,
+                            compression=compression,
+                            open_concurrency=args.open_concurrency,
+                            gap=args.gap,
+                            py_spy=args.py_spy,
+                        )
                     )
-                )
     print(
         f"\nmachine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; load average "
         f"at the start {load_at_start}, at the end {load_average()}"
     )
-    if latencies:
-        report_latency(latencies)
+    for tree in trees:
+        if tree.label in latencies:
+            print(f"\n# {tree.label}")
+            report_latency(shared + latencies[tree.label])
+    if mutations:
+        report_mutations(mutations)
     if fanouts:
         report_fanout(fanouts, compression)
+    report_side_by_side(trees, latencies, mutations, fanouts)
     if not args.keep_logs and not args.py_spy:
         shutil.rmtree(log_dir, ignore_errors=True)
 
@@ -1353,6 +1758,12 @@ def main() -> None:
         metavar="PATH",
         help="py-spy binary: record both servers during the measured fan-out "
         "messages, into the log directory (implies --keep-logs)",
+    )
+    parser.add_argument(
+        "--baseline",
+        default=DEFAULT_BASELINE,
+        help="the commit to measure beside this tree, in the same run (default "
+        f"{DEFAULT_BASELINE}, before shared subscriptions); `none` for this tree alone",
     )
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-fanout", action="store_true")
