@@ -43,6 +43,7 @@ from tortoise import connections
 
 from observability.scrape import forget_live_gauges, multiprocess_mode
 from resolvers.errors import user_error_codes
+from schema.fanout import SocketMember, starting
 
 logger = logging.getLogger("marketplace.metrics")
 
@@ -279,6 +280,8 @@ class OperationMetrics(SchemaExtension):
         self.subscription: str | None = None
         self.delivered: Counter | None = None
         self.subscription_failed = False
+        # A subscription handed to its shared group (schema/fanout.py) outlives its operation.
+        self.handed_over = False
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -308,6 +311,26 @@ class OperationMetrics(SchemaExtension):
             self.subscription = root_field(document, name)
             self.delivered = self.metrics.deliveries.labels(self.subscription)
             self.metrics.subscriptions.labels(self.subscription).inc()
+            start = starting.get()
+            if start is not None:
+                start.on_hand_over.append(self._handed_over)
+
+    def _handed_over(self, member: SocketMember) -> None:
+        """From now on the group delivers: count its deliveries, and end the subscription
+        when the member leaves the group rather than when the operation returns."""
+        self.handed_over = True
+        member.delivered = self.delivered
+        previous = member.on_leave
+
+        def left() -> None:
+            if previous is not None:
+                previous()
+            try:
+                self._subscription_ended()
+            except Exception:  # metrics must never fail a subscription
+                logger.exception("counting a subscription failed")
+
+        member.on_leave = left
 
     def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
         if self.delivered is not None:
@@ -319,17 +342,25 @@ class OperationMetrics(SchemaExtension):
                 self.metrics.count_errors(errors)
         yield
 
+    def _subscription_ended(self) -> None:
+        if self.subscription is None:
+            return
+        subscription, self.subscription = self.subscription, None
+        # Its errors were counted result by result. Counted before it stops being active, so
+        # that no scrape sees it neither active nor counted.
+        outcome = "error" if self.subscription_failed else "ok"
+        kind = _operation_type(self.execution_context)
+        self.metrics.requests.labels(self.operation, kind, outcome).inc()
+        self.metrics.subscriptions.labels(subscription).dec()
+
     def _ended(self, seconds: float, failed: bool) -> None:
         metrics, context = self.metrics, self.execution_context
         kind = _operation_type(context)
         for code in self.user_errors:
             metrics.user_errors.labels(code).inc()
         if self.subscription is not None:
-            # Its errors were counted result by result. Counted before it stops being active,
-            # so that no scrape sees it neither active nor counted.
-            outcome = "error" if self.subscription_failed else "ok"
-            metrics.requests.labels(self.operation, kind, outcome).inc()
-            metrics.subscriptions.labels(self.subscription).dec()
+            if not self.handed_over:
+                self._subscription_ended()
             return
         result = context.result
         errors = list(getattr(result, "errors", None) or context.pre_execution_errors or ())

@@ -27,7 +27,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -85,6 +85,9 @@ class Starting:
     operation: FanoutOperation
     # The helpers graphql-core's executor gave the resolver (see `release`).
     helpers: Any = None
+    # Called with the member when the subscription is handed to its group: whoever must know
+    # when it really ends (metrics) then listens to the member instead of the operation.
+    on_hand_over: list[Callable[[SocketMember], None]] = field(default_factory=list)
 
     def release(self) -> None:
         """graphql-core's executor refers to itself through the helpers it hands resolvers, a
@@ -139,7 +142,7 @@ class SocketMember(Member[Rendered]):
     """A subscription on one socket: its frames are written straight to the connection when
     the server offers a frame writer, else sent as ASGI messages."""
 
-    __slots__ = ("handler", "id", "operation", "writer")
+    __slots__ = ("delivered", "handler", "id", "operation", "writer")
 
     def __init__(
         self,
@@ -153,8 +156,12 @@ class SocketMember(Member[Rendered]):
         self.operation = operation
         self.id = operation.id
         self.writer: Any = handler.frame_writer
+        # A counter of deliveries (metrics), when somebody counts them.
+        self.delivered: Any = None
 
     def deliver(self, rendered: Rendered) -> Awaitable[None] | None:
+        if self.delivered is not None:
+            self.delivered.inc()
         writer = self.writer
         if writer is not None:
             writer.write_frame(rendered.frame(self.id))
@@ -231,6 +238,8 @@ class Fanout:
         if member.ended:
             stream.leave(member)
         else:
+            for hook in start.on_hand_over:
+                hook(member)
             start.operation.hand_over(member)
 
     def _open(

@@ -101,7 +101,7 @@ class Scene:
         """Every member leaves, and the stream has stopped reading."""
         for member in list(self.stream._members):
             self.stream.leave(member)
-        await eventually(lambda: self.channel not in self.broadcast._subscribers)
+        await eventually(lambda: self.channel not in self.broadcast._mailboxes)
 
     async def store_and_publish(self, cursor: int) -> None:
         await self.publish(self.table.add(cursor))
@@ -247,14 +247,14 @@ async def test_the_last_member_leaving_stops_the_stream_and_its_subscription(
     first, second = Recorder(), Recorder()
     await scene.replayed(first, after=None)
     await scene.replayed(second, after=None)
-    assert scene.channel in broadcast._subscribers
+    assert scene.channel in broadcast._mailboxes
 
     scene.stream.leave(first)
     assert not scene.idle.is_set()
     scene.stream.leave(second)
 
     assert scene.idle.is_set()
-    await eventually(lambda: scene.channel not in broadcast._subscribers)
+    await eventually(lambda: scene.channel not in broadcast._mailboxes)
 
 
 async def test_a_live_only_stream_delivers_each_accepted_event_without_cursors(
@@ -286,4 +286,4 @@ async def test_a_live_only_stream_delivers_each_accepted_event_without_cursors(
     await eventually(lambda: len(member.got) == 2)
     assert member.got == ["m1", "m1"] and rendered == ["m1", "m1"]
     stream.leave(member)
-    await eventually(lambda: channel not in broadcast._subscribers)
+    await eventually(lambda: channel not in broadcast._mailboxes)

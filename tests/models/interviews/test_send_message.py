@@ -59,7 +59,7 @@ async def test_a_message_is_stored_in_sequence_and_announced_with_one_notificati
     assert first.seq < second.seq == stored[-1].seq
     row = await Interview.get(id=interview.id)
     assert row.last_message_seq == second.seq
-    # the message event goes to the interview's channel, with the row's fields
+    # the message event goes to the interview's channel, with the row's fields (and no files)
     event = first_events[0]
     assert event.channel == f"interview:{interview.id}"
     assert event.payload == {
@@ -70,6 +70,7 @@ async def test_a_message_is_stored_in_sequence_and_announced_with_one_notificati
         "sender_id": str(client.user_id),
         "body": "Are you there?",
         "created_at": first.created_at.isoformat(),
+        "attachments": [],
     }
     # and the freelancer is told once per unread conversation, not once per message
     [notification] = await message_notifications(freelancer)
