@@ -353,6 +353,9 @@ async def test_presence_tells_the_state_at_once_then_each_change(chat: Chat, soc
     messages = await freelancer_socket.subscribe(MESSAGE_BODIES, {"id": chat.interview_id})
     # then the client sees them online
     online = await seen_online(watching, True, NOTICE)
+    # and online they stay while the subscription lives, though its replay is long over and it
+    # is served by its shared group (schema/fanout.py), not by its own resolver any more
+    await watching.nothing_more(GRACE_SECONDS + 2.0)
     # and when they leave it, offline
     await freelancer_socket.complete(messages)
     left = time.monotonic()
