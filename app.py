@@ -140,7 +140,7 @@ def create_app(
     metrics = metrics or start_metrics_if_enabled(settings)
     persisted_queries = create_persisted_queries(settings.broadcast_url)
     view = GraphQLView(
-        build_schema(tracing=tracing, metrics=metrics),
+        build_schema(tracing=tracing, metrics=metrics, batch_execution=settings.batch_execution),
         allowed_origins=settings.allowed_origins,
         init_timeout=settings.connection_init_timeout_seconds,
         max_subscriptions=settings.max_subscriptions_per_connection,

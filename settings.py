@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ws_ping_timeout_seconds: float = 3.0
     # How long HTTP caches may keep an anonymous GET query's answer (schema/persisted.py).
     query_cache_max_age_seconds: int = 60
+    # Queries run by the batch executor (schema/execution), graphql-core's otherwise.
+    batch_execution: bool = True
 
     scheduler_interval_seconds: float = 30.0
     # Server processes only (see app.tune_garbage_collector); JSON, e.g. [700, 10, 1000].

@@ -24,7 +24,7 @@ from realtime.broadcast import RESYNC
 from realtime.inbox import Inbox
 from realtime.stream import replay_then_live
 from resolvers.actors import viewer_actor
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from resolvers.loaders import Loaders
 from resolvers.prefetch import first_page_request, load_all, node_selections
 from resolvers.streams import REPLAY_PAGE, after_cursor, revokes, signed_in_now, token_still_valid
@@ -80,16 +80,28 @@ async def viewer_contracts(
     before: str | None = None,
     status: ContractStatus | None = None,
 ) -> Connection[Contract]:
-    user = info.context.user
+    connection = await contracts_of_viewer(info.context, first, after, last, before, status)
+    await prefetch_contracts(info, [edge.node.row for edge in connection.edges])
+    return connection
+
+
+async def contracts_of_viewer(
+    context: Context,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    status: ContractStatus | None = None,
+) -> Connection[Contract]:
+    """The page alone; its contracts' relations are loaded by whoever reads them."""
+    user = context.user
     assert user is not None
     queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
     if status is not None:
         queryset = queryset.filter(status=ContractStatusValue(status))
-    connection = await build_connection(
+    return await build_connection(
         queryset, page_request(first, after, last, before), Contract.from_row, descending=True
     )
-    await prefetch_contracts(info, [edge.node.row for edge in connection.edges])
-    return connection
 
 
 async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:
