@@ -16,8 +16,10 @@ MODEL_MODULES = [
 
 
 def tortoise_config(db_url: str) -> dict[str, Any]:
+    from models.database import connection_config
+
     return {
-        "connections": {"default": db_url},
+        "connections": {"default": connection_config(db_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -17,7 +17,7 @@ from strawberry.types.field import StrawberryField
 from tortoise.queryset import QuerySet
 
 from models.errors import DomainError, ErrorCode
-from models.pagination import Page, PageRequest, condition_filter, paginate
+from models.pagination import Page, PageRequest, SqlFilter, condition_filter, paginate
 from resolvers.prefetch import ready, ready_many, then
 from settings import get_settings
 
@@ -325,8 +325,10 @@ async def build_connection(
     *,
     keys: Sequence[str] | None = None,
     descending: bool = False,
+    sql_filter: SqlFilter | None = None,
 ) -> Connection[NodeT]:
-    """One page of `queryset`, paginated in the database, as a GraphQL connection."""
+    """One page of `queryset`, paginated in the database, as a GraphQL connection
+    (`sql_filter`: the queryset's filter in SQL, see models/pagination.py)."""
     settings = get_settings()
     try:
         page: Page[Any] = await paginate(
@@ -336,6 +338,7 @@ async def build_connection(
             descending=descending,
             default_size=settings.default_page_size,
             max_size=settings.max_page_size,
+            sql_filter=sql_filter,
         )
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error

@@ -18,6 +18,7 @@ from models.contracts.orm import ContractEvent as ContractEventRow
 from models.contracts.orm import ContractStatus as ContractStatusValue
 from models.errors import DomainError
 from models.money import from_cents, parse_amount
+from models.pagination import SqlFilter
 from models.payments.ledger import fee_cents
 from realtime import channels
 from realtime.broadcast import RESYNC
@@ -97,10 +98,18 @@ async def contracts_of_viewer(
     user = context.user
     assert user is not None
     queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
+    sql_filter = SqlFilter('("client_user_id" = {0} OR "freelancer_user_id" = {0})', (user.id,))
     if status is not None:
         queryset = queryset.filter(status=ContractStatusValue(status))
+        sql_filter = SqlFilter(
+            f'{sql_filter.sql} AND "status" = {{1}}', (user.id, ContractStatusValue(status).value)
+        )
     return await build_connection(
-        queryset, page_request(first, after, last, before), Contract.from_row, descending=True
+        queryset,
+        page_request(first, after, last, before),
+        Contract.from_row,
+        descending=True,
+        sql_filter=sql_filter,
     )
 
 
