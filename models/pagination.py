@@ -245,7 +245,7 @@ async def _first_page(
     parameters = [value if postgres else sqlite_value(value) for value in sql_filter.parameters]
     _, found = await client.execute_query(sql, parameters)
     has_more = len(found) > size
-    rows = instances(model, found[:size])
+    rows = instances(model, found[:size], client)
     if not forward:
         rows.reverse()
     return Page(
@@ -314,7 +314,7 @@ async def first_pages(
     for parent_id, found in records_of.items():
         has_more = len(found) > size
         # The row past the page only tells that there is more: no instance for it.
-        rows = instances(model, found[:size])
+        rows = instances(model, found[:size], client)
         if not forward:
             rows.reverse()
         pages[parent_id] = Page(

@@ -105,9 +105,13 @@ def _maker(model: type[Model], dialect: str) -> Callable[[Mapping[str, Any]], An
     return make
 
 
-def instances(model: type[RowT], rows: Iterable[Mapping[str, Any]]) -> list[RowT]:
+def instances(
+    model: type[RowT],
+    rows: Iterable[Mapping[str, Any]],
+    client: BaseDBAsyncClient | None = None,
+) -> list[RowT]:
     """Model instances of rows holding every column of the model (see `_maker`)."""
-    make = _maker(model, client_of(model).capabilities.dialect)
+    make = _maker(model, (client or client_of(model)).capabilities.dialect)
     if make is None:
         return [model._init_from_db(**row) for row in rows]
     return [make(row) for row in rows]
@@ -186,7 +190,7 @@ async def select_in(
         ),
     )
     _, rows = await client.execute_query(sql, list_parameters(client, keys))
-    return instances(model, rows)
+    return instances(model, rows, client)
 
 
 async def select_in_joined(
@@ -227,9 +231,11 @@ async def select_in_joined(
         ),
     )
     _, rows = await client.execute_query(sql, list_parameters(client, keys))
-    found = instances(model, rows)
+    found = instances(model, rows, client)
     theirs = [(f"r.{c}", c) for c in related._meta.fields_db_projection.values()]
-    others = instances(related, ({name: row[label] for label, name in theirs} for row in rows))
+    others = instances(
+        related, ({name: row[label] for label, name in theirs} for row in rows), client
+    )
     for instance, other in zip(found, others, strict=True):
         object.__setattr__(instance, f"_{relation}", other)
     return found

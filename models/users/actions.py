@@ -106,7 +106,7 @@ async def user_for_token(token: str | None) -> User | None:
     now = utc_now()
     for row in rows:  # at most one: token_hash is unique
         if expiry.to_python_value(row["token.expires_at"]) > now:
-            return instances(User, [row])[0]
+            return instances(User, [row], client)[0]
     return None
 
 

@@ -228,7 +228,8 @@ class _Run:
         if waiting:
             await _settle(columns, waiting)
         keys = plan.keys
-        return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+        # Every column has one value per parent (checked above).
+        return [dict(zip(keys, row)) for row in zip(*columns)]
 
     def complete(self, completion: Completion, values: list[Any]) -> list[Any] | Awaitable[Any]:
         kind = type(completion)
