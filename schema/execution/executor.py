@@ -182,6 +182,8 @@ class _Run:
     def arguments(self, field: FieldPlan) -> dict[str, Any]:
         if not field.has_arguments:
             return {}
+        if field.static_arguments is not None:
+            return dict(field.static_arguments)
         executor = self.executor
         raw = get_argument_values(
             field.field_def,

@@ -13,6 +13,7 @@ import asyncio
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 from inspect import isawaitable
 from operator import attrgetter
@@ -31,6 +32,8 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLString,
+    Visitor,
+    visit,
 )
 from graphql.execution.collect_fields import (
     FieldDetailsList,
@@ -38,7 +41,9 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
+from graphql.execution.values import get_argument_values
 from graphql.language import OperationType
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from schema.execution.batch import BatchResolver, batch_for
@@ -85,6 +90,8 @@ class FieldPlan:
     batch: BatchResolver | None = None
     strawberry_field: StrawberryField | None = None
     has_arguments: bool = False
+    # Arguments written as literals, converted once (only when every value is immutable).
+    static_arguments: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -172,6 +179,16 @@ async def _gathered(values: list[Any]) -> list[Any]:
     return [next(awaited) if isawaitable(value) else value for value in values]
 
 
+_IMMUTABLE = (type(None), bool, int, float, str, Enum, Decimal)
+
+
+class _Variables(Visitor):
+    found = False
+
+    def enter_variable(self, *_: Any) -> None:
+        self.found = True
+
+
 class Compiler:
     """Compiles one operation with the executor's fragments and variables (only @include and
     @skip depend on those; the cache key says which)."""
@@ -251,6 +268,8 @@ class Compiler:
             strawberry_field=strawberry_field,
             has_arguments=bool(field_def.args or details[0].node.arguments),
         )
+        if plan.has_arguments:
+            plan.static_arguments = self.static_arguments(plan)
         resolver = strawberry_field.base_resolver
         if resolver is None:
             if strawberry_field.default_resolver is not getattr:
@@ -263,6 +282,32 @@ class Compiler:
             raise Unsupported(f"{where} has no batch resolver")
         plan.batch = batch
         return plan
+
+    def static_arguments(self, plan: FieldPlan) -> dict[str, Any] | None:
+        node = plan.details[0].node
+        finder = _Variables()
+        for argument in node.arguments or ():
+            visit(argument, finder)
+        if finder.found:
+            return None
+        executor = self.executor
+        strawberry_schema = self.schema._strawberry_schema
+        assert plan.strawberry_field is not None
+        try:
+            raw = get_argument_values(
+                plan.field_def, node, executor.variable_values, None, executor.hide_suggestions
+            )
+            converted = convert_arguments(
+                raw,
+                plan.strawberry_field.arguments,
+                scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+                config=strawberry_schema.config,
+            )
+        except Exception:  # noqa: BLE001 - converted per request, where it fails as usual
+            return None
+        if not all(isinstance(value, _IMMUTABLE) for value in converted.values()):
+            return None
+        return converted
 
     def completion(
         self, output_type: GraphQLOutputType, details: FieldDetailsList, where: str
