@@ -174,6 +174,8 @@ class SqlFilter:
 
     sql: str
     parameters: tuple[Any, ...]
+    # True when the text itself differs between requests (literals in it): made, not kept.
+    varies: bool = False
 
 
 async def paginate(
@@ -239,9 +241,8 @@ async def _first_page(
             f"WHERE {sql_filter.sql.format(*marks)} ORDER BY {order} LIMIT {int(size) + 1}"
         )
 
-    sql = text(
-        ("first-page", model, sql_filter.sql, tuple(keys), ascending_in_query, size, postgres), make
-    )
+    shape = ("first-page", model, sql_filter.sql, tuple(keys), ascending_in_query, size, postgres)
+    sql = make() if sql_filter.varies else text(shape, make)
     parameters = [value if postgres else sqlite_value(value) for value in sql_filter.parameters]
     _, found = await client.execute_query(sql, parameters)
     has_more = len(found) > size

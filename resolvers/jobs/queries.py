@@ -93,6 +93,7 @@ async def search_connection(
         Job.from_row,
         keys=listing.keys,
         descending=listing.descending,
+        sql_filter=listing.sql_filter,
     )
 
 
