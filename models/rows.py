@@ -30,7 +30,7 @@ _texts: dict[tuple[Any, ...], str] = {}
 
 
 Converter = Callable[[Any], Any]
-_makers: dict[tuple[type[Model], str, bool], Callable[[Mapping[str, Any]], Any] | None] = {}
+_makers: dict[tuple[type[Model], str, bool, str], Callable[[Mapping[str, Any]], Any] | None] = {}
 
 
 def _converter(field: Any, use_tz: bool, zone: Any) -> Converter:
@@ -58,49 +58,51 @@ def _converter(field: Any, use_tz: bool, zone: Any) -> Converter:
     return convert
 
 
-def _maker(model: type[Model], dialect: str) -> Callable[[Mapping[str, Any]], Any] | None:
+def _maker(
+    model: type[Model], dialect: str, prefix: str = ""
+) -> Callable[[Mapping[str, Any]], Any] | None:
     """`model._init_from_db(**row)` made per model: the same attributes and values (see
-    tortoise.models.Model._init_from_db), without its per-value environment reads; None when a
-    field name is a descriptor of the class, where only Tortoise's own way is right."""
+    tortoise.models.Model._init_from_db), without its per-value environment reads and loops
+    (the function's text is generated from the model's fields, as dataclasses do); the row's
+    columns may carry a `prefix`. None when a field name is a descriptor of the class, where
+    only Tortoise's own way is right."""
     meta = model._meta
     use_tz = timezone.get_use_tz()
-    key = (model, dialect, use_tz)
+    key = (model, dialect, use_tz, prefix)
     if key in _makers:
         return _makers[key]
     zone = timezone.get_default_timezone()
-    plain: list[tuple[str, str]] = [(column, name) for column, name, _ in meta.db_native_fields]
-    typed: list[tuple[str, str, Converter]] = [
-        (column, name, field.field_type) for column, name, field in meta.db_default_fields
-    ]
-    converted: list[tuple[str, str, Converter]] = [
-        (column, name, _converter(field, use_tz, zone))
-        for column, name, field in meta.db_complex_fields
-    ]
-    names = [name for _, name in plain] + [name for _, name, _ in (*typed, *converted)]
+    names = [name for _, name, _ in (*meta.db_native_fields, *meta.db_default_fields)]
+    names += [name for _, name, _ in meta.db_complex_fields]
     if any(hasattr(getattr(model, name, None), "__set__") for name in names):
         _makers[key] = None
         return None
-    custom_pk = meta.db_pk_column not in meta.generated_db_fields
-    new = model.__new__
-
-    def make(row: Mapping[str, Any]) -> Any:
-        instance = new(model)
-        values = {
-            "_partial": False,
-            "_saved_in_db": True,
-            "_custom_generated_pk": custom_pk,
-            "_await_when_save": {},
-        }
-        for column, name in plain:
-            values[name] = row[column]
-        for column, name, convert in typed:
-            value = row[column]
-            values[name] = None if value is None else convert(value)
-        for column, name, convert in converted:
-            values[name] = convert(row[column])
-        instance.__dict__.update(values)
-        return instance
-
+    scope: dict[str, Any] = {"new": model.__new__, "model": model}
+    scope["custom_pk"] = meta.db_pk_column not in meta.generated_db_fields
+    items = [
+        '"_partial": False',
+        '"_saved_in_db": True',
+        '"_custom_generated_pk": custom_pk',
+        '"_await_when_save": {}',
+    ]
+    for column, name, _ in meta.db_native_fields:
+        items.append(f"{name!r}: row[{prefix + column!r}]")
+    for index, (column, name, field) in enumerate(meta.db_default_fields):
+        scope[f"typed{index}"] = field.field_type
+        items.append(
+            f"{name!r}: None if (value := row[{prefix + column!r}]) is None else typed{index}(value)"
+        )
+    for index, (column, name, field) in enumerate(meta.db_complex_fields):
+        scope[f"convert{index}"] = _converter(field, use_tz, zone)
+        items.append(f"{name!r}: convert{index}(row[{prefix + column!r}])")
+    source = (
+        "def make(row):\n"
+        "    instance = new(model)\n"
+        "    instance.__dict__.update({" + ", ".join(items) + "})\n"
+        "    return instance\n"
+    )
+    exec(source, scope)  # noqa: S102 - text made from the model's own field names
+    make: Callable[[Mapping[str, Any]], Any] = scope["make"]
     _makers[key] = make
     return make
 
@@ -109,12 +111,15 @@ def instances(
     model: type[RowT],
     rows: Iterable[Mapping[str, Any]],
     client: BaseDBAsyncClient | None = None,
+    prefix: str = "",
 ) -> list[RowT]:
-    """Model instances of rows holding every column of the model (see `_maker`)."""
-    make = _maker(model, (client or client_of(model)).capabilities.dialect)
-    if make is None:
-        return [model._init_from_db(**row) for row in rows]
-    return [make(row) for row in rows]
+    """Model instances of rows holding every column of the model, named `prefix` + column
+    (see `_maker`)."""
+    make = _maker(model, (client or client_of(model)).capabilities.dialect, prefix)
+    if make is not None:
+        return [make(row) for row in rows]
+    columns = [(prefix + column, column) for column in model._meta.fields_db_projection.values()]
+    return [model._init_from_db(**{name: row[label] for label, name in columns}) for row in rows]
 
 
 def client_of(model: type[Model]) -> BaseDBAsyncClient:
@@ -232,10 +237,7 @@ async def select_in_joined(
     )
     _, rows = await client.execute_query(sql, list_parameters(client, keys))
     found = instances(model, rows, client)
-    theirs = [(f"r.{c}", c) for c in related._meta.fields_db_projection.values()]
-    others = instances(
-        related, ({name: row[label] for label, name in theirs} for row in rows), client
-    )
+    others = instances(related, rows, client, prefix="r.")
     for instance, other in zip(found, others, strict=True):
         object.__setattr__(instance, f"_{relation}", other)
     return found
