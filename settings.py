@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ws_ping_timeout_seconds: float = 3.0
     # How long HTTP caches may keep an anonymous GET query's answer (schema/persisted.py).
     query_cache_max_age_seconds: int = 60
+    # Queries run by the batch executor (schema/execution), graphql-core's otherwise.
+    batch_execution: bool = True
 
     # Attachments (see models/attachments). Files live in UPLOAD_DIR on the local filesystem.
     upload_dir: str = "./uploads"

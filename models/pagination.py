@@ -21,6 +21,17 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models.errors import ValidationFailed
+from models.rows import (
+    client_of,
+    column_list,
+    in_keys,
+    instances,
+    is_postgres,
+    list_parameters,
+    order_list,
+    sqlite_value,
+    text,
+)
 
 RowT = TypeVar("RowT", bound=Model)
 
@@ -156,6 +167,17 @@ def _beyond(keys: Sequence[str], values: Sequence[Any], *, greater: bool) -> Q:
     return leading_bound & Q(*alternatives, join_type="OR")
 
 
+@dataclass(frozen=True)
+class SqlFilter:
+    """A queryset's WHERE clause as SQL written in our code, `{0}`, `{1}`… marking its
+    parameters: with it, a first page (no cursor) is one statement whose text is made once."""
+
+    sql: str
+    parameters: tuple[Any, ...]
+    # True when the text itself differs between requests (literals in it): made, not kept.
+    varies: bool = False
+
+
 async def paginate(
     queryset: QuerySet[RowT],
     request: PageRequest,
@@ -164,9 +186,12 @@ async def paginate(
     descending: bool = False,
     default_size: int = 20,
     max_size: int = 100,
+    sql_filter: SqlFilter | None = None,
 ) -> Page[RowT]:
     request = request.validated(default_size=default_size, max_size=max_size)
     forward = request.first is not None
+    if sql_filter is not None and request.after is None and request.before is None:
+        return await _first_page(queryset.model, sql_filter, request, keys, descending)
     # In a descending list "after" means smaller keys.
     if request.after is not None:
         after = decode_cursor(request.after, keys, field="after")
@@ -190,6 +215,45 @@ async def paginate(
         cursors=[encode_cursor(row, keys) for row in rows],
         has_next_page=has_more if forward else request.before is not None,
         has_previous_page=request.after is not None if forward else has_more,
+    )
+
+
+async def _first_page(
+    model: type[RowT],
+    sql_filter: SqlFilter,
+    request: PageRequest,
+    keys: Sequence[str],
+    descending: bool,
+) -> Page[RowT]:
+    """`paginate` without a cursor, for a queryset that is `model` filtered by `sql_filter`."""
+    forward = request.first is not None
+    size = request.first if forward else request.last
+    assert size is not None
+    ascending_in_query = forward != descending
+    client = client_of(model)
+    postgres = is_postgres(client)
+
+    def make() -> str:
+        marks = [f"${n}" if postgres else f"?{n}" for n in range(1, len(sql_filter.parameters) + 1)]
+        order = order_list([key if ascending_in_query else f"-{key}" for key in keys])
+        return (
+            f'SELECT {column_list(model)} FROM "{model._meta.db_table}" '
+            f"WHERE {sql_filter.sql.format(*marks)} ORDER BY {order} LIMIT {int(size) + 1}"
+        )
+
+    shape = ("first-page", model, sql_filter.sql, tuple(keys), ascending_in_query, size, postgres)
+    sql = make() if sql_filter.varies else text(shape, make)
+    parameters = [value if postgres else sqlite_value(value) for value in sql_filter.parameters]
+    _, found = await client.execute_query(sql, parameters)
+    has_more = len(found) > size
+    rows = instances(model, found[:size], client)
+    if not forward:
+        rows.reverse()
+    return Page(
+        rows=rows,
+        cursors=[encode_cursor(row, keys) for row in rows],
+        has_next_page=has_more if forward else False,
+        has_previous_page=False if forward else has_more,
     )
 
 
@@ -224,25 +288,34 @@ async def first_pages(
     assert size is not None
     direction = "ASC" if forward != descending else "DESC"
     order = ", ".join(f'"{key}" {direction}' for key in keys)
-    # The ids are UUIDs we parsed ourselves, so their text can hold no quote.
-    ids = ", ".join(f"'{UUID(str(parent_id))}'" for parent_id in parent_ids)
     table = model._meta.db_table
-    # `conditions` are SQL written in our code, never built from client input.
-    extra = "".join(f" AND {condition}" for condition in conditions)
-    sql = (
-        f'SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "{parent_column}" '
-        f'ORDER BY {order}) AS page_position FROM "{table}" '
-        f'WHERE "{parent_column}" IN ({ids}){extra}) AS ranked '
-        f"WHERE page_position <= {int(size) + 1} ORDER BY page_position"
-    )
-    grouped: dict[UUID, list[RowT]] = {UUID(str(parent_id)): [] for parent_id in parent_ids}
-    found: list[RowT] = await model.raw(sql) if parent_ids else []
-    for row in found:
-        grouped[UUID(str(getattr(row, parent_column)))].append(row)
+    ids = list(dict.fromkeys(UUID(str(parent_id)) for parent_id in parent_ids))
+    client = client_of(model)
+    postgres = is_postgres(client)
+
+    def make() -> str:
+        # `conditions` are SQL written in our code, never built from client input.
+        extra = "".join(f" AND {condition}" for condition in conditions)
+        return (
+            f"SELECT * FROM (SELECT {column_list(model)}, ROW_NUMBER() OVER (PARTITION BY "
+            f'"{parent_column}" ORDER BY {order}) AS page_position FROM "{table}" '
+            f'WHERE "{parent_column}" {in_keys(client, ids)}{extra}) AS ranked '
+            f"WHERE page_position <= {int(size) + 1} ORDER BY page_position"
+        )
+
+    shape = (model, parent_column, tuple(keys), direction, tuple(conditions), size, postgres)
+    sql = text(("pages", *shape, None if postgres else len(ids)), make)
+    records_of: dict[UUID, list[Any]] = {parent_id: [] for parent_id in ids}
+    if ids:
+        _, records = await client.execute_query(sql, list_parameters(client, ids))
+        for record in records:
+            value = record[parent_column]
+            records_of[value if isinstance(value, UUID) else UUID(str(value))].append(record)
     pages = {}
-    for parent_id, rows in grouped.items():
-        has_more = len(rows) > size
-        rows = rows[:size]
+    for parent_id, found in records_of.items():
+        has_more = len(found) > size
+        # The row past the page only tells that there is more: no instance for it.
+        rows = instances(model, found[:size], client)
         if not forward:
             rows.reverse()
         pages[parent_id] = Page(

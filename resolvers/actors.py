@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from models.actors import Actor
 from models.errors import DomainError
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from schema.core import PublicError
 
 
 async def viewer_actor(info: Info) -> Actor | None:
-    user = info.context.user
+    return await actor_of(info.context)
+
+
+async def actor_of(context: Context) -> Actor | None:
+    user = context.user
     if user is None:
         return None
-    loaders = info.context.loaders
+    loaders = context.loaders
     freelancer = await loaders.freelancer_profile_by_user.load(user.id)
     client = await loaders.client_profile_by_user.load(user.id)
     return Actor(

@@ -38,6 +38,7 @@ from models.profiles.orm import (
 from models.proposals.orm import Proposal
 from models.reviews.orm import Review
 from models.reviews.reputation import client_counters, freelancer_counters, job_success_scores
+from models.rows import select_in, select_in_joined
 from models.users.orm import User
 from resolvers.dataloader import SharedDataLoader
 
@@ -69,9 +70,14 @@ def by_key(
     """One `WHERE key IN (...)` query per batch (with the `joined` relation in the same query);
     None where nothing matches. `on_rows` sees each batch's rows."""
 
+    column = model._meta.fields_db_projection.get(key, key)
+
     async def load(keys: Sequence[Hashable]) -> list[RowT | None]:
-        query = model.filter(**{f"{key}__in": list(keys)})
-        rows = list(await (query.select_related(joined) if joined else query))
+        rows = await (
+            select_in_joined(model, column, list(keys), joined)
+            if joined
+            else select_in(model, column, list(keys))
+        )
         if on_rows is not None:
             on_rows(rows)
         found = {getattr(row, key): row for row in rows}
@@ -258,7 +264,8 @@ class Loaders:
     def reviews_by_contract(self) -> DataLoader[UUID, list[Review]]:
         """All of a contract's reviews, hidden ones included: callers filter by viewer."""
         return grouped(
-            lambda ids: Review.filter(contract_id__in=ids).order_by("created_at"), "contract_id"
+            lambda ids: select_in(Review, "contract_id", ids, order_by=("created_at",)),
+            "contract_id",
         )
 
     @cached_property
@@ -272,13 +279,14 @@ class Loaders:
     @cached_property
     def milestones_by_contract(self) -> DataLoader[UUID, list[Milestone]]:
         return grouped(
-            lambda ids: Milestone.filter(contract_id__in=ids).order_by("position"), "contract_id"
+            lambda ids: select_in(Milestone, "contract_id", ids, order_by=("position",)),
+            "contract_id",
         )
 
     @cached_property
     def submissions_by_milestone(self) -> DataLoader[UUID, list[MilestoneSubmission]]:
         return grouped(
-            lambda ids: MilestoneSubmission.filter(milestone_id__in=ids).order_by("id"),
+            lambda ids: select_in(MilestoneSubmission, "milestone_id", ids, order_by=("id",)),
             "milestone_id",
         )
 
@@ -290,7 +298,8 @@ class Loaders:
     def dispute_by_contract(self) -> DataLoader[UUID, Dispute | None]:
         """The contract's latest dispute."""
         return one_per_key(
-            lambda ids: Dispute.filter(contract_id__in=ids).order_by("created_at"), "contract_id"
+            lambda ids: select_in(Dispute, "contract_id", ids, order_by=("created_at",)),
+            "contract_id",
         )
 
     @cached_property
@@ -327,9 +336,7 @@ class Loaders:
     @cached_property
     def skills_by_job(self) -> DataLoader[UUID, list[JobSkill]]:
         return grouped(
-            lambda ids: (
-                JobSkill.filter(job_id__in=ids).select_related("skill").order_by("position")
-            ),
+            lambda ids: select_in_joined(JobSkill, "job_id", ids, "skill", order_by=("position",)),
             "job_id",
         )
 
@@ -384,10 +391,8 @@ class Loaders:
     @cached_property
     def skills_by_freelancer_profile(self) -> DataLoader[UUID, list[FreelancerSkill]]:
         return grouped(
-            lambda ids: (
-                FreelancerSkill.filter(profile_id__in=ids)
-                .select_related("skill")
-                .order_by("position")
+            lambda ids: select_in_joined(
+                FreelancerSkill, "profile_id", ids, "skill", order_by=("position",)
             ),
             "profile_id",
         )
@@ -395,6 +400,8 @@ class Loaders:
     @cached_property
     def portfolio_by_freelancer_profile(self) -> DataLoader[UUID, list[PortfolioItem]]:
         return grouped(
-            lambda ids: PortfolioItem.filter(profile_id__in=ids).order_by("-created_at", "-id"),
+            lambda ids: select_in(
+                PortfolioItem, "profile_id", ids, order_by=("-created_at", "-id")
+            ),
             "profile_id",
         )

@@ -38,6 +38,23 @@ def ready(loader: DataLoader[Any, T], key: Hashable) -> T | Awaitable[T]:
     return loader.load(key)
 
 
+def ready_many(loader: DataLoader[Any, T], keys: list[Any]) -> list[T] | Awaitable[list[T]]:
+    """`ready` for many keys: the loaded values at once when this request has them all."""
+    cache = loader.cache_map
+    values = []
+    for key in keys:
+        future = cache.get(key)
+        if (
+            future is None
+            or not future.done()
+            or future.cancelled()
+            or future.exception() is not None
+        ):
+            return loader.load_many(keys)
+        values.append(future.result())
+    return values
+
+
 def then(value: T | Awaitable[T], convert: Callable[[Any], R]) -> R:
     """`convert(value)`, now or once it is loaded.
 

@@ -24,9 +24,13 @@ class MarketplaceSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, tracing: Tracing | None = None, metrics: Metrics | None = None
+    *,
+    tracing: Tracing | None = None,
+    metrics: Metrics | None = None,
+    batch_execution: bool | None = None,
 ) -> strawberry.Schema:
     from schema.documents import SharedDocuments, ValidatedDocuments, Verdicts
+    from schema.execution import batch_executor_class
     from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
     from schema.mutation import Mutation
     from schema.query import Query
@@ -35,6 +39,8 @@ def build_schema(
     from schema.types import ALL_TYPES
 
     settings = get_settings()
+    if batch_execution is None:
+        batch_execution = settings.batch_execution
     # Strawberry's QueryDepthLimiter and MaxAliasesLimiter make a new rule class per request;
     # made once here, validation with them can be remembered per document.
     verdicts = Verdicts(
@@ -48,6 +54,7 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         types=ALL_TYPES,
+        execution_context_class=batch_executor_class() if batch_execution else None,
         extensions=[
             # First, so that its span encloses the other extensions' work (entered in order).
             *([] if tracing is None else [tracing.operation_extension()]),

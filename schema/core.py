@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,8 +17,8 @@ from strawberry.types.field import StrawberryField
 from tortoise.queryset import QuerySet
 
 from models.errors import DomainError, ErrorCode
-from models.pagination import Page, PageRequest, condition_filter, paginate
-from resolvers.prefetch import ready, then
+from models.pagination import Page, PageRequest, SqlFilter, condition_filter, paginate
+from resolvers.prefetch import ready, ready_many, then
 from settings import get_settings
 
 NodeT = TypeVar("NodeT")
@@ -185,22 +186,13 @@ def nested_connection_now(
     """A connection under each of many parents (a contract's events, an interview's messages)
     that costs one query for all parents, not one per parent; at once when the parent's
     connection resolver has loaded the pages already (resolvers/prefetch.py), else awaitable."""
-    settings = get_settings()
-    try:
-        request = request.validated(
-            default_size=settings.default_page_size, max_size=settings.max_page_size
-        )
-    except DomainError as error:
-        raise PublicError(error.message, "BAD_USER_INPUT") from error
+    request = _validated(request)
     if request.after is not None or request.before is not None:
-        queryset = model.filter(**{parent_column: parent_id})
-        if conditions:
-            queryset = queryset.filter(
-                **{name: value for name, value in map(condition_filter, conditions)}
-            )
         return cast(
             "Connection[NodeT]",
-            build_connection(queryset, request, convert, keys=keys, descending=descending),
+            nested_connection_by_cursor(
+                model, parent_column, parent_id, request, convert, keys, descending, conditions
+            ),
         )
     loaders = info.context.loaders
     page = ready(
@@ -215,6 +207,89 @@ def nested_connection_now(
         return counted
 
     return then(page, lambda loaded: _connection(loaded, convert, None, count))
+
+
+def _validated(request: PageRequest) -> PageRequest:
+    settings = get_settings()
+    try:
+        return request.validated(
+            default_size=settings.default_page_size, max_size=settings.max_page_size
+        )
+    except DomainError as error:
+        raise PublicError(error.message, "BAD_USER_INPUT") from error
+
+
+def nested_connections(
+    loaders: Any,
+    model: type[Any],
+    parent_column: str,
+    parent_ids: list[Any],
+    request: PageRequest,
+    convert: Callable[[Any], NodeT],
+    *,
+    keys: Sequence[str] = ("created_at", "id"),
+    descending: bool = False,
+    conditions: tuple[str, ...] = (),
+) -> list[Connection[NodeT]] | Awaitable[list[Connection[NodeT]]]:
+    """`nested_connection_now` for many parents at once (the batch executor's form): the
+    same loaders, so the same one query for all of them."""
+    request = _validated(request)
+    if request.after is not None or request.before is not None:
+
+        async def each() -> list[Connection[NodeT]]:
+            return list(
+                await asyncio.gather(
+                    *(
+                        nested_connection_by_cursor(
+                            model,
+                            parent_column,
+                            parent_id,
+                            request,
+                            convert,
+                            keys,
+                            descending,
+                            conditions,
+                        )
+                        for parent_id in parent_ids
+                    )
+                )
+            )
+
+        return each()
+    loader = loaders.page_per_parent(
+        model, parent_column, tuple(keys), descending, request, conditions
+    )
+    counter = loaders.count_per_parent
+
+    def connection(parent_id: Any, page: Page[Any]) -> Connection[NodeT]:
+        def count() -> Awaitable[int]:
+            counted: Awaitable[int] = counter(model, parent_column, conditions).load(parent_id)
+            return counted
+
+        return _connection(page, convert, None, count)
+
+    return then(
+        ready_many(loader, parent_ids),
+        lambda pages: [connection(p, page) for p, page in zip(parent_ids, pages, strict=True)],
+    )
+
+
+def nested_connection_by_cursor(
+    model: type[Any],
+    parent_column: str,
+    parent_id: Any,
+    request: PageRequest,
+    convert: Callable[[Any], NodeT],
+    keys: Sequence[str],
+    descending: bool,
+    conditions: tuple[str, ...],
+) -> Awaitable[Connection[NodeT]]:
+    queryset = model.filter(**{parent_column: parent_id})
+    if conditions:
+        queryset = queryset.filter(
+            **{name: value for name, value in map(condition_filter, conditions)}
+        )
+    return build_connection(queryset, request, convert, keys=keys, descending=descending)
 
 
 async def nested_connection(
@@ -250,8 +325,10 @@ async def build_connection(
     *,
     keys: Sequence[str] | None = None,
     descending: bool = False,
+    sql_filter: SqlFilter | None = None,
 ) -> Connection[NodeT]:
-    """One page of `queryset`, paginated in the database, as a GraphQL connection."""
+    """One page of `queryset`, paginated in the database, as a GraphQL connection
+    (`sql_filter`: the queryset's filter in SQL, see models/pagination.py)."""
     settings = get_settings()
     try:
         page: Page[Any] = await paginate(
@@ -261,6 +338,7 @@ async def build_connection(
             descending=descending,
             default_size=settings.default_page_size,
             max_size=settings.max_page_size,
+            sql_filter=sql_filter,
         )
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error

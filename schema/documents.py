@@ -25,6 +25,11 @@ _documents: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode] =
 _facts: dict[int, dict[Hashable, Any]] = {}
 
 
+def is_shared(document: DocumentNode) -> bool:
+    """Whether the document is one of the shared ones, kept while it is here."""
+    return id(document) in _facts
+
+
 def remembered(document: DocumentNode, fact: Hashable, work_out: Callable[[], T]) -> T:
     """`work_out()` once per shared document; every time for a document that is not shared."""
     facts = _facts.get(id(document))

@@ -24,6 +24,7 @@ from models.jobs.orm import (
 )
 from models.jobs.rules import MAX_BUDGET_CENTS
 from models.money import from_cents, to_cents
+from models.pagination import SqlFilter
 from models.profiles.catalog import SLUG_MAX_LENGTH, slugify
 
 MAX_QUERY_LENGTH = 200
@@ -52,6 +53,48 @@ class JobListing:
     queryset: QuerySet[Job]
     keys: tuple[str, ...]
     descending: bool
+    # The queryset's filter as SQL, when it is one simple enough to write here (see
+    # models/pagination.SqlFilter): the public search page, asked anonymously.
+    sql_filter: SqlFilter | None = None
+
+
+def _sql_filter(
+    actor: Actor | None, search: JobSearch, status: JobStatus, terms: list[str]
+) -> SqlFilter | None:
+    """What `search_jobs` filters, in SQL, for an anonymous search without skills (the others
+    keep the queryset alone). The same conditions, in the same form for the planner: the text
+    search with its status as literals (search_index.only_matching), the rest as parameters."""
+    if actor is not None or search.skills:
+        return None
+    parameters: list[object] = [JobVisibility.PUBLIC.value, JobStatus.DRAFT.value]
+    conditions = ['"visibility" = {0}', 'NOT "status" = {1}']
+
+    def parameter(value: object) -> str:
+        parameters.append(value)
+        return f"{{{len(parameters) - 1}}}"
+
+    if terms and search_index.dialect() != "sqlite":
+        status_literal = JobStatus(status).value  # an enum member: nothing to escape
+        conditions.append(
+            f"(jobs.search_vector @@ to_tsquery('english', '{search_index.tsquery(terms)}') "
+            f"AND jobs.status = '{status_literal}')"
+        )
+    else:
+        conditions.append(f'"status" = {parameter(JobStatus(status).value)}')
+        if terms:
+            conditions.append(f'"id" IN {search_index.matching_ids_sql(terms)}')
+    if search.budget_type is not None:
+        conditions.append(f'"budget_type" = {parameter(BudgetType(search.budget_type).value)}')
+    for bound, operator in ((search.min_budget, ">="), (search.max_budget, "<=")):
+        if bound is not None:
+            conditions.append(f'"budget_sort_cents" {operator} {parameter(to_cents(bound))}')
+    if search.experience_level is not None:
+        level = ExperienceLevel(search.experience_level).value
+        conditions.append(f'"experience_level" = {parameter(level)}')
+    if search.client_id is not None:
+        conditions.append(f'"client_id" = {parameter(search.client_id)}')
+    # The terms are literals in the text: it is made for this request, not kept.
+    return SqlFilter(" AND ".join(conditions), tuple(parameters), varies=bool(terms))
 
 
 def visible_jobs(actor: Actor | None) -> QuerySet[Job]:
@@ -122,4 +165,9 @@ def search_jobs(
     if order == JobOrderField.RELEVANCE and terms:
         ranked = queryset.annotate(relevance=RawSQL(search_index.rank_sql(terms)))
         return JobListing(ranked, ("relevance", "created_at", "id"), descending)
-    return JobListing(queryset, ("created_at", "id"), descending)
+    return JobListing(
+        queryset,
+        ("created_at", "id"),
+        descending,
+        _sql_filter(actor, search, status, terms),
+    )

@@ -135,5 +135,10 @@ def _fts5(terms: list[str]) -> str:
     return " ".join(f'"{term}"*' if len(term) > 2 else f'"{term}"' for term in terms)
 
 
+def tsquery(terms: list[str]) -> str:
+    """The PostgreSQL tsquery text of the terms (words only: nothing to escape)."""
+    return _tsquery(terms)
+
+
 def _tsquery(terms: list[str]) -> str:
     return " & ".join(f"{term}:*" if len(term) > 2 else term for term in terms)

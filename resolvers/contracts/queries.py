@@ -15,10 +15,11 @@ from models.contracts.orm import ContractEvent as ContractEventRow
 from models.contracts.orm import ContractStatus as ContractStatusValue
 from models.errors import DomainError
 from models.money import from_cents, parse_amount
+from models.pagination import SqlFilter
 from models.payments.ledger import fee_cents
 from realtime import channels
 from resolvers.actors import viewer_actor
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from resolvers.prefetch import first_page_request, load_all, node_selections
 from resolvers.streams import (
     REPLAY_PAGE,
@@ -80,16 +81,36 @@ async def viewer_contracts(
     before: str | None = None,
     status: ContractStatus | None = None,
 ) -> Connection[Contract]:
-    user = info.context.user
-    assert user is not None
-    queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
-    if status is not None:
-        queryset = queryset.filter(status=ContractStatusValue(status))
-    connection = await build_connection(
-        queryset, page_request(first, after, last, before), Contract.from_row, descending=True
-    )
+    connection = await contracts_of_viewer(info.context, first, after, last, before, status)
     await prefetch_contracts(info, [edge.node.row for edge in connection.edges])
     return connection
+
+
+async def contracts_of_viewer(
+    context: Context,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    status: ContractStatus | None = None,
+) -> Connection[Contract]:
+    """The page alone; its contracts' relations are loaded by whoever reads them."""
+    user = context.user
+    assert user is not None
+    queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
+    sql_filter = SqlFilter('("client_user_id" = {0} OR "freelancer_user_id" = {0})', (user.id,))
+    if status is not None:
+        queryset = queryset.filter(status=ContractStatusValue(status))
+        sql_filter = SqlFilter(
+            f'{sql_filter.sql} AND "status" = {{1}}', (user.id, ContractStatusValue(status).value)
+        )
+    return await build_connection(
+        queryset,
+        page_request(first, after, last, before),
+        Contract.from_row,
+        descending=True,
+        sql_filter=sql_filter,
+    )
 
 
 async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:

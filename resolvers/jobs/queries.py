@@ -13,8 +13,8 @@ from models.jobs.orm import Job as JobRow
 from models.jobs.orm import JobStatus as JobStatusValue
 from models.jobs.search import JobOrderField as JobOrderFieldValue
 from models.jobs.search import JobSearch, search_jobs
-from resolvers.actors import bad_argument, signed_in_actor, viewer_actor
-from resolvers.context import Info
+from resolvers.actors import actor_of, bad_argument, signed_in_actor
+from resolvers.context import Context, Info
 from resolvers.jobs.visibility import visible_job
 from resolvers.prefetch import load_all, node_selections
 from schema.core import Connection, SortDirection, build_connection, page_request, parse_global_id
@@ -47,6 +47,21 @@ async def jobs(
     filter: JobFilter | None = None,
     order_by: JobOrder | None = None,
 ) -> Connection[Job]:
+    connection = await search_connection(info.context, first, after, last, before, filter, order_by)
+    await prefetch_jobs(info, [edge.node for edge in connection.edges])
+    return connection
+
+
+async def search_connection(
+    context: Context,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: JobFilter | None = None,
+    order_by: JobOrder | None = None,
+) -> Connection[Job]:
+    """The page of `jobs` alone; its jobs' relations are loaded by whoever reads them."""
     given = filter or JobFilter()
     client_id = None
     if given.client_id is not None:
@@ -65,22 +80,21 @@ async def jobs(
     )
     try:
         listing = search_jobs(
-            await viewer_actor(info),
+            await actor_of(context),
             search,
             JobOrderFieldValue(order_by.field.value) if order_by else None,
             descending=order_by is None or order_by.direction == SortDirection.DESC,
         )
     except DomainError as error:
         raise bad_argument(error) from error
-    connection = await build_connection(
+    return await build_connection(
         listing.queryset,
         page_request(first, after, last, before),
         Job.from_row,
         keys=listing.keys,
         descending=listing.descending,
+        sql_filter=listing.sql_filter,
     )
-    await prefetch_jobs(info, [edge.node for edge in connection.edges])
-    return connection
 
 
 async def prefetch_jobs(info: Info, jobs: list[Job]) -> None:

@@ -1,0 +1,36 @@
+"""Batch resolvers: a field answered for every parent of a level at once.
+
+A batch resolver stands for one field resolver (the function Strawberry wraps). It gets the
+parents (the objects graphql-core would call the resolver with, one at a time), the field's
+arguments as that resolver would get them (Python names, Strawberry inputs and enums), and the
+request's context, and returns one value per parent, in order: a list, or an awaitable of one.
+It must answer exactly what the field resolver answers for each parent, and may raise anything
+where the resolver would fail: the executor then runs the operation with graphql-core instead,
+which reports the failure as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeAlias
+
+BatchResult: TypeAlias = "list[Any] | Awaitable[list[Any]]"
+BatchResolver: TypeAlias = Callable[[Sequence[Any], dict[str, Any], Any], BatchResult]
+
+_registry: dict[Callable[..., Any], BatchResolver] = {}
+
+
+def batches(*resolvers: Callable[..., Any]) -> Callable[[BatchResolver], BatchResolver]:
+    """Registers the decorated function as the batch form of each of these field resolvers
+    (a `@strawberry.field` method, or the function given as `resolver=`)."""
+
+    def register(batch: BatchResolver) -> BatchResolver:
+        for resolver in resolvers:
+            _registry[resolver] = batch
+        return batch
+
+    return register
+
+
+def batch_for(resolver: Callable[..., Any]) -> BatchResolver | None:
+    return _registry.get(resolver)
