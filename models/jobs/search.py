@@ -58,6 +58,15 @@ class JobListing:
     sql_filter: SqlFilter | None = None
 
 
+def budget_bound_cents(bound: Decimal, name: str) -> int:
+    """A budget bound of a search in cents. Budgets (and 40-hour weeks at the top rate) are at
+    most MAX_BUDGET_CENTS, so every larger bound filters alike; capping it keeps "1e30" inside a
+    64-bit column and "1e999999" cheap."""
+    if not bound.is_finite() or bound < 0:
+        raise ValidationFailed("Budget bounds must be non-negative numbers", field=["filter", name])
+    return to_cents(bound) if bound <= from_cents(MAX_BUDGET_CENTS) else MAX_BUDGET_CENTS + 1
+
+
 def _sql_filter(
     actor: Actor | None, search: JobSearch, status: JobStatus, terms: list[str]
 ) -> SqlFilter | None:
@@ -85,9 +94,13 @@ def _sql_filter(
             conditions.append(f'"id" IN {search_index.matching_ids_sql(terms)}')
     if search.budget_type is not None:
         conditions.append(f'"budget_type" = {parameter(BudgetType(search.budget_type).value)}')
-    for bound, operator in ((search.min_budget, ">="), (search.max_budget, "<=")):
+    for name, bound, operator in (
+        ("minBudget", search.min_budget, ">="),
+        ("maxBudget", search.max_budget, "<="),
+    ):
         if bound is not None:
-            conditions.append(f'"budget_sort_cents" {operator} {parameter(to_cents(bound))}')
+            cents = budget_bound_cents(bound, name)
+            conditions.append(f'"budget_sort_cents" {operator} {parameter(cents)}')
     if search.experience_level is not None:
         level = ExperienceLevel(search.experience_level).value
         conditions.append(f'"experience_level" = {parameter(level)}')
@@ -145,16 +158,7 @@ def search_jobs(
         ("maxBudget", search.max_budget, "lte"),
     ):
         if bound is not None:
-            if not bound.is_finite() or bound < 0:
-                raise ValidationFailed(
-                    "Budget bounds must be non-negative numbers", field=["filter", name]
-                )
-            # Budgets (and 40-hour weeks at the top rate) are at most MAX_BUDGET_CENTS, so every
-            # larger bound filters alike; capping it keeps "1e30" inside a 64-bit column and
-            # "1e999999" cheap.
-            cents = (
-                to_cents(bound) if bound <= from_cents(MAX_BUDGET_CENTS) else MAX_BUDGET_CENTS + 1
-            )
+            cents = budget_bound_cents(bound, name)
             queryset = queryset.filter(**{f"budget_sort_cents__{operator}": cents})
     if search.experience_level is not None:
         queryset = queryset.filter(experience_level=search.experience_level)
