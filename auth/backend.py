@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auth.tokens import bearer_token
+from auth.crypto.tokens import bearer_token
 from models.users.actions import user_for_token
 from models.users.orm import User
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.actors import Actor
 from models.errors import DomainError
 from resolvers.context import Context, Info
-from schema.core import PublicError
+from resolvers.errors import PublicError
 
 
 async def viewer_actor(info: Info) -> Actor | None:

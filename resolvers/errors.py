@@ -1,13 +1,15 @@
-"""The one boundary where business failures become `userErrors`."""
+"""The errors resolvers hand the schema: business failures become `userErrors` (the schema
+renders them), anything else the client must see is a PublicError."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from graphql import GraphQLError
 
 from models.errors import DomainError
-from schema.core import UserError
 
 T = TypeVar("T")
 
@@ -16,11 +18,23 @@ T = TypeVar("T")
 user_error_codes: ContextVar[list[str] | None] = ContextVar("user_error_codes", default=None)
 
 
-async def attempt(action: Awaitable[T]) -> tuple[T | None, list[UserError]]:
+class PublicError(GraphQLError):
+    """An error meant for the client: shown as is, with `extensions.code`."""
+
+    def __init__(self, message: str, code: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+Outcome = tuple[T | None, list[DomainError]]
+"""What a mutation's resolver returns: its result, or None and the business failures that
+stopped it (the payload's `userErrors`)."""
+
+
+async def attempt(action: Awaitable[T]) -> Outcome[T]:
     try:
         return await action, []
     except DomainError as error:
         noted = user_error_codes.get()
         if noted is not None:
             noted.append(error.code.value)
-        return None, [UserError.from_domain(error)]
+        return None, [error]

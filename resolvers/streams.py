@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from broadcaster import Event
-
 from auth.backend import authenticate
-from auth.tokens import token_digest
+from auth.crypto.tokens import token_digest
 from models.errors import DomainError
 from models.pagination import decode_cursor
-from realtime.broadcast import RESYNC
 from realtime.fanout import Source
-from realtime.inbox import Inbox
-from realtime.stream import Envelope, Fetch, replay_then_live
+from realtime.stream import Envelope, Fetch
 from resolvers.context import Info
-from resolvers.loaders import Loaders
-from schema.core import PublicError
-from schema.fanout import StreamPlan, starting
+from resolvers.errors import PublicError
 
 # Rows replayed per database round trip while a stream catches up.
 REPLAY_PAGE = 200
@@ -70,7 +63,21 @@ def revokes(info: Info) -> Callable[[dict[str, Any]], bool]:
     )
 
 
-# ---------------------------------------------------------------- serving a stream
+# ---------------------------------------------------------------- describing a stream
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """A subscription's stream, as its resolver describes it once the viewer may subscribe;
+    the schema renders each of its events (schema/streams.py)."""
+
+    source: Source
+    # What the stream is about besides the viewer (an interview's id, a contract's, or None).
+    scope: Hashable
+    # The newest stored cursor; None for a live-only stream.
+    latest: Callable[[], Awaitable[int]] | None = None
+    # Called once when the subscription ends (for a shared one, long after its resolver).
+    on_leave: Callable[[], None] | None = None
 
 
 def revoked_token(envelope: Envelope) -> str | None:
@@ -99,67 +106,3 @@ def viewer_source(
         revokes=revoked_token,
         still_allowed=token_allows,
     )
-
-
-async def serve(
-    info: Info, plan: StreamPlan, after: int | None, on_leave: Callable[[], None] | None = None
-) -> AsyncIterator[Any]:
-    """The subscription's results: shared with the subscribers that would get the same ones
-    (schema/fanout.py) when it was started over our socket handler, else its own stream.
-    `on_leave` is called once when the subscription ends, which for a shared one is after this
-    generator has returned."""
-    start = starting.get()
-    if start is not None:
-        async for result in start.fanout.serve(info, plan, after, start, on_leave):
-            yield result
-        return
-    try:
-        async for result in _own_stream(info, plan, after):
-            yield result
-    finally:
-        if on_leave is not None:
-            on_leave()
-
-
-async def _own_stream(info: Info, plan: StreamPlan, after: int | None) -> AsyncIterator[Any]:
-    source = plan.source
-    closes = revokes(info)
-    still_allowed = token_still_valid(info)
-    if plan.latest is not None:
-        assert source.fetch_after is not None
-        stream = replay_then_live(
-            info.context.broadcast,
-            source.channels,
-            after=after,
-            fetch_after=source.fetch_after,
-            latest=plan.latest,
-            accept=lambda envelope: source.accept(envelope, None),
-            closes=closes,
-            still_allowed=still_allowed,
-        )
-        # aclosing: when the subscription ends, the stream leaves its channels now, not
-        # whenever the garbage collector finalizes it.
-        async with aclosing(stream):
-            async for envelope in stream:
-                # Loaders per event: a connection-lifetime cache would serve stale rows.
-                info.context.loaders = Loaders()
-                yield plan.to_root(envelope)
-        return
-    # Live only: nothing to replay, so nothing to dedupe.
-    inbox: Inbox[Event] = Inbox()
-    async with info.context.broadcast.feed(source.channels, inbox):
-        while True:
-            event = await inbox.get()
-            if event.message == RESYNC:
-                # Nothing to replay for a live-only stream, but a revocation published while
-                # the backend was away is lost: ask the database instead.
-                if not await still_allowed():
-                    return
-                continue
-            envelope = orjson.loads(event.message)
-            if closes(envelope):
-                return
-            if not source.accept(envelope, event.channel):
-                continue
-            info.context.loaders = Loaders()
-            yield plan.to_root(envelope)

@@ -21,7 +21,9 @@ from models.reviews.actions import reviewable
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
 from resolvers.loaders import referenced
+from resolvers.pages import page_request
 from resolvers.prefetch import ready, then
+from schema import refs
 from schema.attachments import Attachment, attachments_of
 from schema.core import (
     Connection,
@@ -31,7 +33,6 @@ from schema.core import (
     encode_global_id,
     nested_connection,
     nested_connection_now,
-    page_request,
 )
 from schema.interviews import Interview
 from schema.jobs import Job
@@ -348,6 +349,7 @@ class Dispute(Node):
         return User.from_row(await referenced(info.context.loaders.user, self.opened_by_id))
 
 
+@refs.registered
 @strawberry.type
 class Contract(Node):
     id: strawberry.ID

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from inspect import isawaitable
@@ -12,14 +10,14 @@ from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types.field import StrawberryField
 from tortoise.queryset import QuerySet
 
 from models.errors import DomainError, ErrorCode
-from models.pagination import Page, PageRequest, SqlFilter, condition_filter, paginate
+from models.pagination import Page, PageRequest, SqlFilter, condition_filter
+from resolvers import ids
+from resolvers.pages import Listing, listing, validated
 from resolvers.prefetch import ready, ready_many, then
-from settings import get_settings
 
 NodeT = TypeVar("NodeT")
 
@@ -36,40 +34,8 @@ def described_field(description: str) -> Callable[[Callable[..., Any]], Strawber
     return decorator
 
 
-class PublicError(GraphQLError):
-    """An error meant for the client: shown as is, with `extensions.code`."""
-
-    def __init__(self, message: str, code: str, **extensions: Any) -> None:
-        super().__init__(message, extensions={"code": code, **extensions})
-
-
-# ---------------------------------------------------------------- global IDs
-
-
 def encode_global_id(type_name: str, pk: UUID) -> strawberry.ID:
-    raw = f"{type_name}:{pk}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
-
-
-def parse_global_id(global_id: str) -> tuple[str, UUID] | None:
-    """(type name, primary key) of a global ID, or None when it is not one of ours."""
-    if not isinstance(global_id, str) or len(global_id) > 200:
-        return None
-    try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        type_name, _, pk = base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition(":")
-        return type_name, UUID(pk)
-    except (ValueError, binascii.Error, UnicodeError):
-        return None
-
-
-def decode_id(global_id: str, expected: type | str, *, field: Sequence[str]) -> UUID:
-    """The primary key behind a global ID of the expected type; NOT_FOUND for anything else."""
-    expected_name = expected if isinstance(expected, str) else expected.__name__
-    parsed = parse_global_id(global_id)
-    if parsed is None or parsed[0] != expected_name:
-        raise DomainError(f"No {expected_name} with this ID", field=field, code=ErrorCode.NOT_FOUND)
-    return parsed[1]
+    return strawberry.ID(ids.encode_global_id(type_name, pk))
 
 
 @strawberry.interface(description="An object with a global ID; `node(id:)` finds it.")
@@ -125,10 +91,7 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
-    # What `totalCount` counts: the whole list's query, or for nested connections the count
-    # of every parent in one query.
-    unpaginated: strawberry.Private[QuerySet[Any] | None]
-    batched_count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+    listing: strawberry.Private[Listing[Any]]
 
     @strawberry.field
     def nodes(self) -> list[NodeT]:
@@ -136,24 +99,12 @@ class Connection(Generic[NodeT]):
 
     @described_field("A separate COUNT, run only when selected.")
     async def total_count(self) -> int:
-        if self.batched_count is not None:
-            return await self.batched_count()
-        assert self.unpaginated is not None
-        return await self.unpaginated.count()
+        return await self.listing.total_count()
 
 
-def page_request(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> PageRequest:
-    return PageRequest(first=first, after=after, last=last, before=before)
-
-
-def _connection(
-    page: Page[Any],
-    convert: Callable[[Any], NodeT],
-    queryset: QuerySet[Any] | None,
-    batched_count: Callable[[], Awaitable[int]] | None = None,
-) -> Connection[NodeT]:
+def connection_of(listing: Listing[Any], convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
+    """A resolver's page of rows as a GraphQL connection of the type `convert` builds."""
+    page = listing.page
     edges = [
         Edge(cursor=cursor, node=convert(row))
         for cursor, row in zip(page.cursors, page.rows, strict=True)
@@ -166,9 +117,16 @@ def _connection(
             start_cursor=page.cursors[0] if page.cursors else None,
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
-        unpaginated=queryset,
-        batched_count=batched_count,
+        listing=listing,
     )
+
+
+def _connection(
+    page: Page[Any],
+    convert: Callable[[Any], NodeT],
+    batched_count: Callable[[], Awaitable[int]],
+) -> Connection[NodeT]:
+    return connection_of(Listing(page=page, batched_count=batched_count), convert)
 
 
 def nested_connection_now(
@@ -186,7 +144,7 @@ def nested_connection_now(
     """A connection under each of many parents (a contract's events, an interview's messages)
     that costs one query for all parents, not one per parent; at once when the parent's
     connection resolver has loaded the pages already (resolvers/prefetch.py), else awaitable."""
-    request = _validated(request)
+    request = validated(request)
     if request.after is not None or request.before is not None:
         return cast(
             "Connection[NodeT]",
@@ -206,17 +164,7 @@ def nested_connection_now(
         )
         return counted
 
-    return then(page, lambda loaded: _connection(loaded, convert, None, count))
-
-
-def _validated(request: PageRequest) -> PageRequest:
-    settings = get_settings()
-    try:
-        return request.validated(
-            default_size=settings.default_page_size, max_size=settings.max_page_size
-        )
-    except DomainError as error:
-        raise PublicError(error.message, "BAD_USER_INPUT") from error
+    return then(page, lambda loaded: _connection(loaded, convert, count))
 
 
 def nested_connections(
@@ -233,7 +181,7 @@ def nested_connections(
 ) -> list[Connection[NodeT]] | Awaitable[list[Connection[NodeT]]]:
     """`nested_connection_now` for many parents at once (the batch executor's form): the
     same loaders, so the same one query for all of them."""
-    request = _validated(request)
+    request = validated(request)
     if request.after is not None or request.before is not None:
 
         async def each() -> list[Connection[NodeT]]:
@@ -266,7 +214,7 @@ def nested_connections(
             counted: Awaitable[int] = counter(model, parent_column, conditions).load(parent_id)
             return counted
 
-        return _connection(page, convert, None, count)
+        return _connection(page, convert, count)
 
     return then(
         ready_many(loader, parent_ids),
@@ -329,20 +277,10 @@ async def build_connection(
 ) -> Connection[NodeT]:
     """One page of `queryset`, paginated in the database, as a GraphQL connection
     (`sql_filter`: the queryset's filter in SQL, see models/pagination.py)."""
-    settings = get_settings()
-    try:
-        page: Page[Any] = await paginate(
-            queryset,
-            request,
-            keys=keys or ("created_at", "id"),
-            descending=descending,
-            default_size=settings.default_page_size,
-            max_size=settings.max_page_size,
-            sql_filter=sql_filter,
-        )
-    except DomainError as error:
-        raise PublicError(error.message, "BAD_USER_INPUT") from error
-    return _connection(page, convert, queryset)
+    found = await listing(
+        queryset, request, keys=keys, descending=descending, sql_filter=sql_filter
+    )
+    return connection_of(found, convert)
 
 
 def provided_fields(data: object) -> dict[str, Any]:

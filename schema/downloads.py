@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from auth.backend import authenticate
-from auth.tokens import bearer_token
+from auth.crypto.tokens import bearer_token
 from models.attachments import actions
 from models.attachments.orm import Attachment
 from models.attachments.rules import served_content_type

@@ -3,7 +3,7 @@
 
 A subscription started over our graphql-transport-ws handler (schema/transport_ws.py) runs its
 resolver as usual: the resolver checks the viewer and describes its stream as a StreamPlan, and
-`serve()` puts the subscriber in a group. The group key holds everything that decides the
+schema/streams.py `serve()` puts the subscriber in a group. The group key holds everything that decides the
 result and nothing looser:
 - the field and what its stream is about (`plan.scope`: an interview, a contract, or nothing),
 - the document's text and the operation name,
@@ -42,11 +42,12 @@ from graphql import (
 )
 from websockets.frames import Frame, Opcode
 
-from auth.tokens import token_digest
-from realtime.fanout import Member, SharedStream, Source
+from auth.crypto.tokens import token_digest
+from realtime.fanout import Member, SharedStream
 from realtime.stream import Envelope
 from resolvers.context import Context
 from resolvers.loaders import Loaders
+from resolvers.streams import StreamPlan
 from schema.limits import is_unexpected, masked
 
 if TYPE_CHECKING:
@@ -61,19 +62,6 @@ logger = logging.getLogger("marketplace.fanout")
 # pre-encoded frames are written to the socket without the per-message ASGI path.
 FRAME_WRITER = "marketplace.frame_writer"
 MAX_REMEMBERED_DOCUMENTS = 256
-
-
-@dataclass(frozen=True)
-class StreamPlan:
-    """A subscription's stream, as its resolver describes it once the viewer may subscribe."""
-
-    source: Source
-    # The subscription field's value for one event.
-    to_root: Callable[[Envelope], Any]
-    # What the stream is about besides the viewer (an interview's id, a contract's, or None).
-    scope: Hashable
-    # The newest stored cursor; None for a live-only stream.
-    latest: Callable[[], Awaitable[int]] | None = None
 
 
 @dataclass(slots=True)
@@ -207,29 +195,29 @@ class Fanout:
         self,
         info: Info[Context, None],
         plan: StreamPlan,
+        to_root: Callable[[Envelope], Any],
         after: int | None,
         start: Starting,
-        on_leave: Callable[[], None] | None = None,
     ) -> AsyncIterator[Any]:
         """The member's own replay (yielded for Strawberry to execute and send), then its
         hand-over to the group: the resolver returns, and the group delivers from then on.
-        `on_leave` is called once the member has left, however it ends."""
+        The plan's `on_leave` is called once the member has left, however it ends."""
         start.helpers = info._raw_info.async_helpers
         key = self._key(info, plan, start)
         stream = self._streams.get(key)
         if stream is None or not stream.live:
-            stream = self._open(key, info, plan, start)
+            stream = self._open(key, info, plan, to_root, start)
         token = info.context.token
         member = SocketMember(
             start.handler, start.operation, token, token_digest(token) if token else None
         )
-        member.on_leave = on_leave
+        member.on_leave = plan.on_leave
         stream.join(member)
         try:
             if plan.latest is not None:
                 async for envelope in stream.replay(member, after=after, latest=plan.latest):
                     info.context.loaders = Loaders()
-                    yield plan.to_root(envelope)
+                    yield to_root(envelope)
             else:
                 await stream.subscribed()
         except BaseException:
@@ -243,14 +231,22 @@ class Fanout:
             start.operation.hand_over(member)
 
     def _open(
-        self, key: Hashable, info: Info[Context, None], plan: StreamPlan, start: Starting
+        self,
+        key: Hashable,
+        info: Info[Context, None],
+        plan: StreamPlan,
+        to_root: Callable[[Envelope], Any],
+        start: Starting,
     ) -> SharedStream[Rendered]:
         def forget() -> None:
             if self._streams.get(key) is stream:
                 del self._streams[key]
 
         stream = SharedStream(
-            info.context.broadcast, plan.source, self._renderer(info, plan, start), on_idle=forget
+            info.context.broadcast,
+            plan.source,
+            self._renderer(info, to_root, start),
+            on_idle=forget,
         )
         self._streams[key] = stream
         return stream
@@ -297,7 +293,7 @@ class Fanout:
         return found
 
     def _renderer(
-        self, info: Info[Context, None], plan: StreamPlan, start: Starting
+        self, info: Info[Context, None], to_root: Callable[[Envelope], Any], start: Starting
     ) -> Callable[[Envelope], Awaitable[Rendered | None]]:
         """Executes the group's document once per event, as the first member's viewer, with
         new loaders per event; None for an event whose result says nothing (never here)."""
@@ -319,7 +315,6 @@ class Fanout:
         if isinstance(executor, list):
             # Not reachable: the same document and variables started this very subscription.
             raise TypeError(f"the subscription could not be shared: {executor}")
-        to_root = plan.to_root
 
         async def render(envelope: Envelope) -> Rendered:
             context.loaders = Loaders()

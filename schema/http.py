@@ -38,7 +38,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.backend import authenticate, token_from_connection_params
-from auth.tokens import bearer_token
+from auth.crypto.tokens import bearer_token
 from models.attachments.storage import Storage
 from resolvers.context import Context
 from schema.encoding import dumps, encode_json

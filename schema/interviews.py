@@ -12,6 +12,8 @@ from models.interviews.orm import Message as MessageRow
 from models.pagination import cursor_of
 from resolvers.context import Info
 from resolvers.loaders import referenced
+from resolvers.pages import page_request
+from schema import refs
 from schema.attachments import Attachment, attachments_of
 from schema.core import (
     Connection,
@@ -20,7 +22,6 @@ from schema.core import (
     described_field,
     encode_global_id,
     nested_connection,
-    page_request,
 )
 from schema.jobs import Job
 from schema.proposals import Proposal
@@ -93,6 +94,7 @@ class Message(Node):
         return User.from_row(await referenced(info.context.loaders.user, self.sender_id))
 
 
+@refs.registered
 @strawberry.type(
     description=(
         "A conversation between a job's client and one freelancer; it carries on into the contract."

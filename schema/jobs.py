@@ -15,7 +15,9 @@ from models.proposals.orm import ProposalStatus as ProposalStatusValue
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
 from resolvers.loaders import referenced
+from resolvers.pages import page_request
 from resolvers.prefetch import ready, then
+from schema import refs
 from schema.core import (
     Connection,
     Node,
@@ -24,7 +26,6 @@ from schema.core import (
     build_connection,
     described_field,
     encode_global_id,
-    page_request,
 )
 from schema.profiles import ClientProfile, FreelancerProfile, Skill
 
@@ -128,8 +129,6 @@ class Job(Node):
         before: str | None = None,
         status: Annotated[ProposalStatus, strawberry.lazy("schema.proposals")] | None = None,
     ) -> Connection[Annotated[Proposal, strawberry.lazy("schema.proposals")]]:
-        from schema.proposals import Proposal
-
         actor = await viewer_actor(info)
         queryset = ProposalRow.filter(job_id=self.pk)
         if actor is None:
@@ -139,22 +138,20 @@ class Job(Node):
         if status is not None:
             queryset = queryset.filter(status=ProposalStatusValue(status))
         return await build_connection(
-            queryset, page_request(first, after, last, before), Proposal.from_row
+            queryset, page_request(first, after, last, before), refs.proposal
         )
 
     @described_field("The viewer's own proposal on this job, if any.")
     async def my_proposal(
         self, info: Info
     ) -> Annotated[Proposal, strawberry.lazy("schema.proposals")] | None:
-        from schema.proposals import Proposal
-
         actor = await viewer_actor(info)
         if actor is None or actor.freelancer_profile_id is None:
             return None
         row = await info.context.loaders.my_proposal_by_job(actor.freelancer_profile_id).load(
             self.pk
         )
-        return Proposal.from_row(row) if row else None
+        return refs.proposal(row) if row else None
 
 
 @strawberry.type

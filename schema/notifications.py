@@ -10,6 +10,7 @@ from models.notifications import orm
 from models.pagination import cursor_of
 from resolvers.context import Info
 from schema.core import Node, UserError, described_field, encode_global_id
+from schema.node_registry import resolve_node
 
 # Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
 # and bound by plain assignment, which mypy reads as a type alias.
@@ -65,11 +66,10 @@ class Notification(Node):
         "Dispute; null if the viewer may no longer see it."
     )
     async def subject(self, info: Info) -> Node | None:
-        from resolvers.nodes import resolve_node
-
         if self.subject_global_id is None:
             return None
-        return await resolve_node(info, strawberry.ID(self.subject_global_id))
+        subject: Node | None = await resolve_node(info, self.subject_global_id)
+        return subject
 
 
 @strawberry.input

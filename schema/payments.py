@@ -10,6 +10,7 @@ from models.money import from_cents
 from models.payments import orm
 from models.payments.orm import Posting
 from resolvers.context import Info
+from resolvers.pages import page_request
 from schema.contracts import Contract, Milestone, contract_or_none, milestone_or_none
 from schema.core import (
     Connection,
@@ -18,7 +19,6 @@ from schema.core import (
     build_connection,
     described_field,
     encode_global_id,
-    page_request,
 )
 
 # Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)

@@ -13,7 +13,9 @@ from models.profiles.orm import Availability as AvailabilityValue
 from models.reviews.orm import Review as ReviewRow
 from models.reviews.orm import ReviewerRole
 from resolvers.context import Info
+from resolvers.pages import page_request
 from resolvers.prefetch import ready, then
+from schema import refs
 from schema.core import (
     Connection,
     Node,
@@ -21,7 +23,6 @@ from schema.core import (
     described_field,
     encode_global_id,
     nested_connection,
-    page_request,
 )
 from schema.reviews import RatingSummary, Review
 from schema.users import User
@@ -62,6 +63,7 @@ class PortfolioItem(Node):
         )
 
 
+@refs.registered
 @strawberry.type
 class FreelancerProfile(Node):
     id: strawberry.ID
@@ -141,6 +143,7 @@ class FreelancerProfile(Node):
         )
 
 
+@refs.registered
 @strawberry.type
 class ClientProfile(Node):
     id: strawberry.ID

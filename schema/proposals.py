@@ -15,6 +15,7 @@ from models.proposals import orm, rules
 from resolvers.actors import viewer_actor
 from resolvers.context import Info
 from resolvers.loaders import referenced
+from schema import refs
 from schema.attachments import Attachment, attachments_of
 from schema.core import Node, UserError, described_field, encode_global_id
 from schema.jobs import Job
@@ -39,6 +40,7 @@ class ProposalAction(Enum):
     SEND_OFFER = "SEND_OFFER"
 
 
+@refs.registered
 @strawberry.type
 class Proposal(Node):
     id: strawberry.ID
@@ -83,10 +85,8 @@ class Proposal(Node):
     async def interview(
         self, info: Info
     ) -> Annotated[Interview, strawberry.lazy("schema.interviews")] | None:
-        from schema.interviews import Interview
-
         row = await info.context.loaders.interview_by_proposal.load(self.row.id)
-        return Interview.from_row(row) if row else None
+        return refs.interview(row) if row else None
 
     @described_field("Samples of work sent with the proposal.")
     async def attachments(self, info: Info) -> list[Attachment]:

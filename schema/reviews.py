@@ -9,8 +9,11 @@ import strawberry
 from models.profiles.orm import ClientProfile, FreelancerProfile
 from models.reviews import orm
 from resolvers.context import Info
+from resolvers.contracts.visibility import visible_contract
+from resolvers.errors import PublicError
 from resolvers.loaders import referenced
-from schema.core import Node, PublicError, UserError, encode_global_id
+from schema import refs
+from schema.core import Node, UserError, encode_global_id
 from schema.users import User
 
 if TYPE_CHECKING:
@@ -82,9 +85,6 @@ class Review(Node):
     async def contract(
         self, info: Info
     ) -> Annotated[Contract, strawberry.lazy("schema.contracts")]:
-        from resolvers.contracts.queries import visible_contract
-        from schema.contracts import Contract
-
         # The one path from public data into a contract: without this check anyone reading
         # a profile's reviews could read the contract's terms, milestones and submissions,
         # events, dispute, proposal and interview messages. The field is non-null in the
@@ -92,7 +92,7 @@ class Review(Node):
         row = await visible_contract(info, self.contract_id)
         if row is None:
             raise PublicError("No Contract with this ID", "NOT_FOUND")
-        return Contract.from_row(row)
+        return refs.contract(row)
 
     @strawberry.field
     async def author(self, info: Info) -> User:

@@ -9,6 +9,7 @@ import strawberry
 from auth.policies import can_see_email
 from models.users.orm import User as UserRow
 from resolvers.context import Info
+from schema import refs
 from schema.core import Node, UserError, described_field, encode_global_id
 
 if TYPE_CHECKING:
@@ -43,19 +44,15 @@ class User(Node):
     async def freelancer_profile(
         self, info: Info
     ) -> Annotated[FreelancerProfile, strawberry.lazy("schema.profiles")] | None:
-        from schema.profiles import FreelancerProfile
-
         row = await info.context.loaders.freelancer_profile_by_user.load(self.pk)
-        return FreelancerProfile.from_row(row) if row else None
+        return refs.freelancer_profile(row) if row else None
 
     @strawberry.field
     async def client_profile(
         self, info: Info
     ) -> Annotated[ClientProfile, strawberry.lazy("schema.profiles")] | None:
-        from schema.profiles import ClientProfile
-
         row = await info.context.loaders.client_profile_by_user.load(self.pk)
-        return ClientProfile.from_row(row) if row else None
+        return refs.client_profile(row) if row else None
 
 
 @strawberry.input

@@ -11,9 +11,10 @@ from resolvers.contracts.queries import viewer_contracts
 from resolvers.interviews.resolvers import viewer_interviews
 from resolvers.jobs.queries import viewer_invitations, viewer_jobs
 from resolvers.notifications.resolvers import unread_notification_count, viewer_notifications
+from resolvers.pages import page_request
 from resolvers.viewer_wallet import wallet_of
 from schema.contracts import Contract
-from schema.core import Connection, build_connection, described_field, page_request
+from schema.core import Connection, build_connection, described_field
 from schema.interviews import Interview
 from schema.jobs import Invitation, Job
 from schema.notifications import Notification

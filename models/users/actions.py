@@ -9,8 +9,8 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from auth.passwords import burn_verification_time, hash_password, verify_password
-from auth.tokens import new_token, token_digest
+from auth.crypto.passwords import burn_verification_time, hash_password, verify_password
+from auth.crypto.tokens import new_token, token_digest
 from models.base import utc_now
 from models.database import sql
 from models.errors import AlreadyExists, RateLimited, ValidationFailed

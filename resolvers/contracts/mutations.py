@@ -13,10 +13,11 @@ from models.events import Published
 from models.payments import wallet
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
-from resolvers.errors import attempt
+from resolvers.ids import decode_id
 from resolvers.publish import publish
 from resolvers.uploads import incoming_files
 from resolvers.viewer_wallet import wallet_of
+from schema.compat import attempt
 from schema.contracts import (
     AddMilestoneInput,
     ApproveTimesheetInput,
@@ -39,7 +40,7 @@ from schema.contracts import (
     TimeEntry,
     TimeEntryPayload,
 )
-from schema.core import UserError, decode_id
+from schema.core import UserError
 from schema.payments import AddFundsInput, WalletPayload, WithdrawFundsInput
 from schema.proposals import ConnectsPayload, PurchaseConnectsInput
 

@@ -3,12 +3,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import strawberry
 from tortoise.expressions import Q
 
-from auth.policies import contract_party
 from models.contracts.events import contract_channel, event_envelope
 from models.contracts.orm import Contract as ContractRow
 from models.contracts.orm import ContractEvent as ContractEventRow
@@ -18,59 +16,24 @@ from models.money import from_cents, parse_amount
 from models.pagination import SqlFilter
 from models.payments.ledger import fee_cents
 from realtime import channels
-from resolvers.actors import viewer_actor
 from resolvers.context import Context, Info
+from resolvers.contracts.visibility import visible_contract
+from resolvers.errors import PublicError
+from resolvers.ids import parse_global_id
+from resolvers.pages import page_request
 from resolvers.prefetch import first_page_request, load_all, node_selections
 from resolvers.streams import (
     REPLAY_PAGE,
+    StreamPlan,
     after_cursor,
-    serve,
     signed_in_now,
     viewer_source,
 )
 from schema.contracts import EVENT_KEYS, Contract, ContractEvent, ContractStatus, Milestone
-from schema.core import Connection, PublicError, build_connection, page_request, parse_global_id
-from schema.fanout import StreamPlan
+from schema.core import Connection, build_connection
 from schema.payments import FeeQuote
+from schema.streams import serve
 from settings import get_settings
-
-
-async def visible_contract(info: Info, pk: UUID) -> ContractRow | None:
-    row = await info.context.loaders.contract.load(pk)
-    if row is None or contract_party(await viewer_actor(info), row) is None:
-        return None
-    return row
-
-
-async def _through_contract(info: Info, row: Any) -> Any:
-    if row is None or await visible_contract(info, row.contract_id) is None:
-        return None
-    return row
-
-
-async def visible_milestone(info: Info, pk: UUID) -> Any:
-    return await _through_contract(info, await info.context.loaders.milestone.load(pk))
-
-
-async def visible_dispute(info: Info, pk: UUID) -> Any:
-    return await _through_contract(info, await info.context.loaders.dispute.load(pk))
-
-
-async def visible_contract_event(info: Info, pk: UUID) -> Any:
-    return await _through_contract(info, await info.context.loaders.contract_event.load(pk))
-
-
-async def visible_time_entry(info: Info, pk: UUID) -> Any:
-    return await _through_contract(info, await info.context.loaders.time_entry.load(pk))
-
-
-async def visible_transaction(info: Info, pk: UUID) -> Any:
-    """A ledger line is its wallet owner's alone."""
-    row = await info.context.loaders.posting.load(pk)
-    user = info.context.user
-    if row is None or user is None or row.account.user_id != user.id:
-        return None
-    return row
 
 
 async def viewer_contracts(
@@ -214,11 +177,10 @@ async def contract_updated(
             ),
             fetch_after=fetch_after,
         ),
-        to_root=ContractEvent.from_envelope,
         scope=contract.id if contract else None,
         latest=latest,
     )
-    async for event in serve(info, plan, after_seq):
+    async for event in serve(info, plan, ContractEvent.from_envelope, after_seq):
         yield event
 
 
@@ -237,8 +199,7 @@ async def milestone_updated(
             # take them from the one this stream is about.
             accept=lambda envelope, on: envelope.get("type") == "milestone" and on == channel,
         ),
-        to_root=Milestone.from_envelope,
         scope=contract.id if contract else None,
     )
-    async for milestone in serve(info, plan, None):
+    async for milestone in serve(info, plan, Milestone.from_envelope, None):
         yield milestone

@@ -17,12 +17,13 @@ from models.interviews.typing import set_typing as set_typing_action
 from realtime import channels
 from realtime.ephemeral import live_only
 from resolvers.context import Info
-from resolvers.errors import attempt
+from resolvers.errors import PublicError
+from resolvers.ids import decode_id, parse_global_id
 from resolvers.interviews.resolvers import visible_interview
 from resolvers.loaders import Loaders
 from resolvers.publish import publish
 from resolvers.streams import revokes, signed_in_now, token_still_valid
-from schema.core import PublicError, decode_id, parse_global_id
+from schema.compat import attempt
 from schema.interviews import Interview
 from schema.presence import PresenceEvent, SetTypingInput, SetTypingPayload, TypingEvent
 

@@ -16,19 +16,14 @@ from models.notifications.orm import Notification as NotificationRow
 from realtime import channels
 from resolvers.actors import signed_in_actor, signed_in_user
 from resolvers.context import Info
-from resolvers.errors import attempt
+from resolvers.errors import PublicError
+from resolvers.ids import decode_id, parse_global_id
+from resolvers.pages import page_request
 from resolvers.publish import publish
-from resolvers.streams import REPLAY_PAGE, after_cursor, serve, signed_in_now, viewer_source
+from resolvers.streams import REPLAY_PAGE, StreamPlan, after_cursor, signed_in_now, viewer_source
 from resolvers.uploads import incoming_files
-from schema.core import (
-    Connection,
-    PublicError,
-    build_connection,
-    decode_id,
-    page_request,
-    parse_global_id,
-)
-from schema.fanout import StreamPlan
+from schema.compat import attempt
+from schema.core import Connection, build_connection
 from schema.interviews import (
     Interview,
     InterviewPayload,
@@ -39,6 +34,7 @@ from schema.interviews import (
     StartInterviewInput,
 )
 from schema.notifications import Notification
+from schema.streams import serve
 
 
 async def visible_interview(info: Info, pk: UUID) -> InterviewRow | None:
@@ -138,14 +134,13 @@ async def message_added(
             accept=lambda envelope, channel: envelope.get("type") == "message",
             fetch_after=fetch_after,
         ),
-        to_root=Message.from_envelope,
         scope=interview.id,
         latest=latest,
+        # Presence: the viewer is on the interview for as long as the subscription lives,
+        # which, once handed to its shared stream, is longer than this generator.
+        on_leave=info.context.presence.hold(interview.id, user.id),
     )
-    # Presence: the viewer is on the interview for as long as the subscription lives, which,
-    # once handed to its shared stream, is longer than this generator.
-    release = info.context.presence.hold(interview.id, user.id)
-    async for message in serve(info, plan, after_seq, on_leave=release):
+    async for message in serve(info, plan, Message.from_envelope, after_seq):
         yield message
 
 
@@ -172,9 +167,8 @@ async def notification_added(
             accept=lambda envelope, channel: envelope.get("type") == "notification",
             fetch_after=fetch_after,
         ),
-        to_root=Notification.from_envelope,
         scope=None,
         latest=latest,
     )
-    async for notification in serve(info, plan, after_seq):
+    async for notification in serve(info, plan, Notification.from_envelope, after_seq):
         yield notification

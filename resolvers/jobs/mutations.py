@@ -4,9 +4,10 @@ from models.events import Published
 from models.jobs import actions, orm
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
-from resolvers.errors import attempt
+from resolvers.ids import decode_id
 from resolvers.publish import publish
-from schema.core import UserError, decode_id, provided_fields
+from schema.compat import attempt
+from schema.core import UserError, provided_fields
 from schema.jobs import (
     Invitation,
     InvitationPayload,

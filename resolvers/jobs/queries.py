@@ -15,9 +15,11 @@ from models.jobs.search import JobOrderField as JobOrderFieldValue
 from models.jobs.search import JobSearch, search_jobs
 from resolvers.actors import actor_of, bad_argument, signed_in_actor
 from resolvers.context import Context, Info
+from resolvers.ids import parse_global_id
 from resolvers.jobs.visibility import visible_job
+from resolvers.pages import page_request
 from resolvers.prefetch import load_all, node_selections
-from schema.core import Connection, SortDirection, build_connection, page_request, parse_global_id
+from schema.core import Connection, SortDirection, build_connection
 from schema.jobs import (
     Invitation,
     InvitationStatus,

@@ -3,7 +3,9 @@ from __future__ import annotations
 from models.notifications import actions
 from models.notifications.orm import Notification as NotificationRow
 from resolvers.context import Info
-from schema.core import Connection, build_connection, page_request, parse_global_id
+from resolvers.ids import parse_global_id
+from resolvers.pages import page_request
+from schema.core import Connection, build_connection
 from schema.notifications import (
     MarkNotificationsReadInput,
     MarkNotificationsReadPayload,

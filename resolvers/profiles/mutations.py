@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from models.profiles import actions, orm
 from resolvers.context import Info
-from resolvers.errors import attempt
+from schema.compat import attempt
 from schema.core import UserError, provided_fields
 from schema.profiles import (
     ClientProfile,

@@ -4,7 +4,9 @@ from models.errors import DomainError
 from models.profiles.orm import Skill as SkillRow
 from models.profiles.search import FreelancerSearch, freelancer_queryset
 from resolvers.context import Info
-from schema.core import Connection, PublicError, build_connection, page_request
+from resolvers.errors import PublicError
+from resolvers.pages import page_request
+from schema.core import Connection, build_connection
 from schema.profiles import FreelancerFilter, FreelancerProfile, Skill
 from settings import get_settings
 

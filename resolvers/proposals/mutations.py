@@ -10,10 +10,11 @@ from models.proposals import actions
 from models.proposals.orm import Proposal as ProposalRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
-from resolvers.errors import attempt
+from resolvers.ids import decode_id
 from resolvers.publish import publish
 from resolvers.uploads import incoming_files
-from schema.core import UserError, decode_id
+from schema.compat import attempt
+from schema.core import UserError
 from schema.proposals import (
     DeclineProposalInput,
     Proposal,

@@ -7,9 +7,9 @@ from models.reviews import actions
 from models.reviews.orm import Review as ReviewRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
-from resolvers.errors import attempt
+from resolvers.ids import decode_id
 from resolvers.publish import publish
-from schema.core import decode_id
+from schema.compat import attempt
 from schema.reviews import Review, ReviewPayload, SubmitReviewInput
 
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from auth.tokens import token_digest
+from auth.crypto.tokens import token_digest
 from models.events import Published, user_channel
 from models.users import actions
 from resolvers.context import Info
-from resolvers.errors import attempt
 from resolvers.publish import publish
+from schema.compat import attempt
 from schema.users import AuthPayload, LogInInput, LogOutPayload, SignUpInput, User
 
 

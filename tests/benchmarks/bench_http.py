@@ -265,7 +265,7 @@ async def seed(database_url: str, sizes: list[str]) -> None:
     from tortoise import Tortoise, connections
     from tortoise.transactions import in_transaction
 
-    from auth.tokens import token_digest
+    from auth.crypto.tokens import token_digest
     from models import tortoise_config
     from models.contracts.orm import (
         Contract,

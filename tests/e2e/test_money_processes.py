@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from schema.core import parse_global_id
+from resolvers.ids import parse_global_id
 from tests.e2e.conftest import Server
 
 StartServer = Callable[..., Awaitable[Server]]

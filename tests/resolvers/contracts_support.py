@@ -114,7 +114,7 @@ async def node(
 
 
 def _type_of(global_id: str) -> str:
-    from schema.core import parse_global_id
+    from resolvers.ids import parse_global_id
 
     parsed = parse_global_id(global_id)
     assert parsed is not None, global_id

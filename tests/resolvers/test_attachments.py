@@ -18,7 +18,7 @@ from models.actors import actor_for
 from models.attachments.storage import get_storage
 from models.interviews import actions as interviews
 from models.users.actions import Session
-from schema.core import parse_global_id
+from resolvers.ids import parse_global_id
 from tests.attachments_support import (
     ELF,
     HTML,

@@ -11,7 +11,7 @@ import pytest
 
 from models.profiles.orm import ClientProfile
 from models.users.orm import User
-from resolvers import nodes
+from schema import node_registry as nodes
 from schema.requestlog import RequestIdFilter
 from tests.asgi_websocket import ASGIWebSocket
 from tests.factories import PASSWORD, make_user

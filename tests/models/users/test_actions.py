@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from auth.tokens import token_digest
+from auth.crypto.tokens import token_digest
 from models.base import utc_now
 from models.errors import AlreadyExists, RateLimited, ValidationFailed
 from models.users import actions

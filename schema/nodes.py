@@ -1,4 +1,5 @@
-"""`node(id:)` and `nodes(ids:)`: every Node type registers how to load one, with its visibility."""
+"""`node(id:)` and `nodes(ids:)`: how to load each Node type, with its visibility (the rules
+are the resolvers'), registered in schema/node_registry.py."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ import strawberry
 
 from models.attachments import actions as attachments
 from resolvers.context import Info
-from resolvers.contracts import queries as contracts
+from resolvers.contracts import visibility as contracts
+from resolvers.errors import PublicError
 from resolvers.interviews.resolvers import visible_interview, visible_message
 from resolvers.jobs.visibility import visible_invitation, visible_job, visible_proposal
 from resolvers.reviews.resolvers import visible_review
 from schema.attachments import Attachment
 from schema.contracts import Contract, ContractEvent, Dispute, Milestone, TimeEntry
-from schema.core import Node, PublicError, parse_global_id
+from schema.core import Node
 from schema.interviews import Interview, Message
 from schema.jobs import Invitation, Job
+from schema.node_registry import Loader, register_node, resolve_node
 from schema.notifications import Notification
 from schema.payments import Transaction
 from schema.profiles import ClientProfile, FreelancerProfile, PortfolioItem, Skill
@@ -28,8 +31,6 @@ from schema.reviews import Review
 from schema.users import User
 
 MAX_NODES = 100
-
-Loader = Callable[[Info, UUID], Awaitable[Node | None]]
 
 
 def _via(loader_name: str, convert: Callable[[Any], Node]) -> Loader:
@@ -64,7 +65,7 @@ async def _readable_attachment(info: Info, pk: UUID) -> Any:
     return await attachments.readable(pk, user.id, user.is_staff)
 
 
-NODE_LOADERS: dict[str, Loader] = {
+NODE_TYPES: dict[str, Loader] = {
     "Job": _visible(visible_job, Job.from_row),
     "Proposal": _visible(visible_proposal, Proposal.from_row),
     "Invitation": _visible(visible_invitation, Invitation.from_row),
@@ -87,20 +88,13 @@ NODE_LOADERS: dict[str, Loader] = {
 }
 
 
-def register_node(type_name: str, loader: Loader) -> None:
-    NODE_LOADERS[type_name] = loader
-
-
-async def resolve_node(info: Info, id: strawberry.ID) -> Node | None:
-    parsed = parse_global_id(id)
-    if parsed is None or parsed[0] not in NODE_LOADERS:
-        return None
-    type_name, pk = parsed
-    return await NODE_LOADERS[type_name](info, pk)
+for type_name, loader in NODE_TYPES.items():
+    register_node(type_name, loader)
 
 
 async def node(info: Info, id: strawberry.ID) -> Node | None:
-    return await resolve_node(info, id)
+    found: Node | None = await resolve_node(info, id)
+    return found
 
 
 async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:

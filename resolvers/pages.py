@@ -1,0 +1,76 @@
+"""Pages of rows, paginated in the database: what list resolvers return. The schema turns a
+Listing into a GraphQL connection (schema/core.py `connection_of`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from models.errors import DomainError
+from models.pagination import Page, PageRequest, SqlFilter, paginate
+from resolvers.errors import PublicError
+from settings import get_settings
+
+RowT = TypeVar("RowT", bound=Model)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[RowT]):
+    """One page of a list, and how to count the whole list when `totalCount` is asked for."""
+
+    page: Page[RowT]
+    # The whole list's query, or for nested lists the count of every parent in one query.
+    unpaginated: QuerySet[Any] | None = None
+    batched_count: Callable[[], Awaitable[int]] | None = None
+
+    async def total_count(self) -> int:
+        if self.batched_count is not None:
+            return await self.batched_count()
+        assert self.unpaginated is not None
+        return await self.unpaginated.count()
+
+
+def page_request(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageRequest:
+    return PageRequest(first=first, after=after, last=last, before=before)
+
+
+def validated(request: PageRequest) -> PageRequest:
+    settings = get_settings()
+    try:
+        return request.validated(
+            default_size=settings.default_page_size, max_size=settings.max_page_size
+        )
+    except DomainError as error:
+        raise PublicError(error.message, "BAD_USER_INPUT") from error
+
+
+async def listing(
+    queryset: QuerySet[Any],
+    request: PageRequest,
+    *,
+    keys: Sequence[str] | None = None,
+    descending: bool = False,
+    sql_filter: SqlFilter | None = None,
+) -> Listing[Any]:
+    """One page of `queryset` (`sql_filter`: the queryset's filter in SQL, see
+    models/pagination.py)."""
+    settings = get_settings()
+    try:
+        page: Page[Any] = await paginate(
+            queryset,
+            request,
+            keys=keys or ("created_at", "id"),
+            descending=descending,
+            default_size=settings.default_page_size,
+            max_size=settings.max_page_size,
+            sql_filter=sql_filter,
+        )
+    except DomainError as error:
+        raise PublicError(error.message, "BAD_USER_INPUT") from error
+    return Listing(page=page, unpaginated=queryset)
