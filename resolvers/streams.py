@@ -78,6 +78,8 @@ class StreamPlan:
     latest: Callable[[], Awaitable[int]] | None = None
     # Called once when the subscription ends (for a shared one, long after its resolver).
     on_leave: Callable[[], None] | None = None
+    # This subscriber's `after:`, the stored event its replay starts after.
+    after: int | None = None
 
 
 def revoked_token(envelope: Envelope) -> str | None:

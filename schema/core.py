@@ -70,6 +70,11 @@ class UserError:
         return cls(field=error.field, message=error.message, code=error.code)
 
 
+def user_errors(problems: list[DomainError]) -> list[UserError]:
+    """A mutation's business failures (resolvers.errors.attempt) as its payload's userErrors."""
+    return [UserError.from_domain(problem) for problem in problems]
+
+
 # ---------------------------------------------------------------- connections
 
 

@@ -196,7 +196,6 @@ class Fanout:
         info: Info[Context, None],
         plan: StreamPlan,
         to_root: Callable[[Envelope], Any],
-        after: int | None,
         start: Starting,
     ) -> AsyncIterator[Any]:
         """The member's own replay (yielded for Strawberry to execute and send), then its
@@ -215,7 +214,7 @@ class Fanout:
         stream.join(member)
         try:
             if plan.latest is not None:
-                async for envelope in stream.replay(member, after=after, latest=plan.latest):
+                async for envelope in stream.replay(member, after=plan.after, latest=plan.latest):
                     info.context.loaders = Loaders()
                     yield to_root(envelope)
             else:

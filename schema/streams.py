@@ -21,20 +21,18 @@ from schema.fanout import starting
 T = TypeVar("T")
 
 
-async def serve(
-    info: Info, plan: StreamPlan, to_root: Callable[[Envelope], T], after: int | None = None
-) -> AsyncIterator[T]:
+async def serve(info: Info, plan: StreamPlan, to_root: Callable[[Envelope], T]) -> AsyncIterator[T]:
     """The subscription's results, each event rendered by `to_root` as the field's type:
     shared with the subscribers that would get the same ones (schema/fanout.py) when it was
     started over our socket handler, else its own stream. The plan's `on_leave` is called once
     when the subscription ends, which for a shared one is after this generator has returned."""
     start = starting.get()
     if start is not None:
-        async for result in start.fanout.serve(info, plan, to_root, after, start):
+        async for result in start.fanout.serve(info, plan, to_root, start):
             yield result
         return
     try:
-        async for result in _own_stream(info, plan, to_root, after):
+        async for result in _own_stream(info, plan, to_root):
             yield result
     finally:
         if plan.on_leave is not None:
@@ -42,7 +40,7 @@ async def serve(
 
 
 async def _own_stream(
-    info: Info, plan: StreamPlan, to_root: Callable[[Envelope], T], after: int | None
+    info: Info, plan: StreamPlan, to_root: Callable[[Envelope], T]
 ) -> AsyncIterator[T]:
     source = plan.source
     closes = revokes(info)
@@ -52,7 +50,7 @@ async def _own_stream(
         stream = replay_then_live(
             info.context.broadcast,
             source.channels,
-            after=after,
+            after=plan.after,
             fetch_after=source.fetch_after,
             latest=plan.latest,
             accept=lambda envelope: source.accept(envelope, None),

@@ -17,39 +17,18 @@ from typing import ClassVar
 
 from cross_web import FormData, HTTPException, StarletteRequestAdapter
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers, UploadFile
+from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
-from models.attachments.storage import IncomingFile, Storage
+from models.attachments.storage import Storage
+from resolvers.uploads import ReceivedUpload
 
 PREFLIGHT_HEADERS = (
     "apollo-require-preflight",
     "x-apollo-operation-name",
     "graphql-require-preflight",
 )
-
-
-class ReceivedUpload(UploadFile):
-    """What an `Upload` argument receives: a Starlette UploadFile whose bytes went to `incoming`
-    as they arrived."""
-
-    def __init__(self, incoming: IncomingFile, filename: str, headers: Headers) -> None:
-        super().__init__(file=None, filename=filename, headers=headers)  # type: ignore[arg-type]
-        self.incoming = incoming
-
-    async def write(self, data: bytes) -> None:
-        await run_in_threadpool(self.incoming.write, data)
-
-    async def seek(self, offset: int) -> None:
-        # Starlette rewinds each finished part; ours is done differently (see `finish`).
-        return None
-
-    async def read(self, size: int = -1) -> bytes:
-        raise NotImplementedError("uploads are read through their stored file")
-
-    async def close(self) -> None:
-        await run_in_threadpool(self.incoming.discard)
 
 
 @dataclass(frozen=True)

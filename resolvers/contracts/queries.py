@@ -179,8 +179,9 @@ async def contract_updated(
         ),
         scope=contract.id if contract else None,
         latest=latest,
+        after=after_seq,
     )
-    async for event in serve(info, plan, ContractEvent.from_envelope, after_seq):
+    async for event in serve(info, plan, ContractEvent.from_envelope):
         yield event
 
 
@@ -201,5 +202,5 @@ async def milestone_updated(
         ),
         scope=contract.id if contract else None,
     )
-    async for milestone in serve(info, plan, Milestone.from_envelope, None):
+    async for milestone in serve(info, plan, Milestone.from_envelope):
         yield milestone

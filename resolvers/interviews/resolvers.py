@@ -139,8 +139,9 @@ async def message_added(
         # Presence: the viewer is on the interview for as long as the subscription lives,
         # which, once handed to its shared stream, is longer than this generator.
         on_leave=info.context.presence.hold(interview.id, user.id),
+        after=after_seq,
     )
-    async for message in serve(info, plan, Message.from_envelope, after_seq):
+    async for message in serve(info, plan, Message.from_envelope):
         yield message
 
 
@@ -169,6 +170,7 @@ async def notification_added(
         ),
         scope=None,
         latest=latest,
+        after=after_seq,
     )
-    async for notification in serve(info, plan, Notification.from_envelope, after_seq):
+    async for notification in serve(info, plan, Notification.from_envelope):
         yield notification
