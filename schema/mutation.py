@@ -6,8 +6,6 @@ from strawberry.permission import BasePermission
 from auth.permissions import IsAuthenticated
 from models.interviews import typing as typing_rules
 from resolvers.contracts import mutations as contracts
-from resolvers.interviews import presence
-from resolvers.interviews import resolvers as interviews
 from resolvers.jobs import mutations as jobs
 from resolvers.notifications import resolvers as notifications
 from resolvers.profiles import mutations as profiles
@@ -20,6 +18,7 @@ from schema.contracts import (
     MilestonePayload,
     TimeEntryPayload,
 )
+from schema.fields import interviews, presence
 from schema.interviews import InterviewPayload, MessagePayload
 from schema.jobs import InvitationPayload, JobPayload
 from schema.notifications import MarkNotificationsReadPayload

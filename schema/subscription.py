@@ -5,9 +5,8 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from resolvers.contracts import queries as contracts
-from resolvers.interviews import presence
-from resolvers.interviews import resolvers as interviews
 from schema.contracts import ContractEvent, Milestone
+from schema.fields import interviews, presence
 from schema.interviews import Message
 from schema.notifications import Notification
 from schema.presence import PresenceEvent, TypingEvent
