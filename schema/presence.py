@@ -9,10 +9,10 @@ from uuid import UUID
 import strawberry
 
 from models.interviews.orm import Interview as InterviewRow
+from models.interviews.presence import PresenceChange
 from models.interviews.typing import REFRESH_SECONDS, TTL_SECONDS
 from models.users.orm import User as UserRow
 from resolvers.context import Info
-from resolvers.interviews.presence import PresenceChange
 from schema.core import UserError, described_field
 from schema.interviews import Interview
 from schema.users import User

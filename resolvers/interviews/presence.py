@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 from models.base import utc_now
 from models.events import Published
 from models.interviews.orm import Interview as InterviewRow
+from models.interviews.presence import PresenceChange
 from models.interviews.typing import TypingSignal
 from models.interviews.typing import set_typing as set_typing_action
 from realtime import channels
@@ -78,16 +77,6 @@ async def typing_changed(info: Info, interview_id: str) -> AsyncGenerator[Envelo
         async for envelope in stream:
             info.context.loaders = Loaders()
             yield envelope
-
-
-@dataclass(frozen=True, slots=True)
-class PresenceChange:
-    """Whether `user_id`, the other party of the interview, is online, as noticed `at`."""
-
-    online: bool
-    at: datetime
-    interview_id: UUID
-    user_id: UUID
 
 
 async def presence_changed(info: Info, interview_id: str) -> AsyncGenerator[PresenceChange, None]:
