@@ -6,7 +6,6 @@ from strawberry.permission import BasePermission
 from auth.permissions import IsAuthenticated
 from models.interviews import typing as typing_rules
 from resolvers.contracts import mutations as contracts
-from resolvers.jobs import mutations as jobs
 from resolvers.notifications import resolvers as notifications
 from resolvers.profiles import mutations as profiles
 from resolvers.proposals import mutations as proposals
@@ -18,7 +17,7 @@ from schema.contracts import (
     MilestonePayload,
     TimeEntryPayload,
 )
-from schema.fields import interviews, presence
+from schema.fields import interviews, jobs, presence
 from schema.interviews import InterviewPayload, MessagePayload
 from schema.jobs import InvitationPayload, JobPayload
 from schema.notifications import MarkNotificationsReadPayload
