@@ -7,8 +7,6 @@ from auth.permissions import IsAuthenticated
 from models.interviews import typing as typing_rules
 from resolvers.contracts import mutations as contracts
 from resolvers.notifications import resolvers as notifications
-from resolvers.profiles import mutations as profiles
-from resolvers.proposals import mutations as proposals
 from resolvers.reviews import resolvers as reviews
 from resolvers.users import mutations as users
 from schema.contracts import (
@@ -17,7 +15,7 @@ from schema.contracts import (
     MilestonePayload,
     TimeEntryPayload,
 )
-from schema.fields import interviews, jobs, presence
+from schema.fields import interviews, jobs, presence, profiles, proposals
 from schema.interviews import InterviewPayload, MessagePayload
 from schema.jobs import InvitationPayload, JobPayload
 from schema.notifications import MarkNotificationsReadPayload
