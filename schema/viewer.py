@@ -7,12 +7,12 @@ from models.users.orm import User as UserRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
 from resolvers.contracts.queries import viewer_contracts
-from resolvers.notifications.resolvers import unread_notification_count, viewer_notifications
 from resolvers.viewer_wallet import wallet_of
 from schema.contracts import Contract
 from schema.core import Connection, described_field
 from schema.fields.interviews import viewer_interviews
 from schema.fields.jobs import viewer_invitations, viewer_jobs
+from schema.fields.notifications import unread_notification_count, viewer_notifications
 from schema.fields.proposals import viewer_proposals
 from schema.interviews import Interview
 from schema.jobs import Invitation, Job
