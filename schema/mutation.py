@@ -6,19 +6,22 @@ from strawberry.permission import BasePermission
 from auth.permissions import IsAuthenticated
 from models.interviews import typing as typing_rules
 from resolvers.contracts import mutations as contracts
-from resolvers.jobs import mutations as jobs
-from resolvers.notifications import resolvers as notifications
-from resolvers.profiles import mutations as profiles
-from resolvers.proposals import mutations as proposals
-from resolvers.reviews import resolvers as reviews
-from resolvers.users import mutations as users
 from schema.contracts import (
     ContractPayload,
     DisputePayload,
     MilestonePayload,
     TimeEntryPayload,
 )
-from schema.fields import interviews, presence
+from schema.fields import (
+    interviews,
+    jobs,
+    notifications,
+    presence,
+    profiles,
+    proposals,
+    reviews,
+    users,
+)
 from schema.interviews import InterviewPayload, MessagePayload
 from schema.jobs import InvitationPayload, JobPayload
 from schema.notifications import MarkNotificationsReadPayload

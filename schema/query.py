@@ -3,11 +3,9 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.contracts import queries as contracts
-from resolvers.jobs import queries as jobs
-from resolvers.profiles import queries as profiles
-from resolvers.users import queries as users
 from schema import nodes
 from schema.core import Connection, Node
+from schema.fields import jobs, profiles, users
 from schema.jobs import Job
 from schema.payments import FeeQuote
 from schema.profiles import FreelancerProfile, Skill

@@ -3,45 +3,23 @@ from __future__ import annotations
 import strawberry
 
 from models.proposals import connects
-from models.proposals.orm import Proposal as ProposalRow
 from models.users.orm import User as UserRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
 from resolvers.contracts.queries import viewer_contracts
-from resolvers.jobs.queries import viewer_invitations, viewer_jobs
-from resolvers.notifications.resolvers import unread_notification_count, viewer_notifications
-from resolvers.pages import page_request
 from resolvers.viewer_wallet import wallet_of
 from schema.contracts import Contract
-from schema.core import Connection, build_connection, described_field
+from schema.core import Connection, described_field
 from schema.fields.interviews import viewer_interviews
+from schema.fields.jobs import viewer_invitations, viewer_jobs
+from schema.fields.notifications import unread_notification_count, viewer_notifications
+from schema.fields.proposals import viewer_proposals
 from schema.interviews import Interview
 from schema.jobs import Invitation, Job
 from schema.notifications import Notification
 from schema.payments import Wallet
-from schema.proposals import Proposal, ProposalStatus
+from schema.proposals import Proposal
 from schema.users import User
-
-
-async def _viewer_proposals(
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    status: ProposalStatus | None = None,
-) -> Connection[Proposal]:
-    actor = await signed_in_actor(info)
-    queryset = (
-        ProposalRow.filter(freelancer_id=actor.freelancer_profile_id)
-        if actor.freelancer_profile_id
-        else ProposalRow.filter(id__in=[])
-    )
-    if status is not None:
-        queryset = queryset.filter(status=status)
-    return await build_connection(
-        queryset, page_request(first, after, last, before), Proposal.from_row, descending=True
-    )
 
 
 @strawberry.type(description="The signed-in user's own view: everything that belongs to them.")
@@ -65,7 +43,7 @@ class Viewer:
         resolver=viewer_jobs, description="Jobs the viewer posted as a client."
     )
     proposals: Connection[Proposal] = strawberry.field(
-        resolver=_viewer_proposals, description="Proposals the viewer sent as a freelancer."
+        resolver=viewer_proposals, description="Proposals the viewer sent as a freelancer."
     )
     invitations: Connection[Invitation] = strawberry.field(
         resolver=viewer_invitations,

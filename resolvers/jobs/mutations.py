@@ -1,89 +1,70 @@
 from __future__ import annotations
 
+from typing import Any
+
 from models.events import Published
 from models.jobs import actions, orm
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
+from resolvers.errors import Outcome, attempt
 from resolvers.ids import decode_id
 from resolvers.publish import publish
-from schema.compat import attempt
-from schema.core import UserError, provided_fields
-from schema.jobs import (
-    Invitation,
-    InvitationPayload,
-    InviteFreelancerInput,
-    Job,
-    JobIdInput,
-    JobPayload,
-    PostJobInput,
-    RespondToInvitationInput,
-    UpdateJobInput,
-)
 
 
-def _job_payload(row: orm.Job | None, errors: list[UserError]) -> JobPayload:
-    return JobPayload(job=Job.from_row(row) if row else None, user_errors=errors)
+async def post_job(info: Info, data: dict[str, Any]) -> Outcome[orm.Job]:
+    return await attempt(actions.post_job(await signed_in_actor(info), data))
 
 
-async def post_job(info: Info, input: PostJobInput) -> JobPayload:
-    return _job_payload(
-        *await attempt(actions.post_job(await signed_in_actor(info), provided_fields(input)))
-    )
+async def update_job(info: Info, job_id: str, data: dict[str, Any]) -> Outcome[orm.Job]:
+    """`data`: the input's fields the client sent (its jobId among them)."""
 
-
-async def update_job(info: Info, input: UpdateJobInput) -> JobPayload:
     async def run() -> orm.Job:
-        job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
-        data = {k: v for k, v in provided_fields(input).items() if k != "job_id"}
-        return await actions.update_job(await signed_in_actor(info), job_id, data)
+        job = decode_id(job_id, "Job", field=["input", "jobId"])
+        changes = {k: v for k, v in data.items() if k != "job_id"}
+        return await actions.update_job(await signed_in_actor(info), job, changes)
 
-    return _job_payload(*await attempt(run()))
+    return await attempt(run())
 
 
-async def publish_job(info: Info, input: JobIdInput) -> JobPayload:
+async def publish_job(info: Info, job_id: str) -> Outcome[orm.Job]:
     async def run() -> orm.Job:
-        job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
-        return await actions.publish_job(await signed_in_actor(info), job_id)
+        job = decode_id(job_id, "Job", field=["input", "jobId"])
+        return await actions.publish_job(await signed_in_actor(info), job)
 
-    return _job_payload(*await attempt(run()))
+    return await attempt(run())
 
 
-async def close_job(info: Info, input: JobIdInput) -> JobPayload:
+async def close_job(info: Info, job_id: str) -> Outcome[orm.Job]:
     async def run() -> orm.Job:
-        job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
-        return await actions.close_job(await signed_in_actor(info), job_id)
+        job = decode_id(job_id, "Job", field=["input", "jobId"])
+        return await actions.close_job(await signed_in_actor(info), job)
 
-    return _job_payload(*await attempt(run()))
+    return await attempt(run())
 
 
-async def invite_freelancer(info: Info, input: InviteFreelancerInput) -> InvitationPayload:
+async def invite_freelancer(
+    info: Info, job_id: str, freelancer_id: str, message: str
+) -> Outcome[orm.Invitation]:
     async def run() -> tuple[orm.Invitation, list[Published]]:
-        job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
-        freelancer_id = decode_id(
-            input.freelancer_id, "FreelancerProfile", field=["input", "freelancerId"]
-        )
+        job = decode_id(job_id, "Job", field=["input", "jobId"])
+        freelancer = decode_id(freelancer_id, "FreelancerProfile", field=["input", "freelancerId"])
         return await actions.invite_freelancer(
-            await signed_in_actor(info), job_id, freelancer_id, input.message
+            await signed_in_actor(info), job, freelancer, message
         )
 
-    result, errors = await attempt(run())
+    result, problems = await attempt(run())
     if result is None:
-        return InvitationPayload(invitation=None, user_errors=errors)
+        return None, problems
     invitation, events = result
     await publish(info, events)
-    return InvitationPayload(invitation=Invitation.from_row(invitation), user_errors=[])
+    return invitation, []
 
 
-async def respond_to_invitation(info: Info, input: RespondToInvitationInput) -> InvitationPayload:
+async def respond_to_invitation(
+    info: Info, invitation_id: str, accept: bool
+) -> Outcome[orm.Invitation]:
     async def run() -> orm.Invitation:
-        invitation_id = decode_id(
-            input.invitation_id, "Invitation", field=["input", "invitationId"]
-        )
-        return await actions.respond_to_invitation(
-            await signed_in_actor(info), invitation_id, input.accept
-        )
+        invitation = decode_id(invitation_id, "Invitation", field=["input", "invitationId"])
+        return await actions.respond_to_invitation(await signed_in_actor(info), invitation, accept)
 
-    row, errors = await attempt(run())
-    return InvitationPayload(
-        invitation=Invitation.from_row(row) if row else None, user_errors=errors
-    )
+    return await attempt(run())

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -10,53 +11,48 @@ from models.proposals import actions
 from models.proposals.orm import Proposal as ProposalRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
+from resolvers.errors import Outcome, attempt
 from resolvers.ids import decode_id
 from resolvers.publish import publish
 from resolvers.uploads import incoming_files
-from schema.compat import attempt
-from schema.core import UserError
-from schema.proposals import (
-    DeclineProposalInput,
-    Proposal,
-    ProposalIdInput,
-    ProposalPayload,
-    SubmitProposalInput,
-)
 
 
-def _payload(row: ProposalRow | None, errors: list[UserError]) -> ProposalPayload:
-    return ProposalPayload(proposal=Proposal.from_row(row) if row else None, user_errors=errors)
-
-
-async def submit_proposal(info: Info, input: SubmitProposalInput) -> ProposalPayload:
+async def submit_proposal(
+    info: Info,
+    job_id: str,
+    cover_letter: str,
+    bid_amount: Decimal,
+    estimated_duration_days: int | None,
+    attachments: Sequence[object] | None,
+) -> Outcome[ProposalRow]:
     async def run() -> tuple[ProposalRow, list[Published]]:
-        job_id = decode_id(input.job_id, "Job", field=["input", "jobId"])
+        job = decode_id(job_id, "Job", field=["input", "jobId"])
         return await actions.submit_proposal(
             await signed_in_actor(info),
-            job_id,
-            cover_letter=input.cover_letter,
-            bid_amount=input.bid_amount,
-            estimated_duration_days=input.estimated_duration_days,
-            files=incoming_files(input.attachments, ["input", "attachments"]),
+            job,
+            cover_letter=cover_letter,
+            bid_amount=bid_amount,
+            estimated_duration_days=estimated_duration_days,
+            files=incoming_files(attachments, ["input", "attachments"]),
         )
 
-    result, errors = await attempt(run())
+    result, problems = await attempt(run())
     if result is None:
-        return _payload(None, errors)
+        return None, problems
     proposal, events = result
     await publish(info, events)
-    return _payload(proposal, [])
+    return proposal, []
 
 
 def _move(
     action: Callable[[Actor, UUID], Awaitable[ProposalRow]],
-) -> Callable[[Info, ProposalIdInput], Coroutine[Any, Any, ProposalPayload]]:
-    async def resolve(info: Info, input: ProposalIdInput) -> ProposalPayload:
+) -> Callable[[Info, str], Coroutine[Any, Any, Outcome[ProposalRow]]]:
+    async def resolve(info: Info, proposal_id: str) -> Outcome[ProposalRow]:
         async def run() -> ProposalRow:
-            proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
-            return await action(await signed_in_actor(info), proposal_id)
+            proposal = decode_id(proposal_id, "Proposal", field=["input", "proposalId"])
+            return await action(await signed_in_actor(info), proposal)
 
-        return _payload(*await attempt(run()))
+        return await attempt(run())
 
     return resolve
 
@@ -65,11 +61,11 @@ withdraw_proposal = _move(actions.withdraw_proposal)
 shortlist_proposal = _move(actions.shortlist_proposal)
 
 
-async def decline_proposal(info: Info, input: DeclineProposalInput) -> ProposalPayload:
+async def decline_proposal(
+    info: Info, proposal_id: str, reason: str | None
+) -> Outcome[ProposalRow]:
     async def run() -> ProposalRow:
-        proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
-        return await actions.decline_proposal(
-            await signed_in_actor(info), proposal_id, input.reason
-        )
+        proposal = decode_id(proposal_id, "Proposal", field=["input", "proposalId"])
+        return await actions.decline_proposal(await signed_in_actor(info), proposal, reason)
 
-    return _payload(*await attempt(run()))
+    return await attempt(run())

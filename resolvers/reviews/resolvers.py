@@ -7,10 +7,9 @@ from models.reviews import actions
 from models.reviews.orm import Review as ReviewRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
+from resolvers.errors import Outcome, attempt
 from resolvers.ids import decode_id
 from resolvers.publish import publish
-from schema.compat import attempt
-from schema.reviews import Review, ReviewPayload, SubmitReviewInput
 
 
 async def visible_review(info: Info, pk: UUID) -> ReviewRow | None:
@@ -22,24 +21,32 @@ async def visible_review(info: Info, pk: UUID) -> ReviewRow | None:
     return row
 
 
-async def submit_review(info: Info, input: SubmitReviewInput) -> ReviewPayload:
+async def submit_review(
+    info: Info,
+    contract_id: str,
+    overall: int,
+    communication: int,
+    quality: int,
+    deadlines: int,
+    comment: str,
+) -> Outcome[ReviewRow]:
     async def run() -> tuple[ReviewRow, list[Published]]:
-        contract_id = decode_id(input.contract_id, "Contract", field=["input", "contractId"])
+        contract = decode_id(contract_id, "Contract", field=["input", "contractId"])
         return await actions.submit_review(
             await signed_in_actor(info),
-            contract_id,
+            contract,
             {
-                "overall": input.overall,
-                "communication": input.communication,
-                "quality": input.quality,
-                "deadlines": input.deadlines,
+                "overall": overall,
+                "communication": communication,
+                "quality": quality,
+                "deadlines": deadlines,
             },
-            input.comment,
+            comment,
         )
 
-    result, errors = await attempt(run())
+    result, problems = await attempt(run())
     if result is None:
-        return ReviewPayload(review=None, user_errors=errors)
+        return None, problems
     review, events = result
     await publish(info, events)
-    return ReviewPayload(review=Review.from_row(review), user_errors=[])
+    return review, []

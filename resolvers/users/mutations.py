@@ -4,38 +4,37 @@ from auth.crypto.tokens import token_digest
 from models.events import Published, user_channel
 from models.users import actions
 from resolvers.context import Info
+from resolvers.errors import Outcome, attempt
 from resolvers.publish import publish
-from schema.compat import attempt
-from schema.users import AuthPayload, LogInInput, LogOutPayload, SignUpInput, User
 
 
-async def sign_up(info: Info, input: SignUpInput) -> AuthPayload:
-    session, errors = await attempt(
-        actions.sign_up(email=input.email, password=input.password, display_name=input.display_name)
+async def sign_up(
+    info: Info, email: str, password: str, display_name: str
+) -> Outcome[actions.Session]:
+    return _signed_in(
+        info,
+        await attempt(actions.sign_up(email=email, password=password, display_name=display_name)),
     )
-    if session is None:
-        return AuthPayload(token=None, user=None, user_errors=errors)
-    return _signed_in(info, session)
 
 
-async def log_in(info: Info, input: LogInInput) -> AuthPayload:
-    session, errors = await attempt(
-        actions.log_in(
-            email=input.email, password=input.password, address=info.context.client_address
-        )
+async def log_in(info: Info, email: str, password: str) -> Outcome[actions.Session]:
+    return _signed_in(
+        info,
+        await attempt(
+            actions.log_in(email=email, password=password, address=info.context.client_address)
+        ),
     )
-    if session is None:
-        return AuthPayload(token=None, user=None, user_errors=errors)
-    return _signed_in(info, session)
 
 
-def _signed_in(info: Info, session: actions.Session) -> AuthPayload:
-    # The rest of this response (user.email) is read by the user who has just signed in.
-    info.context.user = session.user
-    return AuthPayload(token=session.token, user=User.from_row(session.user), user_errors=[])
+def _signed_in(info: Info, outcome: Outcome[actions.Session]) -> Outcome[actions.Session]:
+    session, _ = outcome
+    if session is not None:
+        # The rest of this response (user.email) is read by the user who has just signed in.
+        info.context.user = session.user
+    return outcome
 
 
-async def log_out(info: Info) -> LogOutPayload:
+async def log_out(info: Info) -> None:
     assert info.context.token is not None and info.context.user is not None
     await actions.log_out(info.context.token)
     # Live subscriptions opened with this token end when they see this.
@@ -48,4 +47,3 @@ async def log_out(info: Info) -> LogOutPayload:
             )
         ],
     )
-    return LogOutPayload(ok=True, user_errors=[])

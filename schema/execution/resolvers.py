@@ -19,13 +19,13 @@ from models.contracts.orm import ContractEvent as ContractEventRow
 from models.money import from_cents
 from resolvers.context import Context
 from resolvers.contracts.queries import contracts_of_viewer, viewer_contracts
-from resolvers.jobs.queries import jobs, search_connection
 from resolvers.pages import page_request
 from resolvers.prefetch import ready_many, then
-from resolvers.users.queries import viewer
 from schema.contracts import EVENT_KEYS, Contract, ContractEvent, Milestone
 from schema.core import Connection, nested_connections
 from schema.execution.batch import batches
+from schema.fields.jobs import jobs, search_connection
+from schema.fields.users import viewer
 from schema.jobs import Job
 from schema.profiles import ClientProfile, FreelancerProfile, Skill
 from schema.users import User
