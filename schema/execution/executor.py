@@ -19,6 +19,7 @@ cost, masking, metrics, tracing) run around either.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable
@@ -205,17 +206,24 @@ class _Run:
             return [{} for _ in parents]
         columns: list[Any] = []
         waiting: list[int] = []
-        for index, field in enumerate(fields):
-            if field.attribute is not None:
-                values: Any = list(map(field.attribute, parents))
-            elif field.typename is not None:
-                values = [field.typename] * len(parents)
-            else:
-                assert field.batch is not None
-                values = field.batch(parents, self.arguments(field), self.context)
-                if isawaitable(values):
-                    waiting.append(index)
-            columns.append(values)
+        try:
+            for index, field in enumerate(fields):
+                if field.attribute is not None:
+                    values: Any = list(map(field.attribute, parents))
+                elif field.typename is not None:
+                    values = [field.typename] * len(parents)
+                else:
+                    assert field.batch is not None
+                    values = field.batch(parents, self.arguments(field), self.context)
+                    if isawaitable(values):
+                        waiting.append(index)
+                columns.append(values)
+        except BaseException:
+            # A field refused its arguments: graphql-core answers instead, and the columns
+            # already started will never be awaited.
+            for index in waiting:
+                _abandon(columns[index])
+            raise
         if waiting:
             await _settle(columns, waiting)
         for values in columns:
@@ -319,6 +327,13 @@ def _regroup(items: list[Any], sizes: list[int]) -> list[Any]:
 
 async def _regrouped(items: Awaitable[list[Any]], sizes: list[int]) -> list[Any]:
     return _regroup(await items, sizes)
+
+
+def _abandon(awaitable: Any) -> None:
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()
+    elif isinstance(awaitable, asyncio.Future):
+        awaitable.cancel()
 
 
 async def _settle(columns: list[Any], waiting: list[int]) -> None:
