@@ -1,18 +1,29 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 from models.money import from_cents
 from models.payments.ledger import wallet_key
 from models.payments.orm import Account
 from models.payments.wallet import in_escrow_for_client
-from schema.payments import Wallet
 from settings import get_settings
 
 
-async def wallet_of(user_id: UUID) -> Wallet:
+@dataclass(frozen=True, slots=True)
+class WalletBalance:
+    """A user's wallet as read now; `account_id` is None until money first moved through it."""
+
+    available: Decimal
+    in_escrow: Decimal
+    currency: str
+    account_id: int | None
+
+
+async def wallet_of(user_id: UUID) -> WalletBalance:
     account = await Account.get_or_none(key=wallet_key(user_id))
-    return Wallet(
+    return WalletBalance(
         available=from_cents(account.balance_cents if account else 0),
         in_escrow=from_cents(await in_escrow_for_client(user_id)),
         currency=get_settings().currency,

@@ -4,11 +4,12 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from resolvers.contracts import queries as contracts
 from resolvers.interviews import presence
 from resolvers.interviews import resolvers as interviews
-from schema.contracts import ContractEvent, Milestone
+from schema.contract_events import ContractEvent
+from schema.fields import contracts
 from schema.interviews import Message
+from schema.milestones import Milestone
 from schema.notifications import Notification
 from schema.presence import PresenceEvent, TypingEvent
 

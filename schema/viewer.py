@@ -7,7 +7,6 @@ from models.proposals.orm import Proposal as ProposalRow
 from models.users.orm import User as UserRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
-from resolvers.contracts.queries import viewer_contracts
 from resolvers.interviews.resolvers import viewer_interviews
 from resolvers.jobs.queries import viewer_invitations, viewer_jobs
 from resolvers.notifications.resolvers import unread_notification_count, viewer_notifications
@@ -15,6 +14,7 @@ from resolvers.pages import page_request
 from resolvers.viewer_wallet import wallet_of
 from schema.contracts import Contract
 from schema.core import Connection, build_connection, described_field
+from schema.fields.contracts import viewer_contracts
 from schema.interviews import Interview
 from schema.jobs import Invitation, Job
 from schema.notifications import Notification
@@ -77,7 +77,7 @@ class Viewer:
 
     @strawberry.field
     async def wallet(self) -> Wallet:
-        return await wallet_of(self.row.id)
+        return Wallet.from_balance(await wallet_of(self.row.id))
 
     interviews: Connection[Interview] = strawberry.field(
         resolver=viewer_interviews, description="Newest first."
