@@ -236,6 +236,6 @@ async def purchase_connects(
     """The freelancer's connects balance after the purchase, and their wallet."""
     actor = await signed_in_actor(info)
     balance, problems = await attempt(wallet.purchase_connects(actor, quantity, idempotency_key))
-    if problems or balance is None:
+    if balance is None:
         return None, problems
     return (balance, await wallet_of(actor.user_id)), []
