@@ -1,24 +1,12 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
 from uuid import UUID
 
 from models.money import from_cents
 from models.payments.ledger import wallet_key
 from models.payments.orm import Account
-from models.payments.wallet import in_escrow_for_client
+from models.payments.wallet import WalletBalance, in_escrow_for_client
 from settings import get_settings
-
-
-@dataclass(frozen=True, slots=True)
-class WalletBalance:
-    """A user's wallet as read now; `account_id` is None until money first moved through it."""
-
-    available: Decimal
-    in_escrow: Decimal
-    currency: str
-    account_id: int | None
 
 
 async def wallet_of(user_id: UUID) -> WalletBalance:

@@ -8,11 +8,11 @@ import strawberry
 
 from models.money import from_cents
 from models.payments import orm
+from models.payments.ledger import Fees
 from models.payments.orm import Posting
+from models.payments.wallet import WalletBalance
 from resolvers.context import Info
-from resolvers.contracts.queries import Fees
 from resolvers.pages import page_request
-from resolvers.viewer_wallet import WalletBalance
 from schema.contracts import Contract, contract_or_none
 from schema.core import (
     Connection,

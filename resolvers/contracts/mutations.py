@@ -13,13 +13,14 @@ from models.contracts import actions, disputes, hourly, milestones, orm
 from models.contracts.actions import MilestoneDraft
 from models.events import Published
 from models.payments import wallet
+from models.payments.wallet import WalletBalance
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
 from resolvers.errors import Outcome, attempt
 from resolvers.ids import decode_id
 from resolvers.publish import publish
 from resolvers.uploads import incoming_files
-from resolvers.viewer_wallet import WalletBalance, wallet_of
+from resolvers.viewer_wallet import wallet_of
 
 RowT = TypeVar("RowT")
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -12,9 +11,9 @@ from models.contracts.orm import Contract as ContractRow
 from models.contracts.orm import ContractEvent as ContractEventRow
 from models.contracts.orm import ContractStatus
 from models.errors import DomainError
-from models.money import from_cents, parse_amount
+from models.money import parse_amount
 from models.pagination import PageRequest, SqlFilter
-from models.payments.ledger import fee_cents
+from models.payments.ledger import Fees, fees_on
 from realtime import channels
 from resolvers.context import Context, Info
 from resolvers.contracts.visibility import visible_contract
@@ -92,32 +91,13 @@ async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:
     await load_all(loads)
 
 
-@dataclass(frozen=True, slots=True)
-class Fees:
-    """What a payment of `amount` costs the client and nets the freelancer."""
-
-    amount: Decimal
-    client_fee: Decimal
-    client_pays: Decimal
-    freelancer_fee: Decimal
-    freelancer_receives: Decimal
-
-
 def fee_quote(amount: Decimal) -> Fees:
     try:
         cents = parse_amount(amount, field=["amount"])
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error
     settings = get_settings()
-    client_fee = fee_cents(cents, settings.client_fee_rate)
-    freelancer_fee = fee_cents(cents, settings.freelancer_fee_rate)
-    return Fees(
-        amount=from_cents(cents),
-        client_fee=from_cents(client_fee),
-        client_pays=from_cents(cents + client_fee),
-        freelancer_fee=from_cents(freelancer_fee),
-        freelancer_receives=from_cents(cents - freelancer_fee),
-    )
+    return fees_on(cents, settings.client_fee_rate, settings.freelancer_fee_rate)
 
 
 # ---------------------------------------------------------------- subscriptions

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from models.errors import DomainError
+from models.payments.wallet import WalletBalance
 from resolvers.context import Info
 from resolvers.contracts import mutations, queries
-from resolvers.viewer_wallet import WalletBalance
 from schema.core import user_errors
 from schema.payments import AddFundsInput, FeeQuote, Wallet, WalletPayload, WithdrawFundsInput
 from schema.proposals import ConnectsPayload, PurchaseConnectsInput
