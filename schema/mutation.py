@@ -5,8 +5,6 @@ from strawberry.permission import BasePermission
 
 from auth.permissions import IsAuthenticated
 from models.interviews import typing as typing_rules
-from resolvers.interviews import presence
-from resolvers.interviews import resolvers as interviews
 from resolvers.jobs import mutations as jobs
 from resolvers.notifications import resolvers as notifications
 from resolvers.profiles import mutations as profiles
@@ -15,7 +13,7 @@ from resolvers.reviews import resolvers as reviews
 from resolvers.users import mutations as users
 from schema.contracts import ContractPayload
 from schema.disputes import DisputePayload
-from schema.fields import contracts, payments
+from schema.fields import contracts, interviews, payments, presence
 from schema.hourly import TimeEntryPayload
 from schema.interviews import InterviewPayload, MessagePayload
 from schema.jobs import InvitationPayload, JobPayload

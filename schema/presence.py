@@ -9,6 +9,7 @@ from uuid import UUID
 import strawberry
 
 from models.interviews.orm import Interview as InterviewRow
+from models.interviews.presence import PresenceChange
 from models.interviews.typing import REFRESH_SECONDS, TTL_SECONDS
 from models.users.orm import User as UserRow
 from resolvers.context import Info
@@ -105,6 +106,15 @@ class PresenceEvent:
     )
     interview_id: strawberry.Private[UUID]
     user_id: strawberry.Private[UUID]
+
+    @classmethod
+    def from_change(cls, change: PresenceChange) -> PresenceEvent:
+        return cls(
+            online=change.online,
+            at=change.at,
+            interview_id=change.interview_id,
+            user_id=change.user_id,
+        )
 
     @described_field("The interview.")
     async def interview(self, info: Info) -> Interview:

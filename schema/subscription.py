@@ -4,10 +4,8 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from resolvers.interviews import presence
-from resolvers.interviews import resolvers as interviews
 from schema.contract_events import ContractEvent
-from schema.fields import contracts
+from schema.fields import contracts, interviews, presence
 from schema.interviews import Message
 from schema.milestones import Milestone
 from schema.notifications import Notification

@@ -7,7 +7,6 @@ from models.proposals.orm import Proposal as ProposalRow
 from models.users.orm import User as UserRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
-from resolvers.interviews.resolvers import viewer_interviews
 from resolvers.jobs.queries import viewer_invitations, viewer_jobs
 from resolvers.notifications.resolvers import unread_notification_count, viewer_notifications
 from resolvers.pages import page_request
@@ -15,6 +14,7 @@ from resolvers.viewer_wallet import wallet_of
 from schema.contracts import Contract
 from schema.core import Connection, build_connection, described_field
 from schema.fields.contracts import viewer_contracts
+from schema.fields.interviews import viewer_interviews
 from schema.interviews import Interview
 from schema.jobs import Invitation, Job
 from schema.notifications import Notification

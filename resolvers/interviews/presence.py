@@ -7,25 +7,22 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from uuid import UUID
 
-import strawberry
-
 from models.base import utc_now
 from models.events import Published
 from models.interviews.orm import Interview as InterviewRow
+from models.interviews.presence import PresenceChange
 from models.interviews.typing import TypingSignal
 from models.interviews.typing import set_typing as set_typing_action
 from realtime import channels
 from realtime.ephemeral import live_only
+from realtime.stream import Envelope
 from resolvers.context import Info
-from resolvers.errors import PublicError
+from resolvers.errors import Outcome, PublicError, attempt
 from resolvers.ids import decode_id, parse_global_id
 from resolvers.interviews.resolvers import visible_interview
 from resolvers.loaders import Loaders
 from resolvers.publish import publish
 from resolvers.streams import revokes, signed_in_now, token_still_valid
-from schema.compat import attempt
-from schema.interviews import Interview
-from schema.presence import PresenceEvent, SetTypingInput, SetTypingPayload, TypingEvent
 
 
 def other_party(interview: InterviewRow, user_id: UUID) -> UUID:
@@ -33,29 +30,23 @@ def other_party(interview: InterviewRow, user_id: UUID) -> UUID:
     return interview.freelancer_id if user_id == client_id else client_id
 
 
-async def set_typing(info: Info, input: SetTypingInput) -> SetTypingPayload:
+async def set_typing(info: Info, interview_id: str, typing: bool) -> Outcome[TypingSignal]:
     user = info.context.user
     assert user is not None, "IsAuthenticated runs first"
 
     async def run() -> tuple[TypingSignal, list[Published]]:
-        interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
-        return await set_typing_action(
-            info.context.typing_gate, user.id, interview_id, input.typing
-        )
+        interview = decode_id(interview_id, "Interview", field=["input", "interviewId"])
+        return await set_typing_action(info.context.typing_gate, user.id, interview, typing)
 
-    result, errors = await attempt(run())
+    result, problems = await attempt(run())
     if result is None:
-        return SetTypingPayload(interview=None, expires_at=None, user_errors=errors)
+        return None, problems
     signal, events = result
     await publish(info, events)
-    return SetTypingPayload(
-        interview=Interview.from_row(signal.interview),
-        expires_at=signal.expires_at,
-        user_errors=[],
-    )
+    return signal, []
 
 
-async def _party_interview(info: Info, interview_id: strawberry.ID) -> InterviewRow:
+async def _party_interview(info: Info, interview_id: str) -> InterviewRow:
     parsed = parse_global_id(interview_id)
     interview = (
         await visible_interview(info, parsed[1]) if parsed and parsed[0] == "Interview" else None
@@ -65,9 +56,8 @@ async def _party_interview(info: Info, interview_id: strawberry.ID) -> Interview
     return interview
 
 
-async def typing_changed(
-    info: Info, interview_id: strawberry.ID
-) -> AsyncGenerator[TypingEvent, None]:
+async def typing_changed(info: Info, interview_id: str) -> AsyncGenerator[Envelope, None]:
+    """The other party's typing signals, as they are published."""
     user = await signed_in_now(info)
     interview = await _party_interview(info, interview_id)
     other = str(other_party(interview, user.id))
@@ -86,12 +76,10 @@ async def typing_changed(
     async with aclosing(stream):
         async for envelope in stream:
             info.context.loaders = Loaders()
-            yield TypingEvent.from_envelope(envelope)
+            yield envelope
 
 
-async def presence_changed(
-    info: Info, interview_id: strawberry.ID
-) -> AsyncGenerator[PresenceEvent, None]:
+async def presence_changed(info: Info, interview_id: str) -> AsyncGenerator[PresenceChange, None]:
     user = await signed_in_now(info)
     interview = await _party_interview(info, interview_id)
     other = other_party(interview, user.id)
@@ -107,6 +95,6 @@ async def presence_changed(
     async with presence.holding(interview.id, user.id), aclosing(stream):
         async for online in stream:
             info.context.loaders = Loaders()
-            yield PresenceEvent(
+            yield PresenceChange(
                 online=online, at=utc_now(), interview_id=interview.id, user_id=other
             )

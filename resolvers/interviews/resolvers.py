@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import strawberry
 from tortoise.expressions import Q
 
 from models.events import Published
@@ -13,28 +12,16 @@ from models.interviews.orm import Interview as InterviewRow
 from models.interviews.orm import Message as MessageRow
 from models.notifications.actions import notification_event
 from models.notifications.orm import Notification as NotificationRow
+from models.pagination import PageRequest
 from realtime import channels
 from resolvers.actors import signed_in_actor, signed_in_user
 from resolvers.context import Info
-from resolvers.errors import PublicError
+from resolvers.errors import Outcome, PublicError, attempt
 from resolvers.ids import decode_id, parse_global_id
-from resolvers.pages import page_request
+from resolvers.pages import Listing, listing
 from resolvers.publish import publish
 from resolvers.streams import REPLAY_PAGE, StreamPlan, after_cursor, signed_in_now, viewer_source
 from resolvers.uploads import incoming_files
-from schema.compat import attempt
-from schema.core import Connection, build_connection
-from schema.interviews import (
-    Interview,
-    InterviewPayload,
-    MarkInterviewReadInput,
-    Message,
-    MessagePayload,
-    SendMessageInput,
-    StartInterviewInput,
-)
-from schema.notifications import Notification
-from schema.streams import serve
 
 
 async def visible_interview(info: Info, pk: UUID) -> InterviewRow | None:
@@ -52,65 +39,56 @@ async def visible_message(info: Info, public_id: UUID) -> MessageRow | None:
     return row
 
 
-async def start_interview(info: Info, input: StartInterviewInput) -> InterviewPayload:
+async def start_interview(
+    info: Info, proposal_id: str, message: str | None
+) -> Outcome[InterviewRow]:
     async def run() -> tuple[InterviewRow, list[Published]]:
-        proposal_id = decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"])
-        return await actions.start_interview(
-            await signed_in_actor(info), proposal_id, input.message
-        )
+        proposal = decode_id(proposal_id, "Proposal", field=["input", "proposalId"])
+        return await actions.start_interview(await signed_in_actor(info), proposal, message)
 
-    result, errors = await attempt(run())
+    result, problems = await attempt(run())
     if result is None:
-        return InterviewPayload(interview=None, user_errors=errors)
+        return None, problems
     interview, events = result
     await publish(info, events)
-    return InterviewPayload(interview=Interview.from_row(interview), user_errors=[])
+    return interview, []
 
 
-async def send_message(info: Info, input: SendMessageInput) -> MessagePayload:
+async def send_message(
+    info: Info, interview_id: str, body: str, attachments: Sequence[object] | None
+) -> Outcome[MessageRow]:
     async def run() -> tuple[MessageRow, list[Published]]:
-        interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
-        files = incoming_files(input.attachments, ["input", "attachments"])
-        return await actions.send_message(signed_in_user(info), interview_id, input.body, files)
+        interview = decode_id(interview_id, "Interview", field=["input", "interviewId"])
+        files = incoming_files(attachments, ["input", "attachments"])
+        return await actions.send_message(signed_in_user(info), interview, body, files)
 
-    result, errors = await attempt(run())
+    result, problems = await attempt(run())
     if result is None:
-        return MessagePayload(message=None, user_errors=errors)
+        return None, problems
     message, events = result
     await publish(info, events)
-    return MessagePayload(message=Message.from_row(message), user_errors=[])
+    return message, []
 
 
-async def mark_interview_read(info: Info, input: MarkInterviewReadInput) -> InterviewPayload:
+async def mark_interview_read(info: Info, interview_id: str) -> Outcome[InterviewRow]:
     async def run() -> InterviewRow:
-        interview_id = decode_id(input.interview_id, "Interview", field=["input", "interviewId"])
-        return await actions.mark_read(await signed_in_actor(info), interview_id)
+        interview = decode_id(interview_id, "Interview", field=["input", "interviewId"])
+        return await actions.mark_read(await signed_in_actor(info), interview)
 
-    row, errors = await attempt(run())
-    return InterviewPayload(interview=Interview.from_row(row) if row else None, user_errors=errors)
+    return await attempt(run())
 
 
-async def viewer_interviews(
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Interview]:
+async def viewer_interviews(info: Info, request: PageRequest) -> Listing[InterviewRow]:
     user = info.context.user
     assert user is not None
     queryset = InterviewRow.filter(Q(client_id=user.id) | Q(freelancer_id=user.id))
-    return await build_connection(
-        queryset, page_request(first, after, last, before), Interview.from_row, descending=True
-    )
+    return await listing(queryset, request, descending=True)
 
 
 # ---------------------------------------------------------------- subscriptions
 
 
-async def message_added(
-    info: Info, interview_id: strawberry.ID, after: str | None = None
-) -> AsyncGenerator[Message, None]:
+async def message_stream(info: Info, interview_id: str, after: str | None) -> StreamPlan:
     user = await signed_in_now(info)
     parsed = parse_global_id(interview_id)
     interview = (
@@ -128,7 +106,7 @@ async def message_added(
         row = await MessageRow.filter(interview_id=interview.id).order_by("-seq").first()
         return row.seq if row else 0
 
-    plan = StreamPlan(
+    return StreamPlan(
         source=viewer_source(
             [channels.interview(interview.id), channels.user(user.id)],
             accept=lambda envelope, channel: envelope.get("type") == "message",
@@ -141,13 +119,9 @@ async def message_added(
         on_leave=info.context.presence.hold(interview.id, user.id),
         after=after_seq,
     )
-    async for message in serve(info, plan, Message.from_envelope):
-        yield message
 
 
-async def notification_added(
-    info: Info, after: str | None = None
-) -> AsyncGenerator[Notification, None]:
+async def notification_stream(info: Info, after: str | None) -> StreamPlan:
     user = await signed_in_now(info)
     after_seq = after_cursor(after)
 
@@ -162,7 +136,7 @@ async def notification_added(
         row = await NotificationRow.filter(user_id=user.id).order_by("-seq").first()
         return row.seq if row else 0
 
-    plan = StreamPlan(
+    return StreamPlan(
         source=viewer_source(
             [channels.user(user.id)],
             accept=lambda envelope, channel: envelope.get("type") == "notification",
@@ -172,5 +146,3 @@ async def notification_added(
         latest=latest,
         after=after_seq,
     )
-    async for notification in serve(info, plan, Notification.from_envelope):
-        yield notification
