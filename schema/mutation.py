@@ -5,25 +5,24 @@ from strawberry.permission import BasePermission
 
 from auth.permissions import IsAuthenticated
 from models.interviews import typing as typing_rules
-from resolvers.contracts import mutations as contracts
-from schema.contracts import (
-    ContractPayload,
-    DisputePayload,
-    MilestonePayload,
-    TimeEntryPayload,
-)
+from schema.contracts import ContractPayload
+from schema.disputes import DisputePayload
 from schema.fields import (
+    contracts,
     interviews,
     jobs,
     notifications,
+    payments,
     presence,
     profiles,
     proposals,
     reviews,
     users,
 )
+from schema.hourly import TimeEntryPayload
 from schema.interviews import InterviewPayload, MessagePayload
 from schema.jobs import InvitationPayload, JobPayload
+from schema.milestones import MilestonePayload
 from schema.notifications import MarkNotificationsReadPayload
 from schema.payments import WalletPayload
 from schema.presence import SetTypingPayload
@@ -97,7 +96,7 @@ class Mutation:
         resolver=proposals.decline_proposal, permission_classes=signed_in
     )
     purchase_connects: ConnectsPayload = strawberry.mutation(
-        resolver=contracts.purchase_connects, permission_classes=signed_in
+        resolver=payments.purchase_connects, permission_classes=signed_in
     )
 
     start_interview: InterviewPayload = strawberry.mutation(
@@ -187,10 +186,10 @@ class Mutation:
     )
 
     add_funds: WalletPayload = strawberry.mutation(
-        resolver=contracts.add_funds, permission_classes=signed_in
+        resolver=payments.add_funds, permission_classes=signed_in
     )
     withdraw_funds: WalletPayload = strawberry.mutation(
-        resolver=contracts.withdraw_funds, permission_classes=signed_in
+        resolver=payments.withdraw_funds, permission_classes=signed_in
     )
 
     open_dispute: DisputePayload = strawberry.mutation(

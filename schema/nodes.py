@@ -18,10 +18,14 @@ from resolvers.interviews.resolvers import visible_interview, visible_message
 from resolvers.jobs.visibility import visible_invitation, visible_job, visible_proposal
 from resolvers.reviews.resolvers import visible_review
 from schema.attachments import Attachment
-from schema.contracts import Contract, ContractEvent, Dispute, Milestone, TimeEntry
+from schema.contract_events import ContractEvent
+from schema.contracts import Contract
 from schema.core import Node
+from schema.disputes import Dispute
+from schema.hourly import TimeEntry
 from schema.interviews import Interview, Message
 from schema.jobs import Invitation, Job
+from schema.milestones import Milestone
 from schema.node_registry import Loader, register_node, resolve_node
 from schema.notifications import Notification
 from schema.payments import Transaction

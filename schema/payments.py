@@ -8,10 +8,12 @@ import strawberry
 
 from models.money import from_cents
 from models.payments import orm
+from models.payments.ledger import Fees
 from models.payments.orm import Posting
+from models.payments.wallet import WalletBalance
 from resolvers.context import Info
 from resolvers.pages import page_request
-from schema.contracts import Contract, Milestone, contract_or_none, milestone_or_none
+from schema.contracts import Contract, contract_or_none
 from schema.core import (
     Connection,
     Node,
@@ -20,6 +22,7 @@ from schema.core import (
     described_field,
     encode_global_id,
 )
+from schema.milestones import Milestone, milestone_or_none
 
 # Domain enums, marked as GraphQL enums in place (strawberry.enum returns the class it marks)
 # and bound by plain assignment, which mypy reads as a type alias.
@@ -70,6 +73,15 @@ class Wallet:
     currency: str
     account_id: strawberry.Private[int | None]
 
+    @classmethod
+    def from_balance(cls, balance: WalletBalance) -> Wallet:
+        return cls(
+            available=balance.available,
+            in_escrow=balance.in_escrow,
+            currency=balance.currency,
+            account_id=balance.account_id,
+        )
+
     @described_field("Newest first.")
     async def transactions(
         self,
@@ -104,6 +116,16 @@ class FeeQuote:
     client_pays: Decimal
     freelancer_fee: Decimal
     freelancer_receives: Decimal
+
+    @classmethod
+    def from_fees(cls, fees: Fees) -> FeeQuote:
+        return cls(
+            amount=fees.amount,
+            client_fee=fees.client_fee,
+            client_pays=fees.client_pays,
+            freelancer_fee=fees.freelancer_fee,
+            freelancer_receives=fees.freelancer_receives,
+        )
 
 
 @strawberry.input(

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.contracts import queries as contracts
 from schema import nodes
 from schema.core import Connection, Node
-from schema.fields import jobs, profiles, users
+from schema.fields import jobs, payments, profiles, users
 from schema.jobs import Job
 from schema.payments import FeeQuote
 from schema.profiles import FreelancerProfile, Skill
@@ -24,7 +23,7 @@ class Query:
     freelancers: Connection[FreelancerProfile] = strawberry.field(resolver=profiles.freelancers)
     skills: list[Skill] = strawberry.field(resolver=profiles.skills)
     fee_quote: FeeQuote = strawberry.field(
-        resolver=contracts.fee_quote,
+        resolver=payments.fee_quote,
         description="What a payment of this amount costs the client and nets the freelancer "
         "under the current fees.",
     )

@@ -4,10 +4,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from resolvers.contracts import queries as contracts
-from schema.contracts import ContractEvent, Milestone
-from schema.fields import interviews, presence
+from schema.contract_events import ContractEvent
+from schema.fields import contracts, interviews, presence
 from schema.interviews import Message
+from schema.milestones import Milestone
 from schema.notifications import Notification
 from schema.presence import PresenceEvent, TypingEvent
 

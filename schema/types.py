@@ -1,8 +1,12 @@
 """Types reachable only through interfaces (`node`), listed so the schema includes them."""
 
-from schema.contracts import Contract, ContractEvent, Dispute, Milestone, TimeEntry
+from schema.contract_events import ContractEvent
+from schema.contracts import Contract
+from schema.disputes import Dispute
+from schema.hourly import TimeEntry
 from schema.interviews import Interview, Message
 from schema.jobs import Invitation, Job
+from schema.milestones import Milestone
 from schema.notifications import Notification
 from schema.payments import Transaction
 from schema.profiles import ClientProfile, FreelancerProfile, PortfolioItem, Skill

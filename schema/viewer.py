@@ -6,10 +6,10 @@ from models.proposals import connects
 from models.users.orm import User as UserRow
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
-from resolvers.contracts.queries import viewer_contracts
 from resolvers.viewer_wallet import wallet_of
 from schema.contracts import Contract
 from schema.core import Connection, described_field
+from schema.fields.contracts import viewer_contracts
 from schema.fields.interviews import viewer_interviews
 from schema.fields.jobs import viewer_invitations, viewer_jobs
 from schema.fields.notifications import unread_notification_count, viewer_notifications
@@ -55,7 +55,7 @@ class Viewer:
 
     @strawberry.field
     async def wallet(self) -> Wallet:
-        return await wallet_of(self.row.id)
+        return Wallet.from_balance(await wallet_of(self.row.id))
 
     interviews: Connection[Interview] = strawberry.field(
         resolver=viewer_interviews, description="Newest first."

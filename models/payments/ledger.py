@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from models.money import round_cents, to_cents
+from models.money import from_cents, round_cents, to_cents
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,29 @@ def balanced(lines: list[Line]) -> bool:
 def fee_cents(amount_cents: int, rate: Decimal) -> int:
     """A fee on an amount, half-up to the cent, once per entry."""
     return to_cents(round_cents(Decimal(amount_cents) / 100 * rate))
+
+
+@dataclass(frozen=True, slots=True)
+class Fees:
+    """What a payment of `amount` costs the client and nets the freelancer."""
+
+    amount: Decimal
+    client_fee: Decimal
+    client_pays: Decimal
+    freelancer_fee: Decimal
+    freelancer_receives: Decimal
+
+
+def fees_on(amount_cents: int, client_rate: Decimal, freelancer_rate: Decimal) -> Fees:
+    client_fee = fee_cents(amount_cents, client_rate)
+    freelancer_fee = fee_cents(amount_cents, freelancer_rate)
+    return Fees(
+        amount=from_cents(amount_cents),
+        client_fee=from_cents(client_fee),
+        client_pays=from_cents(amount_cents + client_fee),
+        freelancer_fee=from_cents(freelancer_fee),
+        freelancer_receives=from_cents(amount_cents - freelancer_fee),
+    )
 
 
 def fee_returned_cents(charged_cents: int, refunded_cents: int, amount_cents: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
@@ -19,6 +20,16 @@ from models.proposals.orm import ConnectsReason
 from settings import get_settings
 
 MAX_DEPOSIT_CENTS = to_cents(Decimal(100000))
+
+
+@dataclass(frozen=True, slots=True)
+class WalletBalance:
+    """A user's wallet as read now; `account_id` is None until money first moved through it."""
+
+    available: Decimal
+    in_escrow: Decimal
+    currency: str
+    account_id: int | None
 
 
 async def add_funds(actor: Actor, amount: Decimal, idempotency_key: str | None = None) -> int:

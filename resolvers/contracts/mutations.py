@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -11,60 +13,31 @@ from models.contracts import actions, disputes, hourly, milestones, orm
 from models.contracts.actions import MilestoneDraft
 from models.events import Published
 from models.payments import wallet
+from models.payments.wallet import WalletBalance
 from resolvers.actors import signed_in_actor
 from resolvers.context import Info
+from resolvers.errors import Outcome, attempt
 from resolvers.ids import decode_id
 from resolvers.publish import publish
 from resolvers.uploads import incoming_files
 from resolvers.viewer_wallet import wallet_of
-from schema.compat import attempt
-from schema.contracts import (
-    AddMilestoneInput,
-    ApproveTimesheetInput,
-    Contract,
-    ContractIdInput,
-    ContractPayload,
-    Dispute,
-    DisputePayload,
-    EndContractInput,
-    LogTimeInput,
-    Milestone,
-    MilestoneIdInput,
-    MilestoneInput,
-    MilestonePayload,
-    OpenDisputeInput,
-    RequestMilestoneChangesInput,
-    ResolveDisputeInput,
-    SendOfferInput,
-    SubmitMilestoneInput,
-    TimeEntry,
-    TimeEntryPayload,
-)
-from schema.core import UserError
-from schema.payments import AddFundsInput, WalletPayload, WithdrawFundsInput
-from schema.proposals import ConnectsPayload, PurchaseConnectsInput
 
 RowT = TypeVar("RowT")
+
+ContractResult = tuple[orm.Contract, list[Published]]
+MilestoneResult = tuple[orm.Milestone, list[Published]]
 
 
 async def _act(
     info: Info, run: Callable[[], Awaitable[tuple[RowT, list[Published]]]]
-) -> tuple[RowT | None, list[UserError]]:
+) -> Outcome[RowT]:
     """Run one action; publish its events once it has committed; map business errors."""
-    result, errors = await attempt(run())
+    result, problems = await attempt(run())
     if result is None:
-        return None, errors
+        return None, problems
     row, events = result
     await publish(info, events)
     return row, []
-
-
-def _contract_payload(row: orm.Contract | None, errors: list[UserError]) -> ContractPayload:
-    return ContractPayload(contract=Contract.from_row(row) if row else None, user_errors=errors)
-
-
-def _milestone_payload(row: orm.Milestone | None, errors: list[UserError]) -> MilestonePayload:
-    return MilestonePayload(milestone=Milestone.from_row(row) if row else None, user_errors=errors)
 
 
 def _contract_id(global_id: str) -> UUID:
@@ -75,44 +48,42 @@ def _milestone_id(global_id: str) -> UUID:
     return decode_id(global_id, "Milestone", field=["input", "milestoneId"])
 
 
-def _draft(milestone: MilestoneInput) -> MilestoneDraft:
-    return MilestoneDraft(
-        title=milestone.title,
-        amount=milestone.amount,
-        description=milestone.description,
-        due_date=milestone.due_date,
-    )
-
-
-async def send_offer(info: Info, input: SendOfferInput) -> ContractPayload:
+async def send_offer(
+    info: Info,
+    proposal_id: str,
+    *,
+    title: str,
+    terms: str,
+    contract_type: orm.ContractType,
+    milestones: Sequence[MilestoneDraft] | None,
+    hourly_rate: Decimal | None,
+    weekly_limit_hours: int | None,
+    deadline: date | None,
+) -> Outcome[orm.Contract]:
     async def run() -> ContractResult:
         return await actions.send_offer(
             await signed_in_actor(info),
-            decode_id(input.proposal_id, "Proposal", field=["input", "proposalId"]),
-            title=input.title,
-            terms=input.terms,
-            contract_type=input.contract_type,
-            milestones=[_draft(m) for m in input.milestones] if input.milestones else None,
-            hourly_rate=input.hourly_rate,
-            weekly_limit_hours=input.weekly_limit_hours,
-            deadline=input.deadline,
+            decode_id(proposal_id, "Proposal", field=["input", "proposalId"]),
+            title=title,
+            terms=terms,
+            contract_type=contract_type,
+            milestones=list(milestones) if milestones else None,
+            hourly_rate=hourly_rate,
+            weekly_limit_hours=weekly_limit_hours,
+            deadline=deadline,
         )
 
-    return _contract_payload(*await _act(info, run))
-
-
-ContractResult = tuple[orm.Contract, list[Published]]
-MilestoneResult = tuple[orm.Milestone, list[Published]]
+    return await _act(info, run)
 
 
 def _contract_move(
     action: Callable[[Actor, UUID], Awaitable[ContractResult]],
-) -> Callable[[Info, ContractIdInput], Coroutine[Any, Any, ContractPayload]]:
-    async def resolve(info: Info, input: ContractIdInput) -> ContractPayload:
+) -> Callable[[Info, str], Coroutine[Any, Any, Outcome[orm.Contract]]]:
+    async def resolve(info: Info, contract_id: str) -> Outcome[orm.Contract]:
         async def run() -> ContractResult:
-            return await action(await signed_in_actor(info), _contract_id(input.contract_id))
+            return await action(await signed_in_actor(info), _contract_id(contract_id))
 
-        return _contract_payload(*await _act(info, run))
+        return await _act(info, run)
 
     return resolve
 
@@ -124,36 +95,38 @@ pause_contract = _contract_move(actions.pause_contract)
 resume_contract = _contract_move(actions.resume_contract)
 
 
-async def end_contract(info: Info, input: EndContractInput) -> ContractPayload:
+async def end_contract(info: Info, contract_id: str, reason: str | None) -> Outcome[orm.Contract]:
     async def run() -> ContractResult:
         return await actions.end_contract(
-            await signed_in_actor(info), _contract_id(input.contract_id), input.reason
+            await signed_in_actor(info), _contract_id(contract_id), reason
         )
 
-    return _contract_payload(*await _act(info, run))
+    return await _act(info, run)
 
 
-async def add_milestone(info: Info, input: AddMilestoneInput) -> MilestonePayload:
+async def add_milestone(
+    info: Info, contract_id: str, milestone: MilestoneDraft
+) -> Outcome[orm.Milestone]:
     async def run() -> MilestoneResult:
         return await actions.add_milestone(
-            await signed_in_actor(info), _contract_id(input.contract_id), _draft(input.milestone)
+            await signed_in_actor(info), _contract_id(contract_id), milestone
         )
 
-    return _milestone_payload(*await _act(info, run))
+    return await _act(info, run)
 
 
 def _milestone_money(
     action: Callable[[Actor, UUID, str | None], Awaitable[MilestoneResult]],
-) -> Callable[[Info, MilestoneIdInput], Coroutine[Any, Any, MilestonePayload]]:
-    async def resolve(info: Info, input: MilestoneIdInput) -> MilestonePayload:
+) -> Callable[[Info, str, str | None], Coroutine[Any, Any, Outcome[orm.Milestone]]]:
+    async def resolve(
+        info: Info, milestone_id: str, idempotency_key: str | None
+    ) -> Outcome[orm.Milestone]:
         async def run() -> MilestoneResult:
             return await action(
-                await signed_in_actor(info),
-                _milestone_id(input.milestone_id),
-                input.idempotency_key,
+                await signed_in_actor(info), _milestone_id(milestone_id), idempotency_key
             )
 
-        return _milestone_payload(*await _act(info, run))
+        return await _act(info, run)
 
     return resolve
 
@@ -163,104 +136,107 @@ approve_milestone = _milestone_money(milestones.approve_milestone)
 refund_milestone = _milestone_money(milestones.refund_milestone)
 
 
-async def submit_milestone(info: Info, input: SubmitMilestoneInput) -> MilestonePayload:
+async def submit_milestone(
+    info: Info,
+    milestone_id: str,
+    message: str,
+    attachment_urls: list[str] | None,
+    attachments: Sequence[object] | None,
+) -> Outcome[orm.Milestone]:
     async def run() -> MilestoneResult:
         return await milestones.submit(
             await signed_in_actor(info),
-            _milestone_id(input.milestone_id),
-            input.message,
-            input.attachment_urls or [],
-            files=incoming_files(input.attachments, ["input", "attachments"]),
+            _milestone_id(milestone_id),
+            message,
+            attachment_urls or [],
+            files=incoming_files(attachments, ["input", "attachments"]),
         )
 
-    return _milestone_payload(*await _act(info, run))
+    return await _act(info, run)
 
 
 async def request_milestone_changes(
-    info: Info, input: RequestMilestoneChangesInput
-) -> MilestonePayload:
+    info: Info, milestone_id: str, message: str
+) -> Outcome[orm.Milestone]:
     async def run() -> MilestoneResult:
         return await milestones.request_changes(
-            await signed_in_actor(info), _milestone_id(input.milestone_id), input.message
+            await signed_in_actor(info), _milestone_id(milestone_id), message
         )
 
-    return _milestone_payload(*await _act(info, run))
+    return await _act(info, run)
 
 
-async def log_time(info: Info, input: LogTimeInput) -> TimeEntryPayload:
+async def log_time(
+    info: Info, contract_id: str, day: date, hours: Decimal, memo: str
+) -> Outcome[orm.TimeEntry]:
     async def run() -> tuple[orm.TimeEntry, list[Published]]:
         return await hourly.log_time(
-            await signed_in_actor(info),
-            _contract_id(input.contract_id),
-            input.date,
-            input.hours,
-            input.memo,
+            await signed_in_actor(info), _contract_id(contract_id), day, hours, memo
         )
 
-    row, errors = await _act(info, run)
-    return TimeEntryPayload(time_entry=TimeEntry.from_row(row) if row else None, user_errors=errors)
+    return await _act(info, run)
 
 
-async def approve_timesheet(info: Info, input: ApproveTimesheetInput) -> ContractPayload:
+async def approve_timesheet(
+    info: Info, contract_id: str, week_start: date, idempotency_key: str | None
+) -> Outcome[orm.Contract]:
     async def run() -> ContractResult:
         return await hourly.approve_timesheet(
-            await signed_in_actor(info),
-            _contract_id(input.contract_id),
-            input.week_start,
-            input.idempotency_key,
+            await signed_in_actor(info), _contract_id(contract_id), week_start, idempotency_key
         )
 
-    return _contract_payload(*await _act(info, run))
+    return await _act(info, run)
 
 
-async def open_dispute(info: Info, input: OpenDisputeInput) -> DisputePayload:
+async def open_dispute(
+    info: Info, contract_id: str, milestone_id: str | None, reason: str
+) -> Outcome[orm.Dispute]:
     async def run() -> tuple[orm.Dispute, list[Published]]:
-        milestone_id = _milestone_id(input.milestone_id) if input.milestone_id else None
+        milestone = _milestone_id(milestone_id) if milestone_id else None
         return await disputes.open_dispute(
-            await signed_in_actor(info), _contract_id(input.contract_id), milestone_id, input.reason
+            await signed_in_actor(info), _contract_id(contract_id), milestone, reason
         )
 
-    row, errors = await _act(info, run)
-    return DisputePayload(dispute=Dispute.from_row(row) if row else None, user_errors=errors)
+    return await _act(info, run)
 
 
-async def resolve_dispute(info: Info, input: ResolveDisputeInput) -> DisputePayload:
+async def resolve_dispute(
+    info: Info, dispute_id: str, *, release: Decimal, refund: Decimal, note: str
+) -> Outcome[orm.Dispute]:
     async def run() -> tuple[orm.Dispute, list[Published]]:
         return await disputes.resolve_dispute(
             await signed_in_actor(info),
-            decode_id(input.dispute_id, "Dispute", field=["input", "disputeId"]),
-            release=input.release_to_freelancer,
-            refund=input.refund_to_client,
-            note=input.note,
+            decode_id(dispute_id, "Dispute", field=["input", "disputeId"]),
+            release=release,
+            refund=refund,
+            note=note,
         )
 
-    row, errors = await _act(info, run)
-    return DisputePayload(dispute=Dispute.from_row(row) if row else None, user_errors=errors)
+    return await _act(info, run)
 
 
-async def add_funds(info: Info, input: AddFundsInput) -> WalletPayload:
+async def add_funds(
+    info: Info, amount: Decimal, idempotency_key: str | None
+) -> Outcome[WalletBalance]:
     actor = await signed_in_actor(info)
-    _, errors = await attempt(wallet.add_funds(actor, input.amount, input.idempotency_key))
-    return WalletPayload(
-        wallet=None if errors else await wallet_of(actor.user_id), user_errors=errors
-    )
+    _, problems = await attempt(wallet.add_funds(actor, amount, idempotency_key))
+    return (None, problems) if problems else (await wallet_of(actor.user_id), [])
 
 
-async def withdraw_funds(info: Info, input: WithdrawFundsInput) -> WalletPayload:
+async def withdraw_funds(
+    info: Info, amount: Decimal, idempotency_key: str | None
+) -> Outcome[WalletBalance]:
     actor = await signed_in_actor(info)
-    _, errors = await attempt(wallet.withdraw_funds(actor, input.amount, input.idempotency_key))
-    return WalletPayload(
-        wallet=None if errors else await wallet_of(actor.user_id), user_errors=errors
-    )
+    _, problems = await attempt(wallet.withdraw_funds(actor, amount, idempotency_key))
+    return (None, problems) if problems else (await wallet_of(actor.user_id), [])
 
 
-async def purchase_connects(info: Info, input: PurchaseConnectsInput) -> ConnectsPayload:
+async def purchase_connects(
+    info: Info, quantity: int, idempotency_key: str | None
+) -> Outcome[tuple[int, WalletBalance]]:
+    """The freelancer's connects balance after the purchase, and their wallet."""
     actor = await signed_in_actor(info)
-    balance, errors = await attempt(
-        wallet.purchase_connects(actor, input.quantity, input.idempotency_key)
-    )
-    return ConnectsPayload(
-        connects_balance=balance,
-        wallet=None if errors else await wallet_of(actor.user_id),
-        user_errors=errors,
-    )
+    balance, problems = await attempt(wallet.purchase_connects(actor, quantity, idempotency_key))
+    if balance is None:
+        return None, problems
+    return (balance, await wallet_of(actor.user_id)), []

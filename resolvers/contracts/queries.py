@@ -1,26 +1,25 @@
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Any
 
-import strawberry
 from tortoise.expressions import Q
 
 from models.contracts.events import contract_channel, event_envelope
 from models.contracts.orm import Contract as ContractRow
 from models.contracts.orm import ContractEvent as ContractEventRow
-from models.contracts.orm import ContractStatus as ContractStatusValue
+from models.contracts.orm import ContractStatus
 from models.errors import DomainError
-from models.money import from_cents, parse_amount
-from models.pagination import SqlFilter
-from models.payments.ledger import fee_cents
+from models.money import parse_amount
+from models.pagination import PageRequest, SqlFilter
+from models.payments.ledger import Fees, fees_on
 from realtime import channels
 from resolvers.context import Context, Info
 from resolvers.contracts.visibility import visible_contract
 from resolvers.errors import PublicError
 from resolvers.ids import parse_global_id
-from resolvers.pages import page_request
+from resolvers.pages import Listing, listing
 from resolvers.prefetch import first_page_request, load_all, node_selections
 from resolvers.streams import (
     REPLAY_PAGE,
@@ -29,51 +28,35 @@ from resolvers.streams import (
     signed_in_now,
     viewer_source,
 )
-from schema.contracts import EVENT_KEYS, Contract, ContractEvent, ContractStatus, Milestone
-from schema.core import Connection, build_connection
-from schema.payments import FeeQuote
-from schema.streams import serve
 from settings import get_settings
+
+# A contract's events are ordered by their stream sequence; the prefetch and the field it loads
+# for (Contract.events) must use the same keys.
+EVENT_KEYS = ("seq",)
 
 
 async def viewer_contracts(
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    status: ContractStatus | None = None,
-) -> Connection[Contract]:
-    connection = await contracts_of_viewer(info.context, first, after, last, before, status)
-    await prefetch_contracts(info, [edge.node.row for edge in connection.edges])
-    return connection
+    info: Info, request: PageRequest, status: ContractStatus | None = None
+) -> Listing[ContractRow]:
+    found = await contracts_of_viewer(info.context, request, status)
+    await prefetch_contracts(info, found.page.rows)
+    return found
 
 
 async def contracts_of_viewer(
-    context: Context,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    status: ContractStatus | None = None,
-) -> Connection[Contract]:
+    context: Context, request: PageRequest, status: ContractStatus | None = None
+) -> Listing[ContractRow]:
     """The page alone; its contracts' relations are loaded by whoever reads them."""
     user = context.user
     assert user is not None
     queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
     sql_filter = SqlFilter('("client_user_id" = {0} OR "freelancer_user_id" = {0})', (user.id,))
     if status is not None:
-        queryset = queryset.filter(status=ContractStatusValue(status))
+        queryset = queryset.filter(status=ContractStatus(status))
         sql_filter = SqlFilter(
-            f'{sql_filter.sql} AND "status" = {{1}}', (user.id, ContractStatusValue(status).value)
+            f'{sql_filter.sql} AND "status" = {{1}}', (user.id, ContractStatus(status).value)
         )
-    return await build_connection(
-        queryset,
-        page_request(first, after, last, before),
-        Contract.from_row,
-        descending=True,
-        sql_filter=sql_filter,
-    )
+    return await listing(queryset, request, descending=True, sql_filter=sql_filter)
 
 
 async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:
@@ -108,29 +91,19 @@ async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:
     await load_all(loads)
 
 
-def fee_quote(amount: Decimal) -> FeeQuote:
+def fee_quote(amount: Decimal) -> Fees:
     try:
         cents = parse_amount(amount, field=["amount"])
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error
     settings = get_settings()
-    client_fee = fee_cents(cents, settings.client_fee_rate)
-    freelancer_fee = fee_cents(cents, settings.freelancer_fee_rate)
-    return FeeQuote(
-        amount=from_cents(cents),
-        client_fee=from_cents(client_fee),
-        client_pays=from_cents(cents + client_fee),
-        freelancer_fee=from_cents(freelancer_fee),
-        freelancer_receives=from_cents(cents - freelancer_fee),
-    )
+    return fees_on(cents, settings.client_fee_rate, settings.freelancer_fee_rate)
 
 
 # ---------------------------------------------------------------- subscriptions
 
 
-async def _contract_for_subscription(
-    info: Info, contract_id: strawberry.ID | None
-) -> ContractRow | None:
+async def _contract_for_subscription(info: Info, contract_id: str | None) -> ContractRow | None:
     if contract_id is None:
         return None
     parsed = parse_global_id(contract_id)
@@ -140,9 +113,9 @@ async def _contract_for_subscription(
     return row
 
 
-async def contract_updated(
-    info: Info, contract_id: strawberry.ID | None = None, after: str | None = None
-) -> AsyncGenerator[ContractEvent, None]:
+async def contract_event_stream(
+    info: Info, contract_id: str | None, after: str | None
+) -> StreamPlan:
     user = await signed_in_now(info)
     contract = await _contract_for_subscription(info, contract_id)
     after_seq = after_cursor(after)
@@ -168,7 +141,7 @@ async def contract_updated(
     # event of theirs is also published (contracts made later included).
     user_channel = channels.user(user.id)
     channel = contract_channel(contract.id) if contract else user_channel
-    plan = StreamPlan(
+    return StreamPlan(
         source=viewer_source(
             [channel, user_channel],
             accept=lambda envelope, on: (
@@ -181,19 +154,15 @@ async def contract_updated(
         latest=latest,
         after=after_seq,
     )
-    async for event in serve(info, plan, ContractEvent.from_envelope):
-        yield event
 
 
-async def milestone_updated(
-    info: Info, contract_id: strawberry.ID | None = None
-) -> AsyncGenerator[Milestone, None]:
+async def milestone_stream(info: Info, contract_id: str | None) -> StreamPlan:
     """Live only: each milestone as it is after each change."""
     user = await signed_in_now(info)
     contract = await _contract_for_subscription(info, contract_id)
     user_channel = channels.user(user.id)
     channel = contract_channel(contract.id) if contract else user_channel
-    plan = StreamPlan(
+    return StreamPlan(
         source=viewer_source(
             [channel, user_channel],
             # Milestones arrive on the contract's channel and on the parties' own channels;
@@ -202,5 +171,3 @@ async def milestone_updated(
         ),
         scope=contract.id if contract else None,
     )
-    async for milestone in serve(info, plan, Milestone.from_envelope):
-        yield milestone

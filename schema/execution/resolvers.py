@@ -18,15 +18,18 @@ from models.contracts import orm as contracts_orm
 from models.contracts.orm import ContractEvent as ContractEventRow
 from models.money import from_cents
 from resolvers.context import Context
-from resolvers.contracts.queries import contracts_of_viewer, viewer_contracts
+from resolvers.contracts.queries import EVENT_KEYS
 from resolvers.pages import page_request
 from resolvers.prefetch import ready_many, then
-from schema.contracts import EVENT_KEYS, Contract, ContractEvent, Milestone
+from schema.contract_events import ContractEvent
+from schema.contracts import Contract
 from schema.core import Connection, nested_connections
 from schema.execution.batch import batches
+from schema.fields.contracts import contracts_page, viewer_contracts
 from schema.fields.jobs import jobs, search_connection
 from schema.fields.users import viewer
 from schema.jobs import Job
+from schema.milestones import Milestone
 from schema.profiles import ClientProfile, FreelancerProfile, Skill
 from schema.users import User
 from schema.viewer import Viewer
@@ -50,7 +53,7 @@ async def _each(parents: Parents, make: Any) -> list[Any]:
 def viewer_contract_pages(
     parents: Parents, arguments: dict[str, Any], context: Context
 ) -> Awaitable[list[Connection[Contract]]]:
-    return _each(parents, lambda: contracts_of_viewer(context, **arguments))
+    return _each(parents, lambda: contracts_page(context, **arguments))
 
 
 @batches(jobs)

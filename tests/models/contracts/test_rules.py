@@ -18,7 +18,7 @@ from models.contracts import rules
 from models.contracts.orm import ContractStatus, ContractType, MilestoneStatus
 from models.contracts.rules import ContractAction, MilestoneAction, Party
 from models.errors import DomainError, ErrorCode
-from schema import contracts as schema_contracts
+from schema import contract_enums as schema_contracts
 
 CS, CA, MS, MA = ContractStatus, ContractAction, MilestoneStatus, MilestoneAction
 C, F, STAFF, SYSTEM = Party.CLIENT, Party.FREELANCER, Party.STAFF, Party.SYSTEM
