@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from strawberry.extensions import MaxTokensLimiter
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 class MarketplaceSchema(strawberry.Schema):
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         # Expected errors are the client's business; unexpected ones are logged by
-        # MaskUnexpectedErrors with the request id, so Strawberry's own logging would repeat them.
+        # the guards (schema/guards.py) with the request id, so Strawberry's own logging would repeat them.
         return None
 
 
@@ -29,12 +28,11 @@ def build_schema(
     metrics: Metrics | None = None,
     batch_execution: bool | None = None,
 ) -> strawberry.Schema:
-    from schema.documents import SharedDocuments, ValidatedDocuments, Verdicts
+    from schema.documents import Verdicts
     from schema.execution import batch_executor_class
-    from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
+    from schema.guards import Guards
     from schema.mutation import Mutation
     from schema.query import Query
-    from schema.sockets import FreshSocketOperation, SubscriptionsOverSockets
     from schema.subscription import Subscription
     from schema.types import ALL_TYPES
 
@@ -61,13 +59,6 @@ def build_schema(
             # Before the others, so that it ends after them and sees the result as sent
             # (masked errors included) and the time they took.
             *([] if metrics is None else [metrics.operation_extension()]),
-            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            SharedDocuments,
-            QueryCostLimiter,
-            RefuseNulCharacters,
-            SubscriptionsOverSockets,
-            lambda: ValidatedDocuments(verdicts),
-            MaskUnexpectedErrors,
-            FreshSocketOperation,
+            lambda: Guards(max_tokens=settings.max_tokens, verdicts=verdicts),
         ],
     )
