@@ -8,6 +8,7 @@ import strawberry
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
+from schema.extension_hooks import ExtensionsRunner
 from settings import get_settings
 
 if TYPE_CHECKING:
@@ -17,9 +18,12 @@ if TYPE_CHECKING:
 
 class MarketplaceSchema(strawberry.Schema):
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
-        # Expected errors are the client's business; unexpected ones are logged by
-        # the guards (schema/guards.py) with the request id, so Strawberry's own logging would repeat them.
+        # Expected errors are the client's business; unexpected ones are logged by the guards
+        # (schema/guards.py) with the request id, so Strawberry's own logging would repeat them.
         return None
+
+    def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> Any:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(
