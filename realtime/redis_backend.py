@@ -32,6 +32,8 @@ from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from realtime.publisher import TIMEOUT_SECONDS, RedisPublisher
+
 logger = logging.getLogger("marketplace.realtime")
 
 RESYNC = "__resync__"
@@ -45,12 +47,28 @@ BACKOFF_MAX_SECONDS = 2.0
 ATTEMPT_TIMEOUT_SECONDS = 2.0
 
 
+def lean_publisher(client: aioredis.Redis) -> RedisPublisher | None:
+    """A publisher of its own for plain TCP connections (TLS and unix sockets keep redis-py's)."""
+    pool = client.connection_pool
+    if pool.connection_class is not aioredis.Connection:
+        return None
+    options = pool.connection_kwargs
+    return RedisPublisher(
+        options.get("host", "localhost"),
+        int(options.get("port", 6379)),
+        username=options.get("username"),
+        password=options.get("password"),
+        timeout=options.get("socket_timeout") or TIMEOUT_SECONDS,
+    )
+
+
 class RedisPubSubBackend(BroadcastBackend):
     def __init__(self, url: str, *, on_reconnect: Callable[[], None] | None = None) -> None:
         """`on_reconnect` is called after each reconnection, once every channel is back."""
         self._url = url
         self._on_reconnect = on_reconnect
         self._publisher = aioredis.Redis.from_url(url, retry_on_timeout=True)
+        self._lean_publisher = lean_publisher(self._publisher)
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._channels: set[str] = set()
         self._pending_acks: dict[tuple[str, str], list[asyncio.Future[None]]] = {}
@@ -80,6 +98,8 @@ class RedisPubSubBackend(BroadcastBackend):
         # never finish).
         self._fail_pending(RedisConnectionError("pub/sub backend disconnected"))
         await self._drop_connection()
+        if self._lean_publisher is not None:
+            self._lean_publisher.close()
         await self._publisher.aclose()
 
     @property
@@ -166,7 +186,10 @@ class RedisPubSubBackend(BroadcastBackend):
             await self._send_and_wait("UNSUBSCRIBE", [channel])
 
     async def publish(self, channel: str, message: Any) -> None:
-        await self._publisher.publish(channel, message)
+        if self._lean_publisher is not None:
+            await self._lean_publisher.publish(channel, message)
+        else:
+            await self._publisher.publish(channel, message)
 
     async def next_published(self) -> Event:
         return await self._events.get()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from strawberry.extensions import MaxTokensLimiter
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
+from schema.extension_hooks import ExtensionsRunner
 from settings import get_settings
 
 if TYPE_CHECKING:
@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 
 class MarketplaceSchema(strawberry.Schema):
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
-        # Expected errors are the client's business; unexpected ones are logged by
-        # MaskUnexpectedErrors with the request id, so Strawberry's own logging would repeat them.
+        # Expected errors are the client's business; unexpected ones are logged by the guards
+        # (schema/guards.py) with the request id, so Strawberry's own logging would repeat them.
         return None
+
+    def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> Any:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(
@@ -29,12 +32,11 @@ def build_schema(
     metrics: Metrics | None = None,
     batch_execution: bool | None = None,
 ) -> strawberry.Schema:
-    from schema.documents import SharedDocuments, ValidatedDocuments, Verdicts
+    from schema.documents import Verdicts
     from schema.execution import batch_executor_class
-    from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RefuseNulCharacters
+    from schema.guards import Guards
     from schema.mutation import Mutation
     from schema.query import Query
-    from schema.sockets import FreshSocketOperation, SubscriptionsOverSockets
     from schema.subscription import Subscription
     from schema.types import ALL_TYPES
 
@@ -61,13 +63,6 @@ def build_schema(
             # Before the others, so that it ends after them and sees the result as sent
             # (masked errors included) and the time they took.
             *([] if metrics is None else [metrics.operation_extension()]),
-            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            SharedDocuments,
-            QueryCostLimiter,
-            RefuseNulCharacters,
-            SubscriptionsOverSockets,
-            lambda: ValidatedDocuments(verdicts),
-            MaskUnexpectedErrors,
-            FreshSocketOperation,
+            lambda: Guards(max_tokens=settings.max_tokens, verdicts=verdicts),
         ],
     )

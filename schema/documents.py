@@ -4,11 +4,10 @@ is known about each of them: whether it is valid, and the checks that depend on 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 # Frontends send a small set of fixed documents; thousands of sockets subscribed with the same
@@ -19,7 +18,7 @@ MAX_CACHED_DOCUMENTS = 256
 
 T = TypeVar("T")
 
-_documents: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode] = OrderedDict()
+_documents: OrderedDict[Hashable, DocumentNode] = OrderedDict()
 # id() of a document in `_documents` -> what has been worked out about it. An entry lives exactly
 # as long as its document is cached, so an id is never reused while it is here.
 _facts: dict[int, dict[Hashable, Any]] = {}
@@ -41,35 +40,33 @@ def remembered(document: DocumentNode, fact: Hashable, work_out: Callable[[], T]
     return cast(T, facts[fact])
 
 
-class SharedDocuments(SchemaExtension):
-    """Serves a document parsed before; Strawberry parses (and reports syntax errors) otherwise.
+def shared_document(context: Any) -> Hashable | None:
+    """Before parsing: serves a document parsed before. Strawberry parses (and reports syntax
+    errors) otherwise; the key returned is then given to `keep_document` once it has.
 
     Unlike Strawberry's ParserCache, parsing itself stays Strawberry's, so a syntax error is
     still reported as one, and the parse options (the token limit) are part of the key.
     """
+    query = context.query
+    if query is None or len(query) > MAX_CACHED_QUERY_CHARS or context.graphql_document is not None:
+        return None
+    key = (query, tuple(sorted(context.parse_options.items())))
+    document = _documents.get(key)
+    if document is None:
+        return key
+    _documents.move_to_end(key)
+    context.graphql_document = document
+    return None
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        query = context.query
-        key = None
-        if (
-            query is not None
-            and len(query) <= MAX_CACHED_QUERY_CHARS
-            and context.graphql_document is None
-        ):
-            key = (query, tuple(sorted(context.parse_options.items())))
-            document = _documents.get(key)
-            if document is not None:
-                _documents.move_to_end(key)
-                context.graphql_document = document
-                key = None
-        yield
-        if key is not None and context.graphql_document is not None:
-            _documents[key] = context.graphql_document
-            _facts[id(context.graphql_document)] = {}
-            if len(_documents) > MAX_CACHED_DOCUMENTS:
-                _, evicted = _documents.popitem(last=False)
-                _facts.pop(id(evicted), None)
+
+def keep_document(context: Any, key: Hashable) -> None:
+    """After parsing: shares the document Strawberry parsed, under `shared_document`'s key."""
+    if context.graphql_document is not None:
+        _documents[key] = context.graphql_document
+        _facts[id(context.graphql_document)] = {}
+        if len(_documents) > MAX_CACHED_DOCUMENTS:
+            _, evicted = _documents.popitem(last=False)
+            _facts.pop(id(evicted), None)
 
 
 class Verdicts:
@@ -105,7 +102,7 @@ class Verdicts:
         return errors
 
 
-class ValidatedDocuments(SchemaExtension):
+def validate(context: Any, verdicts: Verdicts) -> None:
     """Validates a shared document once, with graphql-core's rules, Strawberry's and the extra
     rules of `verdicts`.
 
@@ -114,16 +111,9 @@ class ValidatedDocuments(SchemaExtension):
     cycles (graphql-core's visitors), which only a full garbage collection frees: with
     thousands of sockets subscribing that was kilobytes of memory per connection.
     """
-
-    def __init__(self, verdicts: Verdicts) -> None:
-        self.verdicts = verdicts
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        if document is not None and context.pre_execution_errors is None:
-            # Strawberry skips its own validation once this is set, [] included.
-            context.pre_execution_errors = list(
-                self.verdicts.errors(context.schema._schema, document, context.validation_rules)
-            )
-        yield
+    document = context.graphql_document
+    if document is not None and context.pre_execution_errors is None:
+        # Strawberry skips its own validation once this is set, [] included.
+        context.pre_execution_errors = list(
+            verdicts.errors(context.schema._schema, document, context.validation_rules)
+        )

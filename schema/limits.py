@@ -1,9 +1,9 @@
-"""Guards that run before execution: query cost, and masking of unexpected errors after it."""
+"""Guards that run before execution: query cost, and masking of unexpected errors after it
+(run by schema/guards.py)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -24,7 +24,6 @@ from graphql import (
     get_named_type,
     visit,
 )
-from strawberry.extensions import SchemaExtension
 
 from schema.documents import remembered
 from schema.requestlog import request_id_var
@@ -33,37 +32,64 @@ from settings import get_settings
 logger = logging.getLogger("marketplace.errors")
 
 
-class QueryCostLimiter(SchemaExtension):
+def limit_cost(context: Any) -> None:
     """GitHub-style: each connection multiplies the nodes its parents may return.
 
     Runs before validation: a document too costly to run is refused before any resolver starts.
     """
+    document = context.graphql_document
+    if document is None or context.pre_execution_errors is not None:
+        return
+    refusal = remembered(document, "fragments", lambda: _fragment_expansion_error(document))
+    if refusal is None:
+        limit = get_settings().max_query_nodes
+        ceiling = max(COST_CEILING, limit + 1)
 
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        if document is not None and context.pre_execution_errors is None:
-            refusal = remembered(document, "fragments", lambda: _fragment_expansion_error(document))
-            if refusal is None:
-                limit = get_settings().max_query_nodes
-                ceiling = max(COST_CEILING, limit + 1)
-                cost = _document_cost(
-                    context.schema._schema,
-                    document,
-                    context.operation_name,
-                    context.variables or {},
-                    ceiling,
-                )
-                if cost > limit:
-                    could_return = f"{cost} nodes or more" if cost >= ceiling else f"{cost} nodes"
-                    refusal = GraphQLError(
-                        f"This query could return {could_return}; the limit is {limit}. "
-                        "Ask for smaller pages.",
-                        extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": limit},
-                    )
-            if refusal is not None:
-                context.pre_execution_errors = [refusal]
-        yield
+        def cost() -> int:
+            return _document_cost(
+                context.schema._schema,
+                document,
+                context.operation_name,
+                context.variables or {},
+                ceiling,
+            )
+
+        # Only the variables given to `first:`/`last:` change the cost: without any, a shared
+        # document's cost is worked out once per operation and limits.
+        if remembered(document, "page-size variables", lambda: _page_size_variables(document)):
+            cost_found = cost()
+        else:
+            cost_found = remembered(document, ("cost", context.operation_name, ceiling), cost)
+        if cost_found > limit:
+            could_return = (
+                f"{cost_found} nodes or more" if cost_found >= ceiling else f"{cost_found} nodes"
+            )
+            refusal = GraphQLError(
+                f"This query could return {could_return}; the limit is {limit}. "
+                "Ask for smaller pages.",
+                extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost_found, "limit": limit},
+            )
+    if refusal is not None:
+        context.pre_execution_errors = [refusal]
+
+
+class _PageSizeVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_argument(self, node: Any, *_: Any) -> Any:
+        if node.name.value in ("first", "last") and isinstance(node.value, VariableNode):
+            self.found = True
+            return BREAK
+        return None
+
+
+def _page_size_variables(document: Any) -> bool:
+    """Whether any `first:` or `last:` of the document is given by a variable."""
+    finder = _PageSizeVariables()
+    visit(document, finder)
+    return finder.found
 
 
 # The cost is counted exactly up to here and reported as this beyond: a product of page sizes
@@ -279,23 +305,19 @@ def _selection_cost(
     return total
 
 
-class RefuseNulCharacters(SchemaExtension):
+def refuse_nul_characters(context: Any) -> None:
     """PostgreSQL text cannot hold U+0000 (SQLite can): a string containing it, in a variable or
     a literal, is refused like a value that does not coerce, before any resolver runs, instead of
     failing in the database as an internal error."""
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.pre_execution_errors is None and (
-            _has_nul(context.variables) or _document_has_nul(context.graphql_document)
-        ):
-            context.pre_execution_errors = [
-                GraphQLError(
-                    "Text must not contain the NUL character (U+0000).",
-                    extensions={"code": "BAD_USER_INPUT"},
-                )
-            ]
-        yield
+    if context.pre_execution_errors is None and (
+        _has_nul(context.variables) or _document_has_nul(context.graphql_document)
+    ):
+        context.pre_execution_errors = [
+            GraphQLError(
+                "Text must not contain the NUL character (U+0000).",
+                extensions={"code": "BAD_USER_INPUT"},
+            )
+        ]
 
 
 def _has_nul(value: object) -> bool:
@@ -363,19 +385,7 @@ def masked(error: GraphQLError, *, where: str | None = None) -> GraphQLError:
     )
 
 
-class MaskUnexpectedErrors(SchemaExtension):
+def mask_unexpected_errors(result: Any) -> None:
     """Logs a crash with the request id and shows the client only that id."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [masked(e) if is_unexpected(e) else e for e in result.errors]
-
-    def on_stream_result(self, result: Any) -> Iterator[None]:
-        # Over a websocket each result (every event of a subscription, a query's one) is sent
-        # while the operation is still running, before on_operation resumes: mask it here, as
-        # shared subscriptions (schema/fanout.py) mask the results they send.
-        if getattr(result, "errors", None):
-            result.errors = [masked(e) if is_unexpected(e) else e for e in result.errors]
-        yield
+    if result is not None and getattr(result, "errors", None):
+        result.errors = [masked(e) if is_unexpected(e) else e for e in result.errors]

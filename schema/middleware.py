@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,7 +33,7 @@ class RequestIdMiddleware:
             and 0 < len(given) <= 64
             and given.isascii()
             and given.replace(b"-", b"").isalnum()
-            else uuid.uuid4().hex
+            else os.urandom(16).hex()
         )
         token = request_id_var.set(request_id)
 

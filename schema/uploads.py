@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from cross_web import FormData, HTTPException, StarletteRequestAdapter
 from starlette.concurrency import run_in_threadpool
@@ -99,8 +99,13 @@ async def read_multipart(request: Request, storage: Storage, limits: UploadLimit
 
 async def discard_uploads(request: Request) -> None:
     """Forget received files that no action placed (safe when there were none)."""
-    uploads = getattr(request.state, "uploads", [])
-    request.state.uploads = []
+    # Read from the scope's state: `request.state` raises (and catches) an AttributeError on
+    # every request without uploads, twice per request.
+    state: dict[str, Any] = request.scope.get("state") or {}
+    uploads = state.get("uploads")
+    if not uploads:
+        return
+    state["uploads"] = []
     for upload in uploads:
         await upload.close()
 

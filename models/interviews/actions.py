@@ -33,6 +33,7 @@ from models.notifications.waiting import ON_WAITING_MESSAGE
 from models.proposals import rules as proposal_rules
 from models.proposals.orm import Proposal, ProposalStatus
 from models.proposals.rules import ProposalAction, Role
+from models.rows import instances
 
 MESSAGE_MAX = 10_000
 
@@ -226,12 +227,19 @@ async def send_message(
     accepted = attachments.accept(files, limit=MESSAGE_MAX_FILES, field=["input", "attachments"])
     # Files may speak for themselves: a message with attachments may have no text.
     body = "" if accepted and not body.strip() else _clean_body(body)
-    message = Message(
-        public_id=uuid4(),
-        interview_id=interview_id,
-        sender_id=actor.user_id,
-        body=body,
-        created_at=utc_now(),
+    # Made as a row is (models/rows.py): Tortoise's Model.__init__ was a tenth of the action.
+    [message] = instances(
+        Message,
+        [
+            {
+                "seq": None,
+                "public_id": uuid4(),
+                "interview_id": interview_id,
+                "sender_id": actor.user_id,
+                "body": body,
+                "created_at": utc_now(),
+            }
+        ],
     )
     notification_id = uuid4()
     stored: list[Attachment] = []

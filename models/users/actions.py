@@ -14,6 +14,7 @@ from auth.crypto.tokens import new_token, token_digest
 from models.base import utc_now
 from models.database import sql
 from models.errors import AlreadyExists, RateLimited, ValidationFailed
+from models.rows import instances
 from models.users import rules
 from models.users.orm import AuthToken, LoginFailure, User
 from settings import get_settings
@@ -103,7 +104,8 @@ async def user_for_token(token: str | None) -> User | None:
     rows = await client.execute_query_dict(
         sql(client, _USER_FOR_TOKEN), [token_digest(token), utc_now()]
     )
-    return User._init_from_db(**rows[0]) if rows else None
+    # Every request with a token makes this instance: the per-model maker, not _init_from_db.
+    return instances(User, rows[:1], client)[0] if rows else None
 
 
 async def token_is_live(token: str) -> bool:
