@@ -2,7 +2,8 @@
 it (a user's profiles, a job's proposals, a proposal's interview, a review's contract).
 
 The schema's modules import one another one way only, lower to higher: users, reviews,
-profiles, jobs, proposals, interviews, contracts, payments. A field that points back up
+profiles, jobs, proposals, interviews, the contract family (contract_enums, milestones,
+hourly, contract_events, disputes, contracts), payments. A field that points back up
 annotates its type lazily (`strawberry.lazy`) and builds its value here; each of these types
 registers itself when its module is imported, which building the schema does first."""
 
