@@ -5,7 +5,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from schema.contract_events import ContractEvent
-from schema.fields import contracts, interviews, presence
+from schema.fields import contracts, interviews, notifications, presence
 from schema.interviews import Message
 from schema.milestones import Milestone
 from schema.notifications import Notification
@@ -33,7 +33,7 @@ class Subscription:
         "within 10 s of their socket dropping. Holding it makes the viewer online too.",
     )
     notification_added: AsyncGenerator[Notification, None] = strawberry.subscription(
-        resolver=interviews.notification_added,
+        resolver=notifications.notification_added,
         description="The viewer's new notifications; `after` replays as for messageAdded.",
     )
     contract_updated: AsyncGenerator[ContractEvent, None] = strawberry.subscription(

@@ -10,8 +10,6 @@ from models.events import Published
 from models.interviews import actions
 from models.interviews.orm import Interview as InterviewRow
 from models.interviews.orm import Message as MessageRow
-from models.notifications.actions import notification_event
-from models.notifications.orm import Notification as NotificationRow
 from models.pagination import PageRequest
 from realtime import channels
 from resolvers.actors import signed_in_actor, signed_in_user
@@ -117,32 +115,5 @@ async def message_stream(info: Info, interview_id: str, after: str | None) -> St
         # Presence: the viewer is on the interview for as long as the subscription lives,
         # which, once handed to its shared stream, is longer than this generator.
         on_leave=info.context.presence.hold(interview.id, user.id),
-        after=after_seq,
-    )
-
-
-async def notification_stream(info: Info, after: str | None) -> StreamPlan:
-    user = await signed_in_now(info)
-    after_seq = after_cursor(after)
-
-    async def fetch_after(cursor: int | None) -> list[dict[str, Any]]:
-        query = NotificationRow.filter(user_id=user.id)
-        if cursor is not None:
-            query = query.filter(seq__gt=cursor)
-        rows = await query.order_by("seq").limit(REPLAY_PAGE)
-        return [notification_event(row).payload for row in rows]
-
-    async def latest() -> int:
-        row = await NotificationRow.filter(user_id=user.id).order_by("-seq").first()
-        return row.seq if row else 0
-
-    return StreamPlan(
-        source=viewer_source(
-            [channels.user(user.id)],
-            accept=lambda envelope, channel: envelope.get("type") == "notification",
-            fetch_after=fetch_after,
-        ),
-        scope=None,
-        latest=latest,
         after=after_seq,
     )

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from models.notifications import actions
+from models.notifications.actions import notification_event
 from models.notifications.orm import Notification as NotificationRow
 from models.pagination import PageRequest
+from realtime import channels
 from resolvers.context import Info
 from resolvers.ids import parse_global_id
 from resolvers.pages import Listing, listing
+from resolvers.streams import REPLAY_PAGE, StreamPlan, after_cursor, signed_in_now, viewer_source
 
 
 async def viewer_notifications(
@@ -38,3 +42,30 @@ async def mark_notifications_read(info: Info, global_ids: Sequence[str] | None) 
         # Ids that are not notifications of this user mark nothing, as unknown ones would.
         return await actions.unread_count(info.context.user.id)
     return await actions.mark_read(info.context.user.id, ids or None)
+
+
+async def notification_stream(info: Info, after: str | None) -> StreamPlan:
+    user = await signed_in_now(info)
+    after_seq = after_cursor(after)
+
+    async def fetch_after(cursor: int | None) -> list[dict[str, Any]]:
+        query = NotificationRow.filter(user_id=user.id)
+        if cursor is not None:
+            query = query.filter(seq__gt=cursor)
+        rows = await query.order_by("seq").limit(REPLAY_PAGE)
+        return [notification_event(row).payload for row in rows]
+
+    async def latest() -> int:
+        row = await NotificationRow.filter(user_id=user.id).order_by("-seq").first()
+        return row.seq if row else 0
+
+    return StreamPlan(
+        source=viewer_source(
+            [channels.user(user.id)],
+            accept=lambda envelope, channel: envelope.get("type") == "notification",
+            fetch_after=fetch_after,
+        ),
+        scope=None,
+        latest=latest,
+        after=after_seq,
+    )

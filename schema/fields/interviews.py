@@ -19,7 +19,6 @@ from schema.interviews import (
     SendMessageInput,
     StartInterviewInput,
 )
-from schema.notifications import Notification
 from schema.streams import serve
 
 
@@ -63,11 +62,3 @@ async def message_added(
     plan = await interviews.message_stream(info, interview_id, after)
     async for message in serve(info, plan, Message.from_envelope):
         yield message
-
-
-async def notification_added(
-    info: Info, after: str | None = None
-) -> AsyncGenerator[Notification, None]:
-    plan = await interviews.notification_stream(info, after)
-    async for notification in serve(info, plan, Notification.from_envelope):
-        yield notification

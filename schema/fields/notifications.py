@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 from resolvers.context import Info
 from resolvers.notifications import resolvers as notifications
 from resolvers.pages import page_request
@@ -11,6 +13,7 @@ from schema.notifications import (
     MarkNotificationsReadPayload,
     Notification,
 )
+from schema.streams import serve
 
 
 async def viewer_notifications(
@@ -36,3 +39,11 @@ async def mark_notifications_read(
 ) -> MarkNotificationsReadPayload:
     count = await notifications.mark_notifications_read(info, input.ids)
     return MarkNotificationsReadPayload(unread_notification_count=count, user_errors=[])
+
+
+async def notification_added(
+    info: Info, after: str | None = None
+) -> AsyncGenerator[Notification, None]:
+    plan = await notifications.notification_stream(info, after)
+    async for notification in serve(info, plan, Notification.from_envelope):
+        yield notification
