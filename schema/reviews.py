@@ -8,6 +8,7 @@ import strawberry
 
 from models.profiles.orm import ClientProfile, FreelancerProfile
 from models.reviews import orm
+from models.reviews.reputation import rating_average
 from resolvers.context import Info
 from resolvers.contracts.visibility import visible_contract
 from resolvers.errors import PublicError
@@ -38,7 +39,7 @@ class RatingSummary:
         count = row.rating_count
 
         def average(name: str) -> float | None:
-            return round(getattr(row, f"rating_{name}_sum") / count, 2) if count else None
+            return rating_average(getattr(row, f"rating_{name}_sum"), count)
 
         return cls(
             count=count,

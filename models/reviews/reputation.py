@@ -25,6 +25,15 @@ MIN_ENDED_FOR_SCORE = 3
 GOOD_OVERALL = 4
 
 
+def rating_average(total: int, count: int) -> float | None:
+    """The mean of `count` scores summing to `total`, half up to the hundredth, exactly:
+    rounding the float quotient would round 2.675 down (its binary value is 2.67499...), and
+    PostgreSQL computes the same figure with integers (schema/execution/sql_types.py)."""
+    if not count:
+        return None
+    return (total * 200 + count) // (2 * count) / 100
+
+
 def _ended() -> Q:
     return Q(status=ContractStatus.COMPLETED) | Q(
         status=ContractStatus.CANCELLED, funded_cents__gt=0

@@ -48,6 +48,9 @@ from schema.execution.plan import (
     ObjectPlan,
     Unsupported,
 )
+from schema.execution.sql import Subtree, compile_subtree
+from schema.execution.sql import Unsupported as NotInSql
+from schema.execution.sql_types import TYPES
 
 logger = logging.getLogger("marketplace.execution")
 
@@ -122,6 +125,8 @@ class BatchExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor (as Strawberry configures it), answering queries in batches."""
 
     plans: PlanCache | None = None  # set per schema by build_schema
+    # Levels whose whole selection PostgreSQL can build are answered by one statement (sql.py).
+    sql_subtrees = True
     document: DocumentNode | None = None
 
     @classmethod
@@ -169,11 +174,12 @@ class BatchExecutor(StrawberryGraphQLCoreExecutionContext):
 class _Run:
     """One execution: the executor's context and variables, and the completion of columns."""
 
-    __slots__ = ("context", "converter", "executor")
+    __slots__ = ("context", "converter", "executor", "sql_subtrees")
 
     def __init__(self, executor: BatchExecutor) -> None:
         self.executor = executor
         self.context = executor.context_value
+        self.sql_subtrees = executor.sql_subtrees
         strawberry_schema = executor.schema._strawberry_schema  # type: ignore[attr-defined]
         self.converter = (
             strawberry_schema.schema_converter.scalar_registry,
@@ -285,8 +291,26 @@ class _Run:
     async def _objects_of(
         self, plan: ObjectPlan, values: list[Any], present: list[Any]
     ) -> list[Any]:
-        completed = iter(await self.objects(plan, present))
+        subtree = _subtree(plan) if self.sql_subtrees else None
+        if subtree is not None:
+            outcomes["sql subtree"] += 1
+            completed = iter(await subtree.answer(present))
+        else:
+            completed = iter(await self.objects(plan, present))
         return [None if value is None else next(completed) for value in values]
+
+
+def _subtree(plan: ObjectPlan) -> Subtree | None:
+    if plan.subtree is None:
+        sql_type = TYPES.get(plan.type.name)
+        try:
+            if sql_type is None:
+                raise NotInSql(f"{plan.type.name} has no table")
+            plan.subtree = compile_subtree(sql_type, plan)
+        except NotInSql as unsupported:
+            logger.debug("level completed in Python: %s", unsupported)
+            plan.subtree = False
+    return plan.subtree or None
 
 
 def _leaves(leaf: Leaf, values: list[Any]) -> list[Any]:

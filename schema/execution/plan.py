@@ -100,6 +100,8 @@ class ObjectPlan:
     is_type_of: Callable[[Any, Any], Any] | None
     fields: list[FieldPlan] = field(default_factory=list)
     keys: tuple[str, ...] = ()
+    # The selection as one SQL statement (sql.py): None until tried, False where unsupported.
+    subtree: Any = None
 
 
 Completion: TypeAlias = Leaf | NonNull | ListOf | ObjectPlan

@@ -139,7 +139,9 @@ def _money(cents: int | None) -> str | None:
 
 
 def _rating(count: int, overall_sum: int) -> dict[str, Any]:
-    return {"overall": round(overall_sum / count, 2) if count else None, "count": count}
+    # Half up to the hundredth on the exact quotient, as the API rounds (rating_average).
+    overall = (overall_sum * 200 + count) // (2 * count) / 100 if count else None
+    return {"overall": overall, "count": count}
 
 
 def _global_id(type_name: str, pk: uuid.UUID) -> str:
