@@ -188,10 +188,19 @@ async def paginate(
     max_size: int = 100,
     sql_filter: SqlFilter | None = None,
 ) -> Page[RowT]:
+    first_page = first_page_query(
+        queryset.model,
+        request,
+        keys=keys,
+        descending=descending,
+        default_size=default_size,
+        max_size=max_size,
+        sql_filter=sql_filter,
+    )
+    if first_page is not None:
+        return await _first_page(first_page)
     request = request.validated(default_size=default_size, max_size=max_size)
     forward = request.first is not None
-    if sql_filter is not None and request.after is None and request.before is None:
-        return await _first_page(queryset.model, sql_filter, request, keys, descending)
     # In a descending list "after" means smaller keys.
     if request.after is not None:
         after = decode_cursor(request.after, keys, field="after")
@@ -218,40 +227,81 @@ async def paginate(
     )
 
 
-async def _first_page(
+@dataclass(frozen=True)
+class FirstPageQuery(Generic[RowT]):
+    """A first (or last) page without a cursor, of `model` filtered by `sql_filter`, as one
+    statement: run here by `paginate`, or read by whoever builds more around it
+    (schema/execution/sql.py wraps it to answer the page's nodes as JSON)."""
+
+    model: type[RowT]
+    sql_filter: SqlFilter
+    size: int
+    keys: tuple[str, ...]
+    descending: bool
+    forward: bool
+
+    @property
+    def ascending_in_query(self) -> bool:
+        return self.forward != self.descending
+
+    def order(self) -> list[str]:
+        """The keys as `order_list` takes them, in the statement's order."""
+        ascending = self.ascending_in_query
+        return [key if ascending else f"-{key}" for key in self.keys]
+
+    def statement(self, postgres: bool) -> tuple[str, list[Any]]:
+        """The page's rows and the one after it (which only tells there is more)."""
+        model, sql_filter = self.model, self.sql_filter
+
+        def make() -> str:
+            count = len(sql_filter.parameters)
+            marks = [f"${n}" if postgres else f"?{n}" for n in range(1, count + 1)]
+            return (
+                f'SELECT {column_list(model)} FROM "{model._meta.db_table}" '
+                f"WHERE {sql_filter.sql.format(*marks)} ORDER BY {order_list(self.order())} "
+                f"LIMIT {int(self.size) + 1}"
+            )
+
+        ascending, size = self.ascending_in_query, self.size
+        shape = ("first-page", model, sql_filter.sql, self.keys, ascending, size, postgres)
+        sql = make() if sql_filter.varies else text(shape, make)
+        parameters = [value if postgres else sqlite_value(value) for value in sql_filter.parameters]
+        return sql, parameters
+
+
+def first_page_query(
     model: type[RowT],
-    sql_filter: SqlFilter,
     request: PageRequest,
-    keys: Sequence[str],
-    descending: bool,
-) -> Page[RowT]:
-    """`paginate` without a cursor, for a queryset that is `model` filtered by `sql_filter`."""
+    *,
+    keys: Sequence[str] = DEFAULT_KEYS,
+    descending: bool = False,
+    default_size: int = 20,
+    max_size: int = 100,
+    sql_filter: SqlFilter | None = None,
+) -> FirstPageQuery[RowT] | None:
+    """The page `paginate` would fetch, when it is one without a cursor of a filter in SQL."""
+    if sql_filter is None or request.after is not None or request.before is not None:
+        return None
+    request = request.validated(default_size=default_size, max_size=max_size)
     forward = request.first is not None
     size = request.first if forward else request.last
     assert size is not None
-    ascending_in_query = forward != descending
-    client = client_of(model)
-    postgres = is_postgres(client)
+    return FirstPageQuery(model, sql_filter, size, tuple(keys), descending, forward)
 
-    def make() -> str:
-        marks = [f"${n}" if postgres else f"?{n}" for n in range(1, len(sql_filter.parameters) + 1)]
-        order = order_list([key if ascending_in_query else f"-{key}" for key in keys])
-        return (
-            f'SELECT {column_list(model)} FROM "{model._meta.db_table}" '
-            f"WHERE {sql_filter.sql.format(*marks)} ORDER BY {order} LIMIT {int(size) + 1}"
-        )
 
-    shape = ("first-page", model, sql_filter.sql, tuple(keys), ascending_in_query, size, postgres)
-    sql = make() if sql_filter.varies else text(shape, make)
-    parameters = [value if postgres else sqlite_value(value) for value in sql_filter.parameters]
+async def _first_page(query: FirstPageQuery[RowT]) -> Page[RowT]:
+    """`paginate` without a cursor, for a queryset that is `model` filtered by `sql_filter`."""
+    client = client_of(query.model)
+    sql, parameters = query.statement(is_postgres(client))
     _, found = await client.execute_query(sql, parameters)
+    size, forward = query.size, query.forward
     has_more = len(found) > size
-    rows = instances(model, found[:size], client)
+    rows = instances(query.model, found[:size], client)
     if not forward:
         rows.reverse()
     return Page(
         rows=rows,
-        cursors=[encode_cursor(row, keys) for row in rows],
+        cursors=[encode_cursor(row, query.keys) for row in rows],
         has_next_page=has_more if forward else False,
         has_previous_page=False if forward else has_more,
     )

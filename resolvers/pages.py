@@ -11,7 +11,14 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models.errors import DomainError
-from models.pagination import Page, PageRequest, SqlFilter, paginate
+from models.pagination import (
+    FirstPageQuery,
+    Page,
+    PageRequest,
+    SqlFilter,
+    first_page_query,
+    paginate,
+)
 from resolvers.errors import PublicError
 from settings import get_settings
 
@@ -74,3 +81,28 @@ async def listing(
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error
     return Listing(page=page, unpaginated=queryset)
+
+
+def page_query(
+    model: type[Any],
+    request: PageRequest,
+    *,
+    keys: Sequence[str] | None = None,
+    descending: bool = False,
+    sql_filter: SqlFilter | None = None,
+) -> FirstPageQuery[Any] | None:
+    """The statement `listing` would run for this page, when it is a first page of a filter in
+    SQL; None otherwise (a cursor, a filter the ORM alone writes). Raises as `listing` does."""
+    settings = get_settings()
+    try:
+        return first_page_query(
+            model,
+            request,
+            keys=keys or ("created_at", "id"),
+            descending=descending,
+            default_size=settings.default_page_size,
+            max_size=settings.max_page_size,
+            sql_filter=sql_filter,
+        )
+    except DomainError as error:
+        raise PublicError(error.message, "BAD_USER_INPUT") from error

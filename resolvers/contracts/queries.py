@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from models.contracts.events import contract_channel, event_envelope
 from models.contracts.orm import Contract as ContractRow
@@ -12,14 +13,14 @@ from models.contracts.orm import ContractEvent as ContractEventRow
 from models.contracts.orm import ContractStatus
 from models.errors import DomainError
 from models.money import parse_amount
-from models.pagination import PageRequest, SqlFilter
+from models.pagination import FirstPageQuery, PageRequest, SqlFilter
 from models.payments.ledger import Fees, fees_on
 from realtime import channels
 from resolvers.context import Context, Info
 from resolvers.contracts.visibility import visible_contract
 from resolvers.errors import PublicError
 from resolvers.ids import parse_global_id
-from resolvers.pages import Listing, listing
+from resolvers.pages import Listing, listing, page_query
 from resolvers.prefetch import first_page_request, load_all, node_selections
 from resolvers.streams import (
     REPLAY_PAGE,
@@ -47,6 +48,21 @@ async def contracts_of_viewer(
     context: Context, request: PageRequest, status: ContractStatus | None = None
 ) -> Listing[ContractRow]:
     """The page alone; its contracts' relations are loaded by whoever reads them."""
+    queryset, sql_filter = _viewer_contracts(context, status)
+    return await listing(queryset, request, descending=True, sql_filter=sql_filter)
+
+
+def contracts_of_viewer_query(
+    context: Context, request: PageRequest, status: ContractStatus | None = None
+) -> FirstPageQuery[ContractRow] | None:
+    """`contracts_of_viewer`'s statement, for whoever answers its page in one (see page_query)."""
+    _, sql_filter = _viewer_contracts(context, status)
+    return page_query(ContractRow, request, descending=True, sql_filter=sql_filter)
+
+
+def _viewer_contracts(
+    context: Context, status: ContractStatus | None
+) -> tuple[QuerySet[ContractRow], SqlFilter]:
     user = context.user
     assert user is not None
     queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
@@ -56,7 +72,7 @@ async def contracts_of_viewer(
         sql_filter = SqlFilter(
             f'{sql_filter.sql} AND "status" = {{1}}', (user.id, ContractStatus(status).value)
         )
-    return await listing(queryset, request, descending=True, sql_filter=sql_filter)
+    return queryset, sql_filter
 
 
 async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:

@@ -10,13 +10,13 @@ from models.errors import DomainError
 from models.jobs.orm import Invitation as InvitationRow
 from models.jobs.orm import InvitationStatus, JobStatus
 from models.jobs.orm import Job as JobRow
-from models.jobs.search import JobOrderField, JobSearch, search_jobs
-from models.pagination import PageRequest
+from models.jobs.search import JobListing, JobOrderField, JobSearch, search_jobs
+from models.pagination import FirstPageQuery, PageRequest
 from resolvers.actors import actor_of, bad_argument, signed_in_actor
 from resolvers.context import Context, Info
 from resolvers.ids import parse_global_id
 from resolvers.jobs.visibility import visible_job
-from resolvers.pages import Listing, listing
+from resolvers.pages import Listing, listing, page_query
 from resolvers.prefetch import load_all, node_selections
 
 NO_SUCH_ID = UUID(int=0)
@@ -50,16 +50,7 @@ async def search_listing(
 ) -> Listing[JobRow]:
     """The page of `jobs` alone; its jobs' relations are loaded by whoever reads them.
     `filters`: JobFilter's fields (those of JobSearch), its clientId a global ID."""
-    given = dict(filters or {})
-    if given.get("client_id") is not None:
-        parsed = parse_global_id(given["client_id"])
-        # An id that is not a client profile matches no job, as a missing one would.
-        given["client_id"] = parsed[1] if parsed and parsed[0] == "ClientProfile" else NO_SUCH_ID
-    search = JobSearch(**given)
-    try:
-        found = search_jobs(await actor_of(context), search, order, descending=descending)
-    except DomainError as error:
-        raise bad_argument(error) from error
+    found = await _searched(context, filters, order, descending)
     return await listing(
         found.queryset,
         request,
@@ -67,6 +58,42 @@ async def search_listing(
         descending=found.descending,
         sql_filter=found.sql_filter,
     )
+
+
+async def search_query(
+    context: Context,
+    request: PageRequest,
+    filters: Mapping[str, Any] | None,
+    order: JobOrderField | None,
+    descending: bool,
+) -> FirstPageQuery[JobRow] | None:
+    """`search_listing`'s statement, for whoever answers its page in one (see page_query)."""
+    found = await _searched(context, filters, order, descending)
+    return page_query(
+        JobRow,
+        request,
+        keys=found.keys,
+        descending=found.descending,
+        sql_filter=found.sql_filter,
+    )
+
+
+async def _searched(
+    context: Context,
+    filters: Mapping[str, Any] | None,
+    order: JobOrderField | None,
+    descending: bool,
+) -> JobListing:
+    given = dict(filters or {})
+    if given.get("client_id") is not None:
+        parsed = parse_global_id(given["client_id"])
+        # An id that is not a client profile matches no job, as a missing one would.
+        given["client_id"] = parsed[1] if parsed and parsed[0] == "ClientProfile" else NO_SUCH_ID
+    search = JobSearch(**given)
+    try:
+        return search_jobs(await actor_of(context), search, order, descending=descending)
+    except DomainError as error:
+        raise bad_argument(error) from error
 
 
 async def prefetch_jobs(info: Info, jobs: list[JobRow]) -> None:

@@ -16,8 +16,12 @@ from typing import Any, TypeAlias
 
 BatchResult: TypeAlias = "list[Any] | Awaitable[list[Any]]"
 BatchResolver: TypeAlias = Callable[[Sequence[Any], dict[str, Any], Any], BatchResult]
+# A connection field's page as the statement its resolver would run (models.pagination's
+# FirstPageQuery), or None when it is not one: from the same arguments and context.
+PageStatement: TypeAlias = Callable[[dict[str, Any], Any], Awaitable[Any]]
 
 _registry: dict[Callable[..., Any], BatchResolver] = {}
+_page_statements: dict[Callable[..., Any], PageStatement] = {}
 
 
 def batches(*resolvers: Callable[..., Any]) -> Callable[[BatchResolver], BatchResolver]:
@@ -34,3 +38,19 @@ def batches(*resolvers: Callable[..., Any]) -> Callable[[BatchResolver], BatchRe
 
 def batch_for(resolver: Callable[..., Any]) -> BatchResolver | None:
     return _registry.get(resolver)
+
+
+def page_statements(*resolvers: Callable[..., Any]) -> Callable[[PageStatement], PageStatement]:
+    """Registers the decorated function as the page statement of these connection resolvers:
+    where the page's nodes are all read in SQL, sql.py answers the field in one statement."""
+
+    def register(statement: PageStatement) -> PageStatement:
+        for resolver in resolvers:
+            _page_statements[resolver] = statement
+        return statement
+
+    return register
+
+
+def page_statement_for(resolver: Callable[..., Any]) -> PageStatement | None:
+    return _page_statements.get(resolver)

@@ -48,7 +48,7 @@ from schema.execution.plan import (
     ObjectPlan,
     Unsupported,
 )
-from schema.execution.sql import Subtree, compile_subtree
+from schema.execution.sql import PageSelection, Subtree, compile_page, compile_subtree
 from schema.execution.sql import Unsupported as NotInSql
 from schema.execution.sql_types import TYPES
 
@@ -212,6 +212,7 @@ class _Run:
             return [{} for _ in parents]
         columns: list[Any] = []
         waiting: list[int] = []
+        completed_already: set[int] = set()
         try:
             for index, field in enumerate(fields):
                 if field.attribute is not None:
@@ -220,7 +221,13 @@ class _Run:
                     values = [field.typename] * len(parents)
                 else:
                     assert field.batch is not None
-                    values = field.batch(parents, self.arguments(field), self.context)
+                    arguments = self.arguments(field)
+                    page = self._sql_page(field) if len(parents) == 1 else None
+                    if page is not None:
+                        values = self._page(field, page, parents, arguments)
+                        completed_already.add(index)
+                    else:
+                        values = field.batch(parents, arguments, self.context)
                     if isawaitable(values):
                         waiting.append(index)
                 columns.append(values)
@@ -237,6 +244,8 @@ class _Run:
                 raise Fallback("a batch resolver answered another number of values")
         waiting = []
         for index, field in enumerate(fields):
+            if index in completed_already:
+                continue
             completed = self.complete(field.completion, columns[index])
             if not isinstance(completed, list):
                 waiting.append(index)
@@ -246,6 +255,36 @@ class _Run:
         keys = plan.keys
         # Every column has one value per parent (checked above).
         return [dict(zip(keys, row)) for row in zip(*columns)]
+
+    def _sql_page(self, field: FieldPlan) -> PageSelection | None:
+        if field.page_statement is None or not self.sql_subtrees:
+            return None
+        if field.sql_page is None:
+            try:
+                field.sql_page = compile_page(TYPES, field)
+            except NotInSql as unsupported:
+                logger.debug("page completed in Python: %s", unsupported)
+                field.sql_page = False
+        return field.sql_page or None
+
+    async def _page(
+        self, field: FieldPlan, page: PageSelection, parents: list[Any], arguments: dict[str, Any]
+    ) -> list[Any]:
+        """The connection field of the one parent, completed: by one statement when the
+        resolver's page is a first page of a filter in SQL, else by the resolver as usual."""
+        assert field.page_statement is not None and field.batch is not None
+        query = await field.page_statement(arguments, self.context)
+        answered = await page.answer(query) if query is not None else None
+        if answered is not None:
+            outcomes["sql page"] += 1
+            return [answered]
+        values = field.batch(parents, arguments, self.context)
+        if isawaitable(values):
+            values = await values
+        if type(values) is not list or len(values) != len(parents):
+            raise Fallback("a batch resolver answered another number of values")
+        completed = self.complete(field.completion, values)
+        return completed if isinstance(completed, list) else await completed
 
     def complete(self, completion: Completion, values: list[Any]) -> list[Any] | Awaitable[Any]:
         kind = type(completion)

@@ -46,7 +46,7 @@ from graphql.language import OperationType
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-from schema.execution.batch import BatchResolver, batch_for
+from schema.execution.batch import BatchResolver, PageStatement, batch_for, page_statement_for
 
 DEFINITION = "strawberry-definition"
 MAX_INT = 2**31 - 1
@@ -92,6 +92,10 @@ class FieldPlan:
     has_arguments: bool = False
     # Arguments written as literals, converted once (only when every value is immutable).
     static_arguments: dict[str, Any] | None = None
+    # A connection whose page sql.py can answer in one statement: how to get the statement,
+    # and (once tried) the compiled answer, False where the selection is not all SQL.
+    page_statement: PageStatement | None = None
+    sql_page: Any = None
 
 
 @dataclass(slots=True)
@@ -283,6 +287,8 @@ class Compiler:
         if batch is None:
             raise Unsupported(f"{where} has no batch resolver")
         plan.batch = batch
+        if callable(wrapped):
+            plan.page_statement = page_statement_for(wrapped)
         return plan
 
     def static_arguments(self, plan: FieldPlan) -> dict[str, Any] | None:

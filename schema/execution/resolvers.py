@@ -24,9 +24,9 @@ from resolvers.prefetch import ready_many, then
 from schema.contract_events import ContractEvent
 from schema.contracts import Contract
 from schema.core import Connection, nested_connections
-from schema.execution.batch import batches
-from schema.fields.contracts import contracts_page, viewer_contracts
-from schema.fields.jobs import jobs, search_connection
+from schema.execution.batch import batches, page_statements
+from schema.fields.contracts import contracts_page, contracts_page_query, viewer_contracts
+from schema.fields.jobs import jobs, search_connection, search_page_query
 from schema.fields.users import viewer
 from schema.jobs import Job
 from schema.milestones import Milestone
@@ -54,6 +54,16 @@ def viewer_contract_pages(
     parents: Parents, arguments: dict[str, Any], context: Context
 ) -> Awaitable[list[Connection[Contract]]]:
     return _each(parents, lambda: contracts_page(context, **arguments))
+
+
+@page_statements(viewer_contracts)
+async def viewer_contracts_statement(arguments: dict[str, Any], context: Context) -> Any:
+    return await contracts_page_query(context, **arguments)
+
+
+@page_statements(jobs)
+async def job_search_statement(arguments: dict[str, Any], context: Context) -> Any:
+    return await search_page_query(context, **arguments)
 
 
 @batches(jobs)

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from models.rows import client_of, is_postgres
+from models.pagination import FirstPageQuery
+from models.rows import client_of, is_postgres, order_list
+from schema.execution.plan import Completion, FieldPlan, ListOf, NonNull, ObjectPlan
 
 if TYPE_CHECKING:
-    from schema.execution.plan import FieldPlan, ObjectPlan
     from schema.execution.sql_types import SqlType
 
 
@@ -116,3 +117,137 @@ def compile_subtree(sql_type: SqlType, plan: ObjectPlan) -> Subtree:
         f'JOIN "{table}" {alias} ON {alias}."{pk}" = keys.key'
     )
     return Subtree(sql_type, statement)
+
+
+# ------------------------------------------------------------------ a connection's first page
+
+NODE, TYPENAME, HAS_NEXT, HAS_PREVIOUS = "node", "typename", "has-next", "has-previous"
+
+
+@dataclass(frozen=True, slots=True)
+class PageSelection:
+    """A connection field whose selection is its nodes (through `edges { node }` or `nodes`),
+    `pageInfo { hasNextPage hasPreviousPage }` and `__typename`s, with every node selection
+    read in SQL: answered, page and nodes, by one statement around the resolver's own page
+    statement (models.pagination.FirstPageQuery). `layout` says how to assemble the
+    connection's dict from the statement's rows; `bodies` are the node selections' SQL."""
+
+    sql_type: SqlType
+    bodies: tuple[str, ...]
+    layout: tuple[tuple[str, Any], ...]
+
+    async def answer(self, query: Any) -> dict[str, Any] | None:
+        """The connection's completed value, or None when this page is not one we answer."""
+        if not isinstance(query, FirstPageQuery) or query.model is not self.sql_type.model:
+            return None
+        if not query.forward:
+            return None
+        client = client_of(query.model)
+        page_sql, parameters = query.statement(postgres=True)
+        row = f"json_build_array({', '.join(self.bodies)})"
+        statement = (
+            f"SELECT count(*) AS found, coalesce(json_agg({row} ORDER BY t1.page_position) "
+            f"FILTER (WHERE t1.page_position <= {int(query.size)}), '[]'::json)::text AS answer "
+            f"FROM (SELECT page.*, row_number() OVER (ORDER BY {order_list(query.order())}) "
+            f"AS page_position FROM ({page_sql}) AS page) t1"
+        )
+        _, records = await client.execute_query(statement, parameters)
+        rows: list[list[Any]] = orjson.loads(records[0]["answer"])
+        return _assemble(self.layout, rows, records[0]["found"] > query.size)
+
+
+def _assemble(
+    layout: tuple[tuple[str, Any], ...], rows: list[list[Any]], more: bool
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {}
+    for key, how in layout:
+        kind, detail = how
+        if kind == TYPENAME:
+            answer[key] = detail
+        elif kind == NODE:
+            answer[key] = [row[detail] for row in rows]
+        elif kind == HAS_NEXT:
+            answer[key] = more
+        elif kind == HAS_PREVIOUS:
+            answer[key] = False  # a first page
+        elif kind == "edges":
+            answer[key] = [_edge(detail, row) for row in rows]
+        else:  # "page-info"
+            answer[key] = _assemble(detail, rows, more)
+    return answer
+
+
+def _edge(layout: tuple[tuple[str, Any], ...], row: list[Any]) -> dict[str, Any]:
+    return {key: detail if kind == TYPENAME else row[detail] for key, (kind, detail) in layout}
+
+
+def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
+    """The connection field's selection as a PageSelection, or Unsupported."""
+    connection = _plain(field.completion)
+    builder = Builder()
+    alias = builder.alias()
+    bodies: list[str] = []
+    found: list[SqlType] = []
+
+    def node(completion: Completion) -> int:
+        plan = _plain(completion)
+        sql_type = types.get(plan.type.name)
+        if sql_type is None:
+            raise Unsupported(f"{plan.type.name} has no table")
+        found.append(sql_type)
+        bodies.append(builder.object(sql_type, plan, alias))
+        return len(bodies) - 1
+
+    layout: list[tuple[str, Any]] = []
+    for part in connection.fields:
+        name = part.details[0].node.name.value
+        if part.typename is not None:
+            layout.append((part.key, (TYPENAME, part.typename)))
+        elif name == "nodes":
+            layout.append((part.key, (NODE, node(_listed(part.completion)))))
+        elif name == "edges":
+            edge: list[tuple[str, Any]] = []
+            for inner in _plain(_listed(part.completion)).fields:
+                if inner.typename is not None:
+                    edge.append((inner.key, (TYPENAME, inner.typename)))
+                elif inner.details[0].node.name.value == "node":
+                    edge.append((inner.key, (NODE, node(inner.completion))))
+                else:
+                    raise Unsupported("an edge's cursor")
+            layout.append((part.key, ("edges", tuple(edge))))
+        elif name == "pageInfo":
+            info: list[tuple[str, Any]] = []
+            for inner in _plain(part.completion).fields:
+                inner_name = inner.details[0].node.name.value
+                if inner.typename is not None:
+                    info.append((inner.key, (TYPENAME, inner.typename)))
+                elif inner_name == "hasNextPage":
+                    info.append((inner.key, (HAS_NEXT, None)))
+                elif inner_name == "hasPreviousPage":
+                    info.append((inner.key, (HAS_PREVIOUS, None)))
+                else:
+                    raise Unsupported(f"pageInfo.{inner_name}")
+            layout.append((part.key, ("page-info", tuple(info))))
+        else:
+            raise Unsupported(f"connection field {name}")
+    if not found or any(sql_type is not found[0] for sql_type in found):
+        raise Unsupported("no nodes, or nodes of several types")
+    if not is_postgres(client_of(found[0].model)):
+        raise Unsupported("not PostgreSQL")
+    return PageSelection(found[0], tuple(bodies), tuple(layout))
+
+
+def _plain(completion: Completion) -> ObjectPlan:
+    if isinstance(completion, NonNull):
+        completion = completion.of
+    if not isinstance(completion, ObjectPlan):
+        raise Unsupported("not an object")
+    return completion
+
+
+def _listed(completion: Completion) -> Completion:
+    if isinstance(completion, NonNull):
+        completion = completion.of
+    if not isinstance(completion, ListOf):
+        raise Unsupported("not a list")
+    return completion.of

@@ -11,7 +11,7 @@ from models.errors import DomainError
 from models.jobs.orm import Invitation as InvitationRow
 from models.jobs.orm import Job as JobRow
 from models.jobs.search import JobOrderField
-from models.pagination import PageRequest
+from models.pagination import FirstPageQuery, PageRequest
 from resolvers.context import Context, Info
 from resolvers.jobs import mutations, queries
 from resolvers.pages import page_request
@@ -105,6 +105,21 @@ async def search_connection(
         context, *_search(first, after, last, before, filter, order_by)
     )
     return connection_of(found, Job.from_row)
+
+
+async def search_page_query(
+    context: Context,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: JobFilter | None = None,
+    order_by: JobOrder | None = None,
+) -> FirstPageQuery[Any] | None:
+    """The statement `search_connection` runs, when it is one (see schema/execution/sql.py)."""
+    return await queries.search_query(
+        context, *_search(first, after, last, before, filter, order_by)
+    )
 
 
 def _search(

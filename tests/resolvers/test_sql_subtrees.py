@@ -1,5 +1,5 @@
-"""Subtrees answered by PostgreSQL as JSON (schema/execution/sql.py) answer byte for byte what
-the fields' resolvers answer through graphql-core.
+"""Pages and subtrees answered by PostgreSQL as JSON (schema/execution/sql.py) answer byte for
+byte what the fields' resolvers answer through graphql-core.
 
 Every field that sql_types.py maps is selected at least once, on data with the awkward values:
 nulls, negative amounts, timestamps with and without microseconds, a rating mean that falls on
@@ -50,6 +50,14 @@ def selection(type_name: str) -> str:
 
 CONTRACTS = "{ viewer { contracts(first: 25) { edges { node { %s } } } } }" % selection("Contract")
 JOBS = '{ jobs(first: 20, filter: {query: "kestrel"}) { nodes { %s } } }' % selection("Job")
+# A cursor is not read in SQL: the page is the resolver's, the nodes below it one statement.
+CONTRACTS_WITH_CURSORS = (
+    "{ viewer { contracts(first: 25) { edges { cursor node { %s } } } } }" % selection("Contract")
+)
+JOBS_WITH_CURSORS = (
+    '{ jobs(first: 20, filter: {query: "kestrel"}) { pageInfo { endCursor } nodes { %s } } }'
+    % selection("Job")
+)
 
 
 async def awkward_values() -> None:
@@ -72,7 +80,7 @@ async def test_every_mapped_field_answers_as_its_resolver(both, db):
     # given
     people = await seed()
     await awkward_values()
-    before = outcomes["sql subtree"]
+    before = outcomes["sql page"]
     # when
     contracts = await same_answer(both, CONTRACTS, token=people["client"].token)
     jobs = await same_answer(both, JOBS)
@@ -83,11 +91,70 @@ async def test_every_mapped_field_answers_as_its_resolver(both, db):
     tie = [e["node"] for e in edges if e["node"]["title"].startswith("O'Brien")]
     assert tie[0]["freelancer"]["rating"]["overall"] == 2.68
     assert len(jobs["data"]["jobs"]["nodes"]) >= 3
-    taken = outcomes["sql subtree"] - before
-    if db.backend == "postgres":
-        assert taken == 2  # the page of contracts, the page of jobs
-    else:
-        assert taken == 0
+    taken = outcomes["sql page"] - before
+    assert taken == (2 if db.backend == "postgres" else 0)  # the contracts, the jobs
+
+
+async def test_nodes_below_a_page_with_cursors_answer_as_their_resolvers(both, db):
+    # given
+    people = await seed()
+    await awkward_values()
+    before = outcomes["sql subtree"], outcomes["sql page"]
+    # when
+    await same_answer(both, CONTRACTS_WITH_CURSORS, token=people["client"].token)
+    await same_answer(both, JOBS_WITH_CURSORS)
+    # then: the pages by their resolvers, the nodes of each in one statement
+    subtrees, pages = outcomes["sql subtree"] - before[0], outcomes["sql page"] - before[1]
+    assert (subtrees, pages) == ((2, 0) if db.backend == "postgres" else (0, 0))
+
+
+PAGE = "{ title milestones { amount } }"
+
+
+@pytest.mark.parametrize(
+    ("query", "signed_in", "in_sql"),
+    [
+        # more than the page, fewer than the page, both ways of naming nodes, typenames
+        (
+            "{ viewer { contracts(first: 5) { __typename pageInfo { __typename hasNextPage "
+            "hasPreviousPage } edges { __typename node %s } all: nodes { title } } } }" % PAGE,
+            True,
+            True,
+        ),
+        (
+            "{ viewer { contracts(first: 50) { pageInfo { hasNextPage } nodes %s } } }" % PAGE,
+            True,
+            True,
+        ),
+        ("{ viewer { contracts(status: ACTIVE) { nodes %s } } }" % PAGE, True, True),
+        (
+            '{ jobs(filter: {query: "zzzz"}) { pageInfo { hasNextPage } nodes { title } } }',
+            False,
+            True,
+        ),
+        # pages the resolver writes otherwise: from the end, a signed-in search, skills, ranking
+        ("{ viewer { contracts(last: 3) { nodes %s } } }" % PAGE, True, False),
+        ('{ jobs(filter: {query: "kestrel"}) { nodes { title } } }', True, False),
+        (
+            '{ jobs(filter: {skills: ["python"]}) { nodes { title skills { slug } } } }',
+            False,
+            False,
+        ),
+        (
+            '{ jobs(filter: {query: "kestrel"}, orderBy: {field: RELEVANCE}) { nodes { title } } }',
+            False,
+            False,
+        ),
+        # refused arguments: the resolver's error
+        ("{ viewer { contracts(first: 0) { nodes { title } } } }", True, False),
+        ("{ viewer { contracts(first: 2, last: 2) { nodes { title } } } }", True, False),
+    ],
+)
+async def test_pages_answer_as_their_resolvers(both, db, query, signed_in, in_sql):
+    people = await seed()
+    before = outcomes["sql page"]
+    await same_answer(both, query, token=people["client"].token if signed_in else None)
+    assert outcomes["sql page"] - before == (1 if in_sql and db.backend == "postgres" else 0)
 
 
 @pytest.mark.parametrize(
