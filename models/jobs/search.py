@@ -124,19 +124,38 @@ def visible_jobs(actor: Actor | None) -> QuerySet[Job]:
     return Job.filter(visible)
 
 
+NEWEST_FIRST_KEYS = ("created_at", "id")
+
+
+def _terms(search: JobSearch) -> list[str]:
+    if search.query is None:
+        return []
+    if len(search.query) > MAX_QUERY_LENGTH:
+        raise ValidationFailed(
+            f"Search text is limited to {MAX_QUERY_LENGTH} characters", field=["filter", "query"]
+        )
+    return search_index.search_terms(search.query)
+
+
+def search_statement(
+    actor: Actor | None, search: JobSearch, order: JobOrderField | None, descending: bool = True
+) -> tuple[tuple[str, ...], bool, SqlFilter] | None:
+    """What `search_jobs` answers (keys, direction, filter in SQL) without building its
+    queryset, when its filter is one in SQL; None when it is not. Raises as `search_jobs`."""
+    status = search.status or JobStatus.OPEN
+    terms = _terms(search)
+    if order == JobOrderField.BUDGET or (order == JobOrderField.RELEVANCE and terms):
+        return None
+    sql_filter = _sql_filter(actor, search, status, terms)
+    return None if sql_filter is None else (NEWEST_FIRST_KEYS, descending, sql_filter)
+
+
 def search_jobs(
     actor: Actor | None, search: JobSearch, order: JobOrderField | None, descending: bool = True
 ) -> JobListing:
     status = search.status or JobStatus.OPEN
     queryset = visible_jobs(actor)
-    terms: list[str] = []
-    if search.query is not None:
-        if len(search.query) > MAX_QUERY_LENGTH:
-            raise ValidationFailed(
-                f"Search text is limited to {MAX_QUERY_LENGTH} characters",
-                field=["filter", "query"],
-            )
-        terms = search_index.search_terms(search.query)
+    terms = _terms(search)
     if terms:
         queryset = search_index.only_matching(queryset, terms, status=status)
     else:
@@ -170,8 +189,5 @@ def search_jobs(
         ranked = queryset.annotate(relevance=RawSQL(search_index.rank_sql(terms)))
         return JobListing(ranked, ("relevance", "created_at", "id"), descending)
     return JobListing(
-        queryset,
-        ("created_at", "id"),
-        descending,
-        _sql_filter(actor, search, status, terms),
+        queryset, NEWEST_FIRST_KEYS, descending, _sql_filter(actor, search, status, terms)
     )

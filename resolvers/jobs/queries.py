@@ -10,7 +10,13 @@ from models.errors import DomainError
 from models.jobs.orm import Invitation as InvitationRow
 from models.jobs.orm import InvitationStatus, JobStatus
 from models.jobs.orm import Job as JobRow
-from models.jobs.search import JobListing, JobOrderField, JobSearch, search_jobs
+from models.jobs.search import (
+    JobListing,
+    JobOrderField,
+    JobSearch,
+    search_jobs,
+    search_statement,
+)
 from models.pagination import FirstPageQuery, PageRequest
 from resolvers.actors import actor_of, bad_argument, signed_in_actor
 from resolvers.context import Context, Info
@@ -68,14 +74,15 @@ async def search_query(
     descending: bool,
 ) -> FirstPageQuery[JobRow] | None:
     """`search_listing`'s statement, for whoever answers its page in one (see page_query)."""
-    found = await _searched(context, filters, order, descending)
-    return page_query(
-        JobRow,
-        request,
-        keys=found.keys,
-        descending=found.descending,
-        sql_filter=found.sql_filter,
-    )
+    search = _job_search(filters)
+    try:
+        found = search_statement(await actor_of(context), search, order, descending=descending)
+    except DomainError as error:
+        raise bad_argument(error) from error
+    if found is None:
+        return None
+    keys, descending, sql_filter = found
+    return page_query(JobRow, request, keys=keys, descending=descending, sql_filter=sql_filter)
 
 
 async def _searched(
@@ -84,16 +91,20 @@ async def _searched(
     order: JobOrderField | None,
     descending: bool,
 ) -> JobListing:
+    search = _job_search(filters)
+    try:
+        return search_jobs(await actor_of(context), search, order, descending=descending)
+    except DomainError as error:
+        raise bad_argument(error) from error
+
+
+def _job_search(filters: Mapping[str, Any] | None) -> JobSearch:
     given = dict(filters or {})
     if given.get("client_id") is not None:
         parsed = parse_global_id(given["client_id"])
         # An id that is not a client profile matches no job, as a missing one would.
         given["client_id"] = parsed[1] if parsed and parsed[0] == "ClientProfile" else NO_SUCH_ID
-    search = JobSearch(**given)
-    try:
-        return search_jobs(await actor_of(context), search, order, descending=descending)
-    except DomainError as error:
-        raise bad_argument(error) from error
+    return JobSearch(**given)
 
 
 async def prefetch_jobs(info: Info, jobs: list[JobRow]) -> None:

@@ -199,6 +199,8 @@ class _Run:
             None,
             executor.hide_suggestions,
         )
+        if field.convert is not None:
+            return field.convert(raw)
         assert field.strawberry_field is not None
         registry, config = self.converter
         return convert_arguments(

@@ -46,6 +46,8 @@ from graphql.language import OperationType
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from schema.execution.arguments import Unsupported as ArgumentsUnsupported
+from schema.execution.arguments import compile_arguments
 from schema.execution.batch import BatchResolver, PageStatement, batch_for, page_statement_for
 
 DEFINITION = "strawberry-definition"
@@ -96,6 +98,8 @@ class FieldPlan:
     # and (once tried) the compiled answer, False where the selection is not all SQL.
     page_statement: PageStatement | None = None
     sql_page: Any = None
+    # The arguments' conversion compiled for this field (arguments.py), where it can be.
+    convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -276,6 +280,8 @@ class Compiler:
         )
         if plan.has_arguments:
             plan.static_arguments = self.static_arguments(plan)
+            if plan.static_arguments is None:
+                plan.convert = self.converter(strawberry_field)
         resolver = strawberry_field.base_resolver
         if resolver is None:
             if strawberry_field.default_resolver is not getattr:
@@ -290,6 +296,17 @@ class Compiler:
         if callable(wrapped):
             plan.page_statement = page_statement_for(wrapped)
         return plan
+
+    def converter(
+        self, strawberry_field: StrawberryField
+    ) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        converter = self.schema._strawberry_schema.schema_converter
+        try:
+            return compile_arguments(
+                strawberry_field.arguments, converter.scalar_registry, converter.config
+            )
+        except ArgumentsUnsupported:
+            return None
 
     def static_arguments(self, plan: FieldPlan) -> dict[str, Any] | None:
         node = plan.details[0].node
