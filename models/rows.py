@@ -12,6 +12,7 @@ go through the connection's `execute_query` (logged, counted by the tests, trace
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
@@ -130,6 +131,7 @@ def is_postgres(client: BaseDBAsyncClient) -> bool:
     return client.capabilities.dialect == "postgres"
 
 
+@functools.cache
 def column_list(model: type[Model], alias: str | None = None, prefix: str = "") -> str:
     """The model's columns, as `_init_from_db` reads them (optionally renamed `prefix` + name)."""
     qualifier = f'"{alias}".' if alias else ""

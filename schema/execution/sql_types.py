@@ -91,11 +91,11 @@ class Money:
         return f"(round(({cents})::numeric / 100, 2))::text"
 
 
-# Python's isoformat of an aware UTC datetime: microseconds only when there are some.
+# Python's isoformat of an aware UTC datetime: microseconds only when there are some (the
+# text has no other ".000000" to replace).
 _DATETIME = (
-    "(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-    "to_char({0} AT TIME ZONE 'UTC', 'US') = '000000' THEN '' ELSE '.' || "
-    "to_char({0} AT TIME ZONE 'UTC', 'US') END || '+00:00')"
+    "(replace(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') "
+    "|| '+00:00')"
 )
 
 
@@ -227,10 +227,14 @@ class Linked:
         body = builder.object(target, _object(field.completion, listed=True), inner)
         meta = target.model._meta
         order = ", ".join(_column(link, column) for column in self.order_by)
+        # Each target by its key (an index lookup per link), not a join the planner may hash.
+        target_row = (
+            f'(SELECT {body} FROM "{meta.db_table}" {inner} '
+            f'WHERE {inner}."{meta.db_pk_column}" = {_column(link, self.target_key)})'
+        )
         return (
-            f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) "
-            f'FROM "{self.link._meta.db_table}" {link} JOIN "{meta.db_table}" {inner} '
-            f'ON {inner}."{meta.db_pk_column}" = {_column(link, self.target_key)} '
+            f"(SELECT coalesce(json_agg({target_row} ORDER BY {order}), '[]'::json) "
+            f'FROM "{self.link._meta.db_table}" {link} '
             f"WHERE {_column(link, self.link_key)} = {_column(alias, 'id')})"
         )
 
