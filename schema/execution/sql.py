@@ -144,16 +144,16 @@ class PageSelection:
             return None
         client = client_of(query.model)
         page_sql, parameters = query.statement(postgres=True)
+        # The page statement fetches one row past the page, which only tells there is more.
         row = f"json_build_array({', '.join(self.bodies)})"
+        order = order_list(query.order(), alias="t1")
         statement = (
-            f"SELECT count(*) AS found, coalesce(json_agg({row} ORDER BY t1.page_position) "
-            f"FILTER (WHERE t1.page_position <= {int(query.size)}), '[]'::json)::text AS answer "
-            f"FROM (SELECT page.*, row_number() OVER (ORDER BY {order_list(query.order())}) "
-            f"AS page_position FROM ({page_sql}) AS page) t1"
+            f"SELECT coalesce(json_agg({row} ORDER BY {order}), '[]'::json)::text AS answer "
+            f"FROM ({page_sql}) AS t1"
         )
         _, records = await client.execute_query(statement, parameters)
         rows: list[list[Any]] = orjson.loads(records[0]["answer"])
-        return _assemble(self.layout, rows, records[0]["found"] > query.size)
+        return _assemble(self.layout, rows[: query.size], len(rows) > query.size)
 
 
 def _assemble(
