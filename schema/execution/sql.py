@@ -18,6 +18,7 @@ Python as before): registered types, their registered fields, arguments written 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -122,19 +123,22 @@ def compile_subtree(sql_type: SqlType, plan: ObjectPlan) -> Subtree:
 # ------------------------------------------------------------------ a connection's first page
 
 NODE, TYPENAME, HAS_NEXT, HAS_PREVIOUS = "node", "typename", "has-next", "has-previous"
+EDGES, PAGE_INFO = "edges", "page-info"
+MAX_CACHED_STATEMENTS = 64
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PageSelection:
     """A connection field whose selection is its nodes (through `edges { node }` or `nodes`),
     `pageInfo { hasNextPage hasPreviousPage }` and `__typename`s, with every node selection
     read in SQL: answered, page and nodes, by one statement around the resolver's own page
-    statement (models.pagination.FirstPageQuery). `layout` says how to assemble the
-    connection's dict from the statement's rows; `bodies` are the node selections' SQL."""
+    statement (models.pagination.FirstPageQuery), which writes the connection's whole JSON.
+    `layout` is the connection's selection; `bodies` the node selections' SQL on alias t1."""
 
     sql_type: SqlType
     bodies: tuple[str, ...]
     layout: tuple[tuple[str, Any], ...]
+    statements: dict[tuple[str, int, str], str] = dataclasses.field(default_factory=dict)
 
     async def answer(self, query: Any) -> dict[str, Any] | None:
         """The connection's completed value, or None when this page is not one we answer."""
@@ -144,41 +148,56 @@ class PageSelection:
             return None
         client = client_of(query.model)
         page_sql, parameters = query.statement(postgres=True)
-        # The page statement fetches one row past the page, which only tells there is more.
-        row = f"json_build_array({', '.join(self.bodies)})"
-        order = order_list(query.order(), alias="t1")
-        statement = (
-            f"SELECT coalesce(json_agg({row} ORDER BY {order}), '[]'::json)::text AS answer "
-            f"FROM ({page_sql}) AS t1"
-        )
-        _, records = await client.execute_query(statement, parameters)
-        rows: list[list[Any]] = orjson.loads(records[0]["answer"])
-        return _assemble(self.layout, rows[: query.size], len(rows) > query.size)
+        _, records = await client.execute_query(self.statement(page_sql, query), parameters)
+        # Decoded, not passed on as text: PostgreSQL writes JSON with other spacing and
+        # numbers ("3.0000000000000000"), and the answer's bytes are the resolvers' own.
+        answered: dict[str, Any] = orjson.loads(records[0]["answer"])
+        return answered
 
+    def statement(self, page_sql: str, query: FirstPageQuery[Any]) -> str:
+        key = (page_sql, query.size, ",".join(query.order()))
+        statement = self.statements.get(key)
+        if statement is None:
+            order = order_list(query.order(), alias="t1")
+            connection = self._object(self.layout, order, int(query.size))
+            # The page statement fetches one row past the page, which only tells there is more.
+            statement = (
+                f"WITH page AS ({page_sql}), shown AS (SELECT * FROM page ORDER BY "
+                f"{order_list(query.order())} LIMIT {int(query.size)}) "
+                f"SELECT {connection}::text AS answer"
+            )
+            if len(self.statements) >= MAX_CACHED_STATEMENTS:
+                self.statements.clear()  # a search's words are in its text: bounded
+            self.statements[key] = statement
+        return statement
 
-def _assemble(
-    layout: tuple[tuple[str, Any], ...], rows: list[list[Any]], more: bool
-) -> dict[str, Any]:
-    answer: dict[str, Any] = {}
-    for key, how in layout:
-        kind, detail = how
-        if kind == TYPENAME:
-            answer[key] = detail
-        elif kind == NODE:
-            answer[key] = [row[detail] for row in rows]
-        elif kind == HAS_NEXT:
-            answer[key] = more
-        elif kind == HAS_PREVIOUS:
-            answer[key] = False  # a first page
-        elif kind == "edges":
-            answer[key] = [_edge(detail, row) for row in rows]
-        else:  # "page-info"
-            answer[key] = _assemble(detail, rows, more)
-    return answer
+    def _object(self, layout: tuple[tuple[str, Any], ...], order: str, size: int) -> str:
+        pairs: list[str] = []
+        for key, (kind, detail) in layout:
+            pairs.append(literal(key))
+            if kind == TYPENAME:
+                pairs.append(literal(detail))
+            elif kind == NODE:
+                pairs.append(self._rows(self.bodies[detail], order))
+            elif kind == EDGES:
+                pairs.append(self._rows(self._edge(detail), order))
+            elif kind == HAS_NEXT:
+                pairs.append(f"((SELECT count(*) FROM page) > {size})")
+            elif kind == HAS_PREVIOUS:
+                pairs.append("false")  # a first page
+            else:  # PAGE_INFO
+                pairs.append(self._object(detail, order, size))
+        return f"json_build_object({', '.join(pairs)})"
 
+    def _edge(self, layout: tuple[tuple[str, Any], ...]) -> str:
+        pairs: list[str] = []
+        for key, (kind, detail) in layout:
+            pairs.append(literal(key))
+            pairs.append(literal(detail) if kind == TYPENAME else self.bodies[detail])
+        return f"json_build_object({', '.join(pairs)})"
 
-def _edge(layout: tuple[tuple[str, Any], ...], row: list[Any]) -> dict[str, Any]:
-    return {key: detail if kind == TYPENAME else row[detail] for key, (kind, detail) in layout}
+    def _rows(self, body: str, order: str) -> str:
+        return f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) FROM shown t1)"
 
 
 def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
@@ -214,7 +233,7 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
                     edge.append((inner.key, (NODE, node(inner.completion))))
                 else:
                     raise Unsupported("an edge's cursor")
-            layout.append((part.key, ("edges", tuple(edge))))
+            layout.append((part.key, (EDGES, tuple(edge))))
         elif name == "pageInfo":
             info: list[tuple[str, Any]] = []
             for inner in _plain(part.completion).fields:
@@ -227,7 +246,7 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
                     info.append((inner.key, (HAS_PREVIOUS, None)))
                 else:
                     raise Unsupported(f"pageInfo.{inner_name}")
-            layout.append((part.key, ("page-info", tuple(info))))
+            layout.append((part.key, (PAGE_INFO, tuple(info))))
         else:
             raise Unsupported(f"connection field {name}")
     if not found or any(sql_type is not found[0] for sql_type in found):
