@@ -149,7 +149,12 @@ def create_app(
         settings.url_signing_key, settings.upload_dir, settings.attachment_url_ttl_seconds
     )
     view = GraphQLView(
-        build_schema(tracing=tracing, metrics=metrics, batch_execution=settings.batch_execution),
+        build_schema(
+            tracing=tracing,
+            metrics=metrics,
+            batch_execution=settings.batch_execution,
+            sql_reads=settings.sql_reads,
+        ),
         allowed_origins=settings.allowed_origins,
         init_timeout=settings.connection_init_timeout_seconds,
         max_subscriptions=settings.max_subscriptions_per_connection,

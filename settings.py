@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     query_cache_max_age_seconds: int = 60
     # Queries run by the batch executor (schema/execution), graphql-core's otherwise.
     batch_execution: bool = True
+    # Under the batch executor, on PostgreSQL: pages and levels whose whole selection maps to
+    # columns answered by one statement that writes their JSON (schema/execution/sql.py).
+    sql_reads: bool = True
 
     # Attachments (see models/attachments). Files live in UPLOAD_DIR on the local filesystem.
     upload_dir: str = "./uploads"

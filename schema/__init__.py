@@ -31,6 +31,7 @@ def build_schema(
     tracing: Tracing | None = None,
     metrics: Metrics | None = None,
     batch_execution: bool | None = None,
+    sql_reads: bool | None = None,
 ) -> strawberry.Schema:
     from schema.documents import Verdicts
     from schema.execution import batch_executor_class
@@ -43,6 +44,8 @@ def build_schema(
     settings = get_settings()
     if batch_execution is None:
         batch_execution = settings.batch_execution
+    if sql_reads is None:
+        sql_reads = settings.sql_reads
     # Strawberry's QueryDepthLimiter and MaxAliasesLimiter make a new rule class per request;
     # made once here, validation with them can be remembered per document.
     verdicts = Verdicts(
@@ -56,7 +59,9 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         types=ALL_TYPES,
-        execution_context_class=batch_executor_class() if batch_execution else None,
+        execution_context_class=batch_executor_class(sql_reads=sql_reads)
+        if batch_execution
+        else None,
         extensions=[
             # First, so that its span encloses the other extensions' work (entered in order).
             *([] if tracing is None else [tracing.operation_extension()]),

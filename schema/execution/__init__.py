@@ -5,12 +5,14 @@ from __future__ import annotations
 from schema.execution.executor import BatchExecutor, PlanCache, outcomes
 
 
-def batch_executor_class() -> type[BatchExecutor]:
-    """An executor class with a plan cache of its own, for one schema."""
+def batch_executor_class(*, sql_reads: bool = True) -> type[BatchExecutor]:
+    """An executor class with a plan cache of its own, for one schema (`sql_reads`: see
+    sql.py)."""
     # Imported for its registrations: the batch forms of the field resolvers.
     import schema.execution.resolvers  # noqa: F401
 
-    return type("MarketplaceExecutor", (BatchExecutor,), {"plans": PlanCache()})
+    attributes = {"plans": PlanCache(), "sql_subtrees": sql_reads}
+    return type("MarketplaceExecutor", (BatchExecutor,), attributes)
 
 
 __all__ = ["BatchExecutor", "batch_executor_class", "outcomes"]

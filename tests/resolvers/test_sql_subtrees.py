@@ -9,6 +9,7 @@ path must have been taken (a fallback would pass vacuously); elsewhere it never 
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from models.base import utc_now
@@ -199,3 +200,30 @@ def _camel(name: str) -> str:
 )
 def test_a_rating_mean_is_rounded_half_up_on_the_exact_quotient(total, count, mean):
     assert rating_average(total, count) == mean
+
+
+async def test_sql_reads_off_leaves_every_level_to_python(db):
+    from app import create_app
+    from settings import get_settings
+
+    # given: an app with SQL_READS=false
+    people = await seed()
+    app = create_app(
+        get_settings().model_copy(update={"broadcast_url": "memory://", "sql_reads": False}),
+        manage_database=False,
+    )
+    before = outcomes["sql page"], outcomes["sql subtree"], outcomes["batched"]
+    # when
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            answer = await client.post(
+                "/graphql",
+                json={"query": CONTRACTS},
+                headers={"authorization": f"Bearer {people['client'].token}"},
+            )
+    # then: answered, by the batch executor, without a statement of sql.py
+    assert answer.status_code == 200 and "errors" not in answer.json()
+    after = outcomes["sql page"], outcomes["sql subtree"], outcomes["batched"]
+    assert after[:2] == before[:2]
+    assert after[2] == before[2] + 1
