@@ -1,19 +1,24 @@
-"""Subtrees of a query answered by PostgreSQL itself, as JSON, in one statement.
+"""Reads answered by PostgreSQL itself, as JSON, in one statement.
 
 The batch executor (executor.py) completes a level of objects in Python: rows become model
 instances, then Strawberry objects, then dicts, with a DataLoader round per relation. For a
-page of contracts with their freelancer, milestones and events that is most of a request's CPU,
-while a hand-written endpoint just reads the columns. When every field selected below a list
-of objects is one that sql_types.py knows how to read from a table, the executor instead sends
-one statement that builds that whole subtree with `json_build_object`/`json_agg`, for all the
-objects of the level at once (`unnest($1) WITH ORDINALITY` keeps their order), and loads the
-answer with orjson: the same dicts, keys in the same order, values equal to what the fields'
-resolvers return (tests/resolvers/test_sql_subtrees.py compares both ways on every mapped
-field).
+page of contracts with their freelancer, milestones and events that was most of a request's
+CPU, while a hand-written endpoint just reads the columns. Two shapes are written in SQL
+instead, from the mappings of sql_types.py:
 
-Only what it answers exactly is compiled (`Unsupported` otherwise, and the level is completed in
-Python as before): registered types, their registered fields, arguments written in the document
-(no variables), and only on PostgreSQL.
+- a subtree (`Subtree`): when every field selected below a list of objects is mapped, one
+  statement builds the whole subtree with `json_build_object`/`json_agg` for all the objects of
+  the level at once (`unnest($1) WITH ORDINALITY` keeps their order);
+- a page (`PageSelection`): when a connection's selection is its nodes, `pageInfo`'s two
+  booleans and `__typename`s, with mapped nodes, and its resolver's page is a first page of a
+  filter in SQL (models.pagination.FirstPageQuery, the statement `paginate` runs), one statement
+  around that one writes the whole connection.
+
+The answer is decoded with orjson: the same dicts, keys in the same order, values equal to what
+the fields' resolvers return (tests/resolvers/test_sql_subtrees.py compares both ways on every
+mapped field). Only what it answers exactly is compiled (`Unsupported` otherwise, and that
+level is completed in Python as before): registered types, their registered fields, arguments
+written in the document (no variables), and only on PostgreSQL.
 """
 
 from __future__ import annotations
