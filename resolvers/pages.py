@@ -3,7 +3,8 @@ Listing into a GraphQL connection (schema/core.py `connection_of`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -49,12 +50,10 @@ def page_request(
 
 def validated(request: PageRequest) -> PageRequest:
     settings = get_settings()
-    try:
+    with _refused_as_bad_input():
         return request.validated(
             default_size=settings.default_page_size, max_size=settings.max_page_size
         )
-    except DomainError as error:
-        raise PublicError(error.message, "BAD_USER_INPUT") from error
 
 
 async def listing(
@@ -67,19 +66,8 @@ async def listing(
 ) -> Listing[Any]:
     """One page of `queryset` (`sql_filter`: the queryset's filter in SQL, see
     models/pagination.py)."""
-    settings = get_settings()
-    try:
-        page: Page[Any] = await paginate(
-            queryset,
-            request,
-            keys=keys or ("created_at", "id"),
-            descending=descending,
-            default_size=settings.default_page_size,
-            max_size=settings.max_page_size,
-            sql_filter=sql_filter,
-        )
-    except DomainError as error:
-        raise PublicError(error.message, "BAD_USER_INPUT") from error
+    with _refused_as_bad_input():
+        page: Page[Any] = await paginate(queryset, request, **_paging(keys, descending, sql_filter))
     return Listing(page=page, unpaginated=queryset)
 
 
@@ -93,16 +81,26 @@ def page_query(
 ) -> FirstPageQuery[Any] | None:
     """The statement `listing` would run for this page, when it is a first page of a filter in
     SQL; None otherwise (a cursor, a filter the ORM alone writes). Raises as `listing` does."""
+    with _refused_as_bad_input():
+        return first_page_query(model, request, **_paging(keys, descending, sql_filter))
+
+
+def _paging(
+    keys: Sequence[str] | None, descending: bool, sql_filter: SqlFilter | None
+) -> dict[str, Any]:
     settings = get_settings()
+    return {
+        "keys": keys or ("created_at", "id"),
+        "descending": descending,
+        "default_size": settings.default_page_size,
+        "max_size": settings.max_page_size,
+        "sql_filter": sql_filter,
+    }
+
+
+@contextmanager
+def _refused_as_bad_input() -> Iterator[None]:
     try:
-        return first_page_query(
-            model,
-            request,
-            keys=keys or ("created_at", "id"),
-            descending=descending,
-            default_size=settings.default_page_size,
-            max_size=settings.max_page_size,
-            sql_filter=sql_filter,
-        )
+        yield
     except DomainError as error:
         raise PublicError(error.message, "BAD_USER_INPUT") from error

@@ -276,7 +276,7 @@ class _Run:
         resolver's page is a first page of a filter in SQL, else by the resolver as usual."""
         assert field.page_statement is not None and field.batch is not None
         query = await field.page_statement(arguments, self.context)
-        answered = await page.answer(query) if query is not None else None
+        answered = await _logged(page.answer(query)) if query is not None else None
         if answered is not None:
             outcomes["sql page"] += 1
             return [answered]
@@ -335,10 +335,20 @@ class _Run:
         subtree = _subtree(plan) if self.sql_subtrees else None
         if subtree is not None:
             outcomes["sql subtree"] += 1
-            completed = iter(await subtree.answer(present))
+            completed = iter(await _logged(subtree.answer(present)))
         else:
             completed = iter(await self.objects(plan, present))
         return [None if value is None else next(completed) for value in values]
+
+
+async def _logged(answer: Awaitable[Any]) -> Any:
+    """A statement of sql.py: one that fails is a bug of ours (or the database is away), so it
+    is logged where it can be seen, then graphql-core answers the operation as usual."""
+    try:
+        return await answer
+    except Exception:
+        logger.warning("a read written in SQL failed; answered in Python", exc_info=True)
+        raise
 
 
 def _subtree(plan: ObjectPlan) -> Subtree | None:

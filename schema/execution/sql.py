@@ -32,7 +32,7 @@ import orjson
 
 from models.pagination import FirstPageQuery
 from models.rows import client_of, is_postgres, order_list
-from schema.execution.plan import Completion, FieldPlan, ListOf, NonNull, ObjectPlan
+from schema.execution.plan import Completion, FieldPlan, Leaf, ListOf, NonNull, ObjectPlan
 
 if TYPE_CHECKING:
     from schema.execution.sql_types import SqlType
@@ -202,19 +202,19 @@ class PageSelection:
         return f"json_build_object({', '.join(pairs)})"
 
     def _rows(self, body: str, order: str) -> str:
-        return f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) FROM shown t1)"
+        return json_list(body, order, "shown t1")
 
 
 def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
     """The connection field's selection as a PageSelection, or Unsupported."""
-    connection = _plain(field.completion)
+    connection = object_of(field.completion)
     builder = Builder()
     alias = builder.alias()
     bodies: list[str] = []
     found: list[SqlType] = []
 
-    def node(completion: Completion) -> int:
-        plan = _plain(completion)
+    def node(completion: Completion, *, listed: bool = False) -> int:
+        plan = object_of(completion, listed=listed)
         sql_type = types.get(plan.type.name)
         if sql_type is None:
             raise Unsupported(f"{plan.type.name} has no table")
@@ -228,10 +228,10 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
         if part.typename is not None:
             layout.append((part.key, (TYPENAME, part.typename)))
         elif name == "nodes":
-            layout.append((part.key, (NODE, node(_listed(part.completion)))))
+            layout.append((part.key, (NODE, node(part.completion, listed=True))))
         elif name == "edges":
             edge: list[tuple[str, Any]] = []
-            for inner in _plain(_listed(part.completion)).fields:
+            for inner in object_of(part.completion, listed=True).fields:
                 if inner.typename is not None:
                     edge.append((inner.key, (TYPENAME, inner.typename)))
                 elif inner.details[0].node.name.value == "node":
@@ -241,7 +241,7 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
             layout.append((part.key, (EDGES, tuple(edge))))
         elif name == "pageInfo":
             info: list[tuple[str, Any]] = []
-            for inner in _plain(part.completion).fields:
+            for inner in object_of(part.completion).fields:
                 inner_name = inner.details[0].node.name.value
                 if inner.typename is not None:
                     info.append((inner.key, (TYPENAME, inner.typename)))
@@ -261,17 +261,29 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
     return PageSelection(found[0], tuple(bodies), tuple(layout))
 
 
-def _plain(completion: Completion) -> ObjectPlan:
-    if isinstance(completion, NonNull):
+def json_list(body: str, order: str, source: str) -> str:
+    """The JSON array of `body` over the rows of `source`, in `order` ([] when none)."""
+    return f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) FROM {source})"
+
+
+def leaf_of(completion: Completion) -> Leaf:
+    while isinstance(completion, NonNull):
         completion = completion.of
-    if not isinstance(completion, ObjectPlan):
-        raise Unsupported("not an object")
+    if not isinstance(completion, Leaf):
+        raise Unsupported("not a leaf")
     return completion
 
 
-def _listed(completion: Completion) -> Completion:
+def object_of(completion: Completion, *, listed: bool = False) -> ObjectPlan:
+    """The object plan of a field's completion (of its items, when `listed`)."""
     if isinstance(completion, NonNull):
         completion = completion.of
-    if not isinstance(completion, ListOf):
-        raise Unsupported("not a list")
-    return completion.of
+    if listed:
+        if not isinstance(completion, ListOf):
+            raise Unsupported("not a list")
+        completion = completion.of
+        if isinstance(completion, NonNull):
+            completion = completion.of
+    if not isinstance(completion, ObjectPlan):
+        raise Unsupported("not an object")
+    return completion

@@ -20,11 +20,11 @@ from models.profiles import orm as profiles_orm
 from models.users.orm import User as UserRow
 from resolvers.contracts.queries import EVENT_KEYS
 from resolvers.pages import page_request, validated
-from schema.execution.plan import Leaf, ListOf, NonNull, ObjectPlan
-from schema.execution.sql import Unsupported, literal
+from schema.execution.plan import ObjectPlan
+from schema.execution.sql import Unsupported, json_list, leaf_of, literal, object_of
 
 if TYPE_CHECKING:
-    from schema.execution.plan import Completion, FieldPlan
+    from schema.execution.plan import FieldPlan
     from schema.execution.sql import Builder
 
 
@@ -45,28 +45,6 @@ class SqlType:
 
 def _column(alias: str, column: str) -> str:
     return f'{alias}."{column}"'
-
-
-def _leaf(completion: Completion) -> Leaf:
-    while isinstance(completion, NonNull):
-        completion = completion.of
-    if not isinstance(completion, Leaf):
-        raise Unsupported("not a leaf")
-    return completion
-
-
-def _object(completion: Completion, *, listed: bool = False) -> ObjectPlan:
-    if isinstance(completion, NonNull):
-        completion = completion.of
-    if listed:
-        if not isinstance(completion, ListOf):
-            raise Unsupported("not a list")
-        completion = completion.of
-        if isinstance(completion, NonNull):
-            completion = completion.of
-    if not isinstance(completion, ObjectPlan):
-        raise Unsupported("not an object")
-    return completion
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +114,7 @@ class EnumName:
     column: str
 
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
-        names = _leaf(field.completion).names
+        names = leaf_of(field.completion).names
         if not names:
             raise Unsupported("an enum without names")
         if all(str(member.value) == name for member, name in names.items()):
@@ -169,7 +147,7 @@ class Embedded:
     type_name: str
 
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
-        return builder.object(TYPES[self.type_name], _object(field.completion), alias)
+        return builder.object(TYPES[self.type_name], object_of(field.completion), alias)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +160,7 @@ class Related:
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
         target = TYPES[self.type_name]
         inner = builder.alias()
-        body = builder.object(target, _object(field.completion), inner)
+        body = builder.object(target, object_of(field.completion), inner)
         meta = target.model._meta
         return (
             f'(SELECT {body} FROM "{meta.db_table}" {inner} '
@@ -201,14 +179,14 @@ class Children:
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
         target = TYPES[self.type_name]
         inner = builder.alias()
-        body = builder.object(target, _object(field.completion, listed=True), inner)
+        body = builder.object(target, object_of(field.completion, listed=True), inner)
         meta = target.model._meta
         order = ", ".join(_column(inner, column) for column in self.order_by)
-        return (
-            f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) "
-            f'FROM "{meta.db_table}" {inner} WHERE {inner}."{self.foreign_key}" = '
-            f"{_column(alias, 'id')})"
+        source = (
+            f'"{meta.db_table}" {inner} '
+            f"WHERE {_column(inner, self.foreign_key)} = {_column(alias, 'id')}"
         )
+        return json_list(body, order, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +202,7 @@ class Linked:
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
         target = TYPES[self.type_name]
         link, inner = builder.alias(), builder.alias()
-        body = builder.object(target, _object(field.completion, listed=True), inner)
+        body = builder.object(target, object_of(field.completion, listed=True), inner)
         meta = target.model._meta
         order = ", ".join(_column(link, column) for column in self.order_by)
         # Each target by its key (an index lookup per link), not a join the planner may hash.
@@ -232,11 +210,11 @@ class Linked:
             f'(SELECT {body} FROM "{meta.db_table}" {inner} '
             f'WHERE {inner}."{meta.db_pk_column}" = {_column(link, self.target_key)})'
         )
-        return (
-            f"(SELECT coalesce(json_agg({target_row} ORDER BY {order}), '[]'::json) "
-            f'FROM "{self.link._meta.db_table}" {link} '
-            f"WHERE {_column(link, self.link_key)} = {_column(alias, 'id')})"
+        source = (
+            f'"{self.link._meta.db_table}" {link} '
+            f"WHERE {_column(link, self.link_key)} = {_column(alias, 'id')}"
         )
+        return json_list(target_row, order, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +240,7 @@ class FirstPage:
         if request.first is None or request.after is not None or request.before is not None:
             raise Unsupported("a page other than the first")
         target = TYPES[self.type_name]
-        connection = _object(field.completion)
+        connection = object_of(field.completion)
         parts: list[str] = []
         for edges in connection.fields:
             parts.append(literal(edges.key))
@@ -271,7 +249,7 @@ class FirstPage:
                 continue
             if edges.details[0].node.name.value != "edges":
                 raise Unsupported("a connection field other than edges")
-            edge = _object(edges.completion, listed=True)
+            edge = object_of(edges.completion, listed=True)
             parts.append(self._edges(builder, target, edge, alias, request.first))
         return f"json_build_object({', '.join(parts)})"
 
@@ -287,7 +265,7 @@ class FirstPage:
                 continue
             if node.details[0].node.name.value != "node":
                 raise Unsupported("an edge field other than node")
-            parts.append(builder.object(target, _object(node.completion), inner))
+            parts.append(builder.object(target, object_of(node.completion), inner))
         body = f"json_build_object({', '.join(parts)})"
         meta = target.model._meta
         order = ", ".join(f'"{key}"' for key in self.keys)
@@ -296,10 +274,7 @@ class FirstPage:
             f'SELECT * FROM "{meta.db_table}" WHERE "{self.foreign_key}" = {_column(alias, "id")} '
             f"ORDER BY {order} LIMIT {int(size)}"
         )
-        return (
-            f"(SELECT coalesce(json_agg({body} ORDER BY {inner_order}), '[]'::json) "
-            f"FROM ({page}) {inner})"
-        )
+        return json_list(body, inner_order, f"({page}) {inner}")
 
 
 def _row_key(value: Any) -> UUID:

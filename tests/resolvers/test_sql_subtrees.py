@@ -17,7 +17,7 @@ from models.contracts.orm import Contract, Milestone
 from models.profiles.orm import FreelancerProfile
 from models.reviews.reputation import rating_average
 from schema import build_schema
-from schema.execution import outcomes
+from schema.execution import outcomes, sql_types
 from schema.execution.sql_types import (
     TYPES,
     Children,
@@ -227,3 +227,25 @@ async def test_sql_reads_off_leaves_every_level_to_python(db):
     after = outcomes["sql page"], outcomes["sql subtree"], outcomes["batched"]
     assert after[:2] == before[:2]
     assert after[2] == before[2] + 1
+
+
+async def test_a_read_that_fails_in_sql_is_logged_and_answered_in_python(
+    both, db, monkeypatch, caplog
+):
+    # given: a mapping gone wrong (a column that does not exist), in apps built after it
+    monkeypatch.setitem(TYPES["Skill"].fields, "slug", sql_types.Plain("no_such_column"))
+    await seed()
+    query = '{ jobs(filter: {query: "kestrel"}) { nodes { title skills { slug } } } }'
+    failed = sum(count for key, count in outcomes.items() if key.startswith("failed"))
+    # when
+    with caplog.at_level("WARNING", logger="marketplace.execution"):
+        found = await same_answer(both, query)
+    # then: the resolvers' answer, and on PostgreSQL the failure where it can be seen
+    assert any(node["skills"] for node in found["data"]["jobs"]["nodes"])
+    failed_now = sum(count for key, count in outcomes.items() if key.startswith("failed"))
+    if db.backend == "postgres":
+        assert failed_now == failed + 1
+        assert "a read written in SQL failed" in caplog.text
+        assert "no_such_column" in caplog.text
+    else:
+        assert failed_now == failed
