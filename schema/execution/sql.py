@@ -129,7 +129,6 @@ def compile_subtree(sql_type: SqlType, plan: ObjectPlan) -> Subtree:
 
 NODE, TYPENAME, HAS_NEXT, HAS_PREVIOUS = "node", "typename", "has-next", "has-previous"
 EDGES, PAGE_INFO = "edges", "page-info"
-MAX_CACHED_STATEMENTS = 64
 
 
 @dataclass(slots=True)
@@ -143,7 +142,9 @@ class PageSelection:
     sql_type: SqlType
     bodies: tuple[str, ...]
     layout: tuple[tuple[str, Any], ...]
-    statements: dict[tuple[str, int, str], str] = dataclasses.field(default_factory=dict)
+    statements: dict[tuple[int, tuple[str, ...], bool], str] = dataclasses.field(
+        default_factory=dict
+    )
 
     async def answer(self, query: Any) -> dict[str, Any] | None:
         """The connection's completed value, or None when this page is not one we answer."""
@@ -160,21 +161,20 @@ class PageSelection:
         return answered
 
     def statement(self, page_sql: str, query: FirstPageQuery[Any]) -> str:
-        key = (page_sql, query.size, ",".join(query.order()))
-        statement = self.statements.get(key)
-        if statement is None:
+        """The resolver's page statement, then the connection written from its rows. The
+        second part depends only on the page's size and order (a few per field), so it is
+        made once each; the first may hold a search's words, so it is never kept."""
+        key = (query.size, query.keys, query.ascending_in_query)
+        rest = self.statements.get(key)
+        if rest is None:
             order = order_list(query.order(), alias="t1")
             connection = self._object(self.layout, order, int(query.size))
             # The page statement fetches one row past the page, which only tells there is more.
-            statement = (
-                f"WITH page AS ({page_sql}), shown AS (SELECT * FROM page ORDER BY "
-                f"{order_list(query.order())} LIMIT {int(query.size)}) "
-                f"SELECT {connection}::text AS answer"
+            rest = self.statements[key] = (
+                f"), shown AS (SELECT * FROM page ORDER BY {order_list(query.order())} "
+                f"LIMIT {int(query.size)}) SELECT {connection}::text AS answer"
             )
-            if len(self.statements) >= MAX_CACHED_STATEMENTS:
-                self.statements.clear()  # a search's words are in its text: bounded
-            self.statements[key] = statement
-        return statement
+        return f"WITH page AS ({page_sql}{rest}"
 
     def _object(self, layout: tuple[tuple[str, Any], ...], order: str, size: int) -> str:
         pairs: list[str] = []
