@@ -11,7 +11,7 @@ def batch_executor_class(*, sql_reads: bool = True) -> type[BatchExecutor]:
     # Imported for its registrations: the batch forms of the field resolvers.
     import schema.execution.resolvers  # noqa: F401
 
-    attributes = {"plans": PlanCache(), "sql_subtrees": sql_reads}
+    attributes = {"plans": PlanCache(), "sql_reads": sql_reads}
     return type("MarketplaceExecutor", (BatchExecutor,), attributes)
 
 

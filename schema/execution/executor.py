@@ -125,8 +125,8 @@ class BatchExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor (as Strawberry configures it), answering queries in batches."""
 
     plans: PlanCache | None = None  # set per schema by build_schema
-    # Levels whose whole selection PostgreSQL can build are answered by one statement (sql.py).
-    sql_subtrees = True
+    # Pages and levels whose whole selection PostgreSQL can write are one statement (sql.py).
+    sql_reads = True
     document: DocumentNode | None = None
 
     @classmethod
@@ -174,12 +174,12 @@ class BatchExecutor(StrawberryGraphQLCoreExecutionContext):
 class _Run:
     """One execution: the executor's context and variables, and the completion of columns."""
 
-    __slots__ = ("context", "converter", "executor", "sql_subtrees")
+    __slots__ = ("context", "converter", "executor", "sql_reads")
 
     def __init__(self, executor: BatchExecutor) -> None:
         self.executor = executor
         self.context = executor.context_value
-        self.sql_subtrees = executor.sql_subtrees
+        self.sql_reads = executor.sql_reads
         strawberry_schema = executor.schema._strawberry_schema  # type: ignore[attr-defined]
         self.converter = (
             strawberry_schema.schema_converter.scalar_registry,
@@ -259,7 +259,7 @@ class _Run:
         return [dict(zip(keys, row)) for row in zip(*columns)]
 
     def _sql_page(self, field: FieldPlan) -> PageSelection | None:
-        if field.page_statement is None or not self.sql_subtrees:
+        if field.page_statement is None or not self.sql_reads:
             return None
         if field.sql_page is None:
             try:
@@ -332,7 +332,7 @@ class _Run:
     async def _objects_of(
         self, plan: ObjectPlan, values: list[Any], present: list[Any]
     ) -> list[Any]:
-        subtree = _subtree(plan) if self.sql_subtrees else None
+        subtree = _subtree(plan) if self.sql_reads else None
         if subtree is not None:
             outcomes["sql subtree"] += 1
             completed = iter(await _logged(subtree.answer(present)))
