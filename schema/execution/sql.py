@@ -9,8 +9,8 @@ instead, from the mappings of sql_types.py:
 - a subtree (`Subtree`): when every field selected below a list of objects is mapped, one
   statement builds the whole subtree with `json_build_object`/`json_agg` for all the objects of
   the level at once (`unnest($1) WITH ORDINALITY` keeps their order);
-- a page (`PageSelection`): when a connection's selection is its nodes, `pageInfo`'s two
-  booleans and `__typename`s, with mapped nodes, and its resolver's page is a first page of a
+- a page (`PageSelection`): when a connection's selection is its nodes, cursors, `pageInfo`
+  and `__typename`s, with mapped nodes, and its resolver's page is a first page of a
   filter in SQL (models.pagination.FirstPageQuery, the statement `paginate` runs), one statement
   around that one writes the whole connection.
 
@@ -24,11 +24,13 @@ written in the document (no variables), and only on PostgreSQL.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from tortoise.fields import BigIntField, DatetimeField, IntField, SmallIntField, UUIDField
+from tortoise.models import Model
 
 from models.pagination import FirstPageQuery
 from models.rows import client_of, is_postgres, order_list
@@ -128,13 +130,13 @@ def compile_subtree(sql_type: SqlType, plan: ObjectPlan) -> Subtree:
 # ------------------------------------------------------------------ a connection's first page
 
 NODE, TYPENAME, HAS_NEXT, HAS_PREVIOUS = "node", "typename", "has-next", "has-previous"
-EDGES, PAGE_INFO = "edges", "page-info"
+EDGES, PAGE_INFO, CURSOR, START, END = "edges", "page-info", "cursor", "start", "end"
 
 
 @dataclass(slots=True)
 class PageSelection:
     """A connection field whose selection is its nodes (through `edges { node }` or `nodes`),
-    `pageInfo { hasNextPage hasPreviousPage }` and `__typename`s, with every node selection
+    cursors, `pageInfo` (but `totalCount`) and `__typename`s, with every node selection
     read in SQL: answered, page and nodes, by one statement around the resolver's own page
     statement (models.pagination.FirstPageQuery), which writes the connection's whole JSON.
     `layout` is the connection's selection; `bodies` the node selections' SQL on alias t1."""
@@ -154,7 +156,11 @@ class PageSelection:
             return None
         client = client_of(query.model)
         page_sql, parameters = query.statement(postgres=True)
-        _, records = await client.execute_query(self.statement(page_sql, query), parameters)
+        try:
+            statement = self.statement(page_sql, query)
+        except Unsupported:
+            return None  # cursors of keys we do not write in SQL
+        _, records = await client.execute_query(statement, parameters)
         # Decoded, not passed on as text: PostgreSQL writes JSON with other spacing and
         # numbers ("3.0000000000000000"), and the answer's bytes are the resolvers' own.
         answered: dict[str, Any] = orjson.loads(records[0]["answer"])
@@ -167,8 +173,13 @@ class PageSelection:
         key = (query.size, query.keys, query.ascending_in_query)
         rest = self.statements.get(key)
         if rest is None:
-            order = order_list(query.order(), alias="t1")
-            connection = self._object(self.layout, order, int(query.size))
+            parts = _PageParts(
+                order=order_list(query.order(), alias="t1"),
+                reverse=order_list([_reversed(key) for key in query.order()], alias="t1"),
+                size=int(query.size),
+                cursor=lambda: cursor_sql(query.model, query.keys, "t1"),
+            )
+            connection = self._object(self.layout, parts)
             # The page statement fetches one row past the page, which only tells there is more.
             rest = self.statements[key] = (
                 f"), shown AS (SELECT * FROM page ORDER BY {order_list(query.order())} "
@@ -176,29 +187,37 @@ class PageSelection:
             )
         return f"WITH page AS ({page_sql}{rest}"
 
-    def _object(self, layout: tuple[tuple[str, Any], ...], order: str, size: int) -> str:
+    def _object(self, layout: tuple[tuple[str, Any], ...], parts: _PageParts) -> str:
         pairs: list[str] = []
         for key, (kind, detail) in layout:
             pairs.append(literal(key))
             if kind == TYPENAME:
                 pairs.append(literal(detail))
             elif kind == NODE:
-                pairs.append(self._rows(self.bodies[detail], order))
+                pairs.append(self._rows(self.bodies[detail], parts.order))
             elif kind == EDGES:
-                pairs.append(self._rows(self._edge(detail), order))
+                pairs.append(self._rows(self._edge(detail, parts), parts.order))
             elif kind == HAS_NEXT:
-                pairs.append(f"((SELECT count(*) FROM page) > {size})")
+                pairs.append(f"((SELECT count(*) FROM page) > {parts.size})")
             elif kind == HAS_PREVIOUS:
                 pairs.append("false")  # a first page
+            elif kind in (START, END):
+                order = parts.order if kind == START else parts.reverse
+                pairs.append(f"(SELECT {parts.cursor()} FROM shown t1 ORDER BY {order} LIMIT 1)")
             else:  # PAGE_INFO
-                pairs.append(self._object(detail, order, size))
+                pairs.append(self._object(detail, parts))
         return f"json_build_object({', '.join(pairs)})"
 
-    def _edge(self, layout: tuple[tuple[str, Any], ...]) -> str:
+    def _edge(self, layout: tuple[tuple[str, Any], ...], parts: _PageParts) -> str:
         pairs: list[str] = []
         for key, (kind, detail) in layout:
             pairs.append(literal(key))
-            pairs.append(literal(detail) if kind == TYPENAME else self.bodies[detail])
+            if kind == TYPENAME:
+                pairs.append(literal(detail))
+            elif kind == CURSOR:
+                pairs.append(parts.cursor())
+            else:
+                pairs.append(self.bodies[detail])
         return f"json_build_object({', '.join(pairs)})"
 
     def _rows(self, body: str, order: str) -> str:
@@ -236,8 +255,8 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
                     edge.append((inner.key, (TYPENAME, inner.typename)))
                 elif inner.details[0].node.name.value == "node":
                     edge.append((inner.key, (NODE, node(inner.completion))))
-                else:
-                    raise Unsupported("an edge's cursor")
+                else:  # its cursor
+                    edge.append((inner.key, (CURSOR, None)))
             layout.append((part.key, (EDGES, tuple(edge))))
         elif name == "pageInfo":
             info: list[tuple[str, Any]] = []
@@ -249,6 +268,8 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
                     info.append((inner.key, (HAS_NEXT, None)))
                 elif inner_name == "hasPreviousPage":
                     info.append((inner.key, (HAS_PREVIOUS, None)))
+                elif inner_name in ("startCursor", "endCursor"):
+                    info.append((inner.key, (START if inner_name == "startCursor" else END, None)))
                 else:
                     raise Unsupported(f"pageInfo.{inner_name}")
             layout.append((part.key, (PAGE_INFO, tuple(info))))
@@ -259,6 +280,56 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
     if not is_postgres(client_of(found[0].model)):
         raise Unsupported("not PostgreSQL")
     return PageSelection(found[0], tuple(bodies), tuple(layout))
+
+
+@dataclass(frozen=True, slots=True)
+class _PageParts:
+    order: str
+    reverse: str
+    size: int
+    cursor: Callable[[], str]
+
+
+def _reversed(key: str) -> str:
+    return key.removeprefix("-") if key.startswith("-") else f"-{key}"
+
+
+# Python's isoformat of an aware UTC datetime: microseconds only when there are some (the
+# text has no other ".000000" to replace).
+_DATETIME = (
+    "(replace(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') "
+    "|| '+00:00')"
+)
+
+
+def datetime_sql(column: str) -> str:
+    return _DATETIME.format(column)
+
+
+def base64url_sql(text: str) -> str:
+    """Unpadded URL-safe base64 of ASCII text, as Python's `urlsafe_b64encode(...).rstrip("=")`
+    (PostgreSQL breaks lines every 76 characters: the newlines go with the rest)."""
+    encoded = f"translate(encode(convert_to({text}, 'UTF8'), 'base64'), E'+/\\n', '-_')"
+    return f"rtrim({encoded}, '=')"
+
+
+def cursor_sql(model: type[Model], keys: Sequence[str], alias: str) -> str:
+    """`models.pagination.encode_cursor` of the row `alias`: orjson's compact text of the
+    tagged key values, in base64. Keys other than datetimes, UUIDs and integers: Unsupported."""
+    tagged: list[str] = []
+    for key in keys:
+        field = model._meta.fields_map.get(key)
+        column = f'{alias}."{key}"'
+        if isinstance(field, DatetimeField):
+            tagged.append(f"""'["d","' || {datetime_sql(column)} || '"]'""")
+        elif isinstance(field, UUIDField):
+            tagged.append(f"""'["u","' || {column}::text || '"]'""")
+        elif isinstance(field, IntField | BigIntField | SmallIntField):
+            tagged.append(f"""'["i",' || {column}::text || ']'""")
+        else:
+            raise Unsupported(f"a cursor of {key}")
+    joined = " || ',' || ".join(tagged)
+    return base64url_sql(f"'[' || {joined} || ']'")
 
 
 def json_list(body: str, order: str, source: str) -> str:

@@ -21,7 +21,16 @@ from models.users.orm import User as UserRow
 from resolvers.contracts.queries import EVENT_KEYS
 from resolvers.pages import page_request, validated
 from schema.execution.plan import ObjectPlan
-from schema.execution.sql import Unsupported, json_list, leaf_of, literal, object_of
+from schema.execution.sql import (
+    Unsupported,
+    base64url_sql,
+    cursor_sql,
+    datetime_sql,
+    json_list,
+    leaf_of,
+    literal,
+    object_of,
+)
 
 if TYPE_CHECKING:
     from schema.execution.plan import FieldPlan
@@ -69,20 +78,12 @@ class Money:
         return f"(round(({cents})::numeric / 100, 2))::text"
 
 
-# Python's isoformat of an aware UTC datetime: microseconds only when there are some (the
-# text has no other ".000000" to replace).
-_DATETIME = (
-    "(replace(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') "
-    "|| '+00:00')"
-)
-
-
 @dataclass(frozen=True, slots=True)
 class DateTime:
     column: str
 
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
-        return _DATETIME.format(_column(alias, self.column))
+        return datetime_sql(_column(alias, self.column))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +103,18 @@ class GlobalId:
 
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
         text = f"{literal(self.type_name + ':')} || {_column(alias, self.column)}::text"
-        # PostgreSQL's base64 breaks lines every 76 characters: the newline goes with the rest.
-        encoded = f"translate(encode(convert_to({text}, 'UTF8'), 'base64'), E'+/\\n', '-_')"
-        return f"rtrim({encoded}, '=')"
+        return base64url_sql(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A row's cursor by these keys (`cursor_of`), as a stream's `after:` takes it."""
+
+    model: type[Model]
+    keys: Sequence[str]
+
+    def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
+        return cursor_sql(self.model, self.keys, alias)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +230,7 @@ class Linked:
 @dataclass(frozen=True, slots=True)
 class FirstPage:
     """A nested connection's first page (`nested_connections` without a cursor): `edges`
-    with their `node` only; anything else about the page is completed in Python."""
+    with their `node` and `cursor`; anything else about the page is completed in Python."""
 
     type_name: str
     foreign_key: str
@@ -247,7 +257,7 @@ class FirstPage:
             if edges.typename is not None:
                 parts.append(literal(edges.typename))
                 continue
-            if edges.details[0].node.name.value != "edges":
+            if edges.details[0].node.name.value != "edges":  # pageInfo, totalCount, nodes
                 raise Unsupported("a connection field other than edges")
             edge = object_of(edges.completion, listed=True)
             parts.append(self._edges(builder, target, edge, alias, request.first))
@@ -263,8 +273,9 @@ class FirstPage:
             if node.typename is not None:
                 parts.append(literal(node.typename))
                 continue
-            if node.details[0].node.name.value != "node":
-                raise Unsupported("an edge field other than node")
+            if node.details[0].node.name.value == "cursor":
+                parts.append(cursor_sql(target.model, self.keys, inner))
+                continue
             parts.append(builder.object(target, object_of(node.completion), inner))
         body = f"json_build_object({', '.join(parts)})"
         meta = target.model._meta
@@ -353,6 +364,7 @@ def _types() -> dict[str, SqlType]:
                 "kind": EnumName("kind"),
                 "status": EnumName("status"),
                 "createdAt": DateTime("created_at"),
+                "cursor": Cursor(contract.ContractEvent, EVENT_KEYS),
             },
         ),
         SqlType(

@@ -41,7 +41,7 @@ def selection(type_name: str) -> str:
         elif isinstance(renderer, FirstPage):
             node = selection(renderer.type_name)
             parts.append(
-                f"{name}(first: 2) {{ __typename edges {{ __typename node {{ {node} }} }} }}"
+                f"{name}(first: 2) {{ __typename edges {{ __typename cursor node {{ {node} }} }} }}"
             )
         else:
             parts.append(name)
@@ -51,13 +51,22 @@ def selection(type_name: str) -> str:
 
 CONTRACTS = "{ viewer { contracts(first: 25) { edges { node { %s } } } } }" % selection("Contract")
 JOBS = '{ jobs(first: 20, filter: {query: "kestrel"}) { nodes { %s } } }' % selection("Job")
-# A cursor is not read in SQL: the page is the resolver's, the nodes below it one statement.
-CONTRACTS_WITH_CURSORS = (
-    "{ viewer { contracts(first: 25) { edges { cursor node { %s } } } } }" % selection("Contract")
+# `totalCount` is not read in SQL: the page is the resolver's, the nodes below it one statement.
+CONTRACTS_COUNTED = (
+    "{ viewer { contracts(first: 25) { totalCount edges { node { %s } } } } }"
+    % selection("Contract")
 )
-JOBS_WITH_CURSORS = (
-    '{ jobs(first: 20, filter: {query: "kestrel"}) { pageInfo { endCursor } nodes { %s } } }'
-    % selection("Job")
+JOBS_COUNTED = (
+    '{ jobs(first: 20, filter: {query: "kestrel"}) { totalCount nodes { %s } } }' % selection("Job")
+)
+CURSORS = """
+query ($first: Int!) { viewer { contracts(first: $first) {
+  pageInfo { startCursor endCursor hasNextPage hasPreviousPage }
+  edges { cursor node { title events(first: 2) { edges { cursor node { kind cursor } } } } }
+} } }
+"""
+AFTER = (
+    "query ($after: String) { viewer { contracts(first: 5, after: $after) { nodes { title } } } }"
 )
 
 
@@ -96,17 +105,56 @@ async def test_every_mapped_field_answers_as_its_resolver(both, db):
     assert taken == (2 if db.backend == "postgres" else 0)  # the contracts, the jobs
 
 
-async def test_nodes_below_a_page_with_cursors_answer_as_their_resolvers(both, db):
+async def test_nodes_below_a_counted_page_answer_as_their_resolvers(both, db):
     # given
     people = await seed()
     await awkward_values()
     before = outcomes["sql subtree"], outcomes["sql page"]
     # when
-    await same_answer(both, CONTRACTS_WITH_CURSORS, token=people["client"].token)
-    await same_answer(both, JOBS_WITH_CURSORS)
+    await same_answer(both, CONTRACTS_COUNTED, token=people["client"].token)
+    await same_answer(both, JOBS_COUNTED)
     # then: the pages by their resolvers, the nodes of each in one statement
     subtrees, pages = outcomes["sql subtree"] - before[0], outcomes["sql page"] - before[1]
     assert (subtrees, pages) == ((2, 0) if db.backend == "postgres" else (0, 0))
+
+
+async def test_cursors_written_in_sql_are_the_resolvers_and_lead_on(both, db):
+    # given: 23 contracts, pages of 5
+    people = await seed()
+    token = people["client"].token
+    before = outcomes["sql page"]
+    # when: the first page, with every cursor, then the pages after it by its end cursor
+    first = await same_answer(both, CURSORS, {"first": 5}, token=token)
+    page = first["data"]["viewer"]["contracts"]
+    titles = [edge["node"]["title"] for edge in page["edges"]]
+    after = page["pageInfo"]["endCursor"]
+    while after is not None:
+        more = await same_answer(
+            both,
+            CURSORS.replace("first: $first", "first: 5, after: $after").replace(
+                "$first: Int!", "$after: String"
+            ),
+            {"after": after},
+            token=token,
+        )
+        next_page = more["data"]["viewer"]["contracts"]
+        titles += [edge["node"]["title"] for edge in next_page["edges"]]
+        after = next_page["pageInfo"]["endCursor"] if next_page["pageInfo"]["hasNextPage"] else None
+    # then: every contract once, in order; each edge's cursor leads to the rest
+    assert len(titles) == len(set(titles)) == 23
+    second = await same_answer(both, AFTER, {"after": page["edges"][0]["cursor"]}, token=token)
+    assert [n["title"] for n in second["data"]["viewer"]["contracts"]["nodes"]] == titles[1:6]
+    assert page["pageInfo"]["startCursor"] == page["edges"][0]["cursor"]
+    # the first page in SQL; the pages after a cursor by the resolver
+    assert outcomes["sql page"] - before == (1 if db.backend == "postgres" else 0)
+
+
+async def test_an_empty_page_has_no_cursors(both, db):
+    people = await seed()
+    found = await same_answer(both, CURSORS, {"first": 5}, token=people["nameless"].token)
+    page = found["data"]["viewer"]["contracts"]
+    assert page["edges"] == []
+    assert page["pageInfo"]["startCursor"] is None and page["pageInfo"]["endCursor"] is None
 
 
 PAGE = "{ title milestones { amount } }"
