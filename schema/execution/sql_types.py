@@ -19,6 +19,7 @@ from models.jobs import orm as jobs_orm
 from models.profiles import orm as profiles_orm
 from models.users.orm import User as UserRow
 from resolvers.contracts.queries import EVENT_KEYS
+from resolvers.errors import PublicError
 from resolvers.pages import page_request, validated
 from schema.execution.plan import ObjectPlan
 from schema.execution.sql import (
@@ -245,7 +246,7 @@ class FirstPage:
         )
         try:
             request = validated(request)
-        except Exception as error:  # the resolver reports it
+        except PublicError as error:  # the resolver reports it
             raise Unsupported("a page request the resolver refuses") from error
         if request.first is None or request.after is not None or request.before is not None:
             raise Unsupported("a page other than the first")
