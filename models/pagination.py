@@ -231,7 +231,8 @@ async def paginate(
 class FirstPageQuery(Generic[RowT]):
     """A first (or last) page without a cursor, of `model` filtered by `sql_filter`, as one
     statement: run here by `paginate`, or read by whoever builds more around it
-    (schema/execution/sql.py wraps it to answer the page's nodes as JSON)."""
+    (schema/execution/sql.py wraps it to answer the page's nodes as JSON). For the latter, on
+    PostgreSQL, also the page of `first` rows after a cursor (`after`: its decoded values)."""
 
     model: type[RowT]
     sql_filter: SqlFilter
@@ -239,6 +240,7 @@ class FirstPageQuery(Generic[RowT]):
     keys: tuple[str, ...]
     descending: bool
     forward: bool
+    after: tuple[Any, ...] | None = None
 
     @property
     def ascending_in_query(self) -> bool:
@@ -251,22 +253,29 @@ class FirstPageQuery(Generic[RowT]):
 
     def statement(self, postgres: bool) -> tuple[str, list[Any]]:
         """The page's rows and the one after it (which only tells there is more)."""
-        model, sql_filter = self.model, self.sql_filter
+        model, sql_filter, after = self.model, self.sql_filter, self.after
+        assert postgres or after is None, "a page after a cursor is written for PostgreSQL only"
 
         def make() -> str:
             count = len(sql_filter.parameters)
             marks = [f"${n}" if postgres else f"?{n}" for n in range(1, count + 1)]
+            where = sql_filter.sql.format(*marks)
+            if after is not None:
+                # `_beyond` as a row comparison: strictly past the cursor in the page's order.
+                columns = ", ".join(f'"{key}"' for key in self.keys)
+                values = ", ".join(f"${count + n}" for n in range(1, len(after) + 1))
+                operator = ">" if self.ascending_in_query else "<"
+                where = f"({where}) AND ({columns}) {operator} ({values})"
             return (
                 f'SELECT {column_list(model)} FROM "{model._meta.db_table}" '
-                f"WHERE {sql_filter.sql.format(*marks)} ORDER BY {order_list(self.order())} "
-                f"LIMIT {int(self.size) + 1}"
+                f"WHERE {where} ORDER BY {order_list(self.order())} LIMIT {int(self.size) + 1}"
             )
 
-        ascending, size = self.ascending_in_query, self.size
-        shape = ("first-page", model, sql_filter.sql, self.keys, ascending, size, postgres)
+        ascending, size, cursor = self.ascending_in_query, self.size, after is not None
+        shape = ("first-page", model, sql_filter.sql, self.keys, ascending, size, postgres, cursor)
         sql = make() if sql_filter.varies else text(shape, make)
         parameters = [value if postgres else sqlite_value(value) for value in sql_filter.parameters]
-        return sql, parameters
+        return sql, [*parameters, *(after or ())]
 
 
 def first_page_query(
@@ -278,15 +287,26 @@ def first_page_query(
     default_size: int = 20,
     max_size: int = 100,
     sql_filter: SqlFilter | None = None,
+    after_cursor: bool = False,
 ) -> FirstPageQuery[RowT] | None:
-    """The page `paginate` would fetch, when it is one without a cursor of a filter in SQL."""
-    if sql_filter is None or request.after is not None or request.before is not None:
+    """The page `paginate` would fetch, when it is one without a cursor of a filter in SQL
+    (with `after_cursor`, also `first` rows after a cursor: validated as `paginate` does)."""
+    if sql_filter is None or request.before is not None:
+        return None
+    if request.after is not None and not after_cursor:
         return None
     request = request.validated(default_size=default_size, max_size=max_size)
     forward = request.first is not None
     size = request.first if forward else request.last
     assert size is not None
-    return FirstPageQuery(model, sql_filter, size, tuple(keys), descending, forward)
+    after: tuple[Any, ...] | None = None
+    if request.after is not None:
+        if not forward:
+            return None
+        values = decode_cursor(request.after, keys, field="after")
+        _check_cursor_values(model, keys, values, field="after")
+        after = tuple(values)
+    return FirstPageQuery(model, sql_filter, size, tuple(keys), descending, forward, after)
 
 
 async def _first_page(query: FirstPageQuery[RowT]) -> Page[RowT]:

@@ -79,10 +79,13 @@ def page_query(
     descending: bool = False,
     sql_filter: SqlFilter | None = None,
 ) -> FirstPageQuery[Any] | None:
-    """The statement `listing` would run for this page, when it is a first page of a filter in
-    SQL; None otherwise (a cursor, a filter the ORM alone writes). Raises as `listing` does."""
+    """The statement `listing` would run for this page, when it is a page of a filter in SQL,
+    first or after a cursor; None otherwise (`last`, `before`, a filter the ORM alone writes).
+    Raises as `listing` does. The page after a cursor is written for PostgreSQL only."""
     with _refused_as_bad_input():
-        return first_page_query(model, request, **_paging(keys, descending, sql_filter))
+        return first_page_query(
+            model, request, **_paging(keys, descending, sql_filter), after_cursor=True
+        )
 
 
 def _paging(

@@ -144,7 +144,7 @@ class PageSelection:
     sql_type: SqlType
     bodies: tuple[str, ...]
     layout: tuple[tuple[str, Any], ...]
-    statements: dict[tuple[int, tuple[str, ...], bool], str] = dataclasses.field(
+    statements: dict[tuple[int, tuple[str, ...], bool, bool], str] = dataclasses.field(
         default_factory=dict
     )
 
@@ -170,7 +170,8 @@ class PageSelection:
         """The resolver's page statement, then the connection written from its rows. The
         second part depends only on the page's size and order (a few per field), so it is
         made once each; the first may hold a search's words, so it is never kept."""
-        key = (query.size, query.keys, query.ascending_in_query)
+        after = query.after is not None
+        key = (query.size, query.keys, query.ascending_in_query, after)
         rest = self.statements.get(key)
         if rest is None:
             parts = _PageParts(
@@ -178,6 +179,7 @@ class PageSelection:
                 reverse=order_list([_reversed(key) for key in query.order()], alias="t1"),
                 size=int(query.size),
                 cursor=lambda: cursor_sql(query.model, query.keys, "t1"),
+                after=after,
             )
             connection = self._object(self.layout, parts)
             # The page statement fetches one row past the page, which only tells there is more.
@@ -200,7 +202,7 @@ class PageSelection:
             elif kind == HAS_NEXT:
                 pairs.append(f"((SELECT count(*) FROM page) > {parts.size})")
             elif kind == HAS_PREVIOUS:
-                pairs.append("false")  # a first page
+                pairs.append("true" if parts.after else "false")  # as paginate has it
             elif kind in (START, END):
                 order = parts.order if kind == START else parts.reverse
                 pairs.append(f"(SELECT {parts.cursor()} FROM shown t1 ORDER BY {order} LIMIT 1)")
@@ -288,6 +290,7 @@ class _PageParts:
     reverse: str
     size: int
     cursor: Callable[[], str]
+    after: bool
 
 
 def _reversed(key: str) -> str:
