@@ -3,7 +3,7 @@ Listing into a GraphQL connection (schema/core.py `connection_of`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -46,6 +46,16 @@ def page_request(
     first: int | None, after: str | None, last: int | None, before: str | None
 ) -> PageRequest:
     return PageRequest(first=first, after=after, last=last, before=before)
+
+
+def page_request_of(arguments: Mapping[str, Any]) -> PageRequest:
+    """The page a connection field's converted arguments ask for (those it was given)."""
+    return page_request(
+        arguments.get("first"),
+        arguments.get("after"),
+        arguments.get("last"),
+        arguments.get("before"),
+    )
 
 
 def validated(request: PageRequest) -> PageRequest:

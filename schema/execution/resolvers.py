@@ -18,15 +18,16 @@ from models.contracts import orm as contracts_orm
 from models.contracts.orm import ContractEvent as ContractEventRow
 from models.money import from_cents
 from resolvers.context import Context
-from resolvers.contracts.queries import EVENT_KEYS
-from resolvers.pages import page_request
+from resolvers.contracts.queries import EVENT_KEYS, contracts_of_viewer_query
+from resolvers.jobs.queries import search_query
+from resolvers.pages import page_request_of
 from resolvers.prefetch import ready_many, then
 from schema.contract_events import ContractEvent
 from schema.contracts import Contract
 from schema.core import Connection, nested_connections
 from schema.execution.batch import batches, page_statements
-from schema.fields.contracts import contracts_page, contracts_page_query, viewer_contracts
-from schema.fields.jobs import jobs, search_connection, search_page_query
+from schema.fields.contracts import contracts_page, viewer_contracts
+from schema.fields.jobs import jobs, search_arguments, search_connection
 from schema.fields.users import viewer
 from schema.jobs import Job
 from schema.milestones import Milestone
@@ -58,12 +59,14 @@ def viewer_contract_pages(
 
 @page_statements(viewer_contracts)
 async def viewer_contracts_statement(arguments: dict[str, Any], context: Context) -> Any:
-    return await contracts_page_query(context, **arguments)
+    """The statement of `contracts_page`'s page, when it is one (see sql.py)."""
+    return contracts_of_viewer_query(context, page_request_of(arguments), arguments.get("status"))
 
 
 @page_statements(jobs)
 async def job_search_statement(arguments: dict[str, Any], context: Context) -> Any:
-    return await search_page_query(context, **arguments)
+    """The statement of `search_connection`'s page, when it is one (see sql.py)."""
+    return await search_query(context, *search_arguments(**arguments))
 
 
 @batches(jobs)
@@ -155,12 +158,7 @@ def contract_events(parents: Parents, arguments: dict[str, Any], context: Contex
         ContractEventRow,
         "contract_id",
         [parent.row.id for parent in parents],
-        page_request(
-            arguments.get("first"),
-            arguments.get("after"),
-            arguments.get("last"),
-            arguments.get("before"),
-        ),
+        page_request_of(arguments),
         ContractEvent.from_row,
         keys=EVENT_KEYS,
     )

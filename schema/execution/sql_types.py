@@ -20,7 +20,7 @@ from models.profiles import orm as profiles_orm
 from models.users.orm import User as UserRow
 from resolvers.contracts.queries import EVENT_KEYS
 from resolvers.errors import PublicError
-from resolvers.pages import page_request, validated
+from resolvers.pages import page_request_of, validated
 from schema.execution.plan import ObjectPlan
 from schema.execution.sql import (
     Unsupported,
@@ -238,14 +238,8 @@ class FirstPage:
     keys: Sequence[str]
 
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
-        request = page_request(
-            arguments.get("first"),
-            arguments.get("after"),
-            arguments.get("last"),
-            arguments.get("before"),
-        )
         try:
-            request = validated(request)
+            request = validated(page_request_of(arguments))
         except PublicError as error:  # the resolver reports it
             raise Unsupported("a page request the resolver refuses") from error
         if request.first is None or request.after is not None or request.before is not None:

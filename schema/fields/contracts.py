@@ -10,7 +10,6 @@ import strawberry
 
 from models.contracts import orm
 from models.contracts.actions import MilestoneDraft
-from models.pagination import FirstPageQuery
 from resolvers.context import Context, Info
 from resolvers.contracts import mutations, queries
 from resolvers.errors import Outcome
@@ -201,20 +200,6 @@ async def contracts_page(
         context, page_request(first, after, last, before), status
     )
     return connection_of(found, Contract.from_row)
-
-
-async def contracts_page_query(
-    context: Context,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    status: ContractStatus | None = None,
-) -> FirstPageQuery[Any] | None:
-    """The statement `contracts_page` runs, when it is one (see schema/execution/sql.py)."""
-    return queries.contracts_of_viewer_query(
-        context, page_request(first, after, last, before), status
-    )
 
 
 # ---------------------------------------------------------------- subscriptions

@@ -11,7 +11,7 @@ from models.errors import DomainError
 from models.jobs.orm import Invitation as InvitationRow
 from models.jobs.orm import Job as JobRow
 from models.jobs.search import JobOrderField
-from models.pagination import FirstPageQuery, PageRequest
+from models.pagination import PageRequest
 from resolvers.context import Context, Info
 from resolvers.jobs import mutations, queries
 from resolvers.pages import page_request
@@ -87,7 +87,9 @@ async def jobs(
     filter: JobFilter | None = None,
     order_by: JobOrder | None = None,
 ) -> Connection[Job]:
-    found = await queries.jobs(info, *_search(first, after, last, before, filter, order_by))
+    found = await queries.jobs(
+        info, *search_arguments(first, after, last, before, filter, order_by)
+    )
     return connection_of(found, Job.from_row)
 
 
@@ -102,35 +104,21 @@ async def search_connection(
 ) -> Connection[Job]:
     """`jobs` without loading its jobs' relations (the batch executor loads them per level)."""
     found = await queries.search_listing(
-        context, *_search(first, after, last, before, filter, order_by)
+        context, *search_arguments(first, after, last, before, filter, order_by)
     )
     return connection_of(found, Job.from_row)
 
 
-async def search_page_query(
-    context: Context,
+def search_arguments(
     first: int | None = None,
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
     filter: JobFilter | None = None,
     order_by: JobOrder | None = None,
-) -> FirstPageQuery[Any] | None:
-    """The statement `search_connection` runs, when it is one (see schema/execution/sql.py)."""
-    return await queries.search_query(
-        context, *_search(first, after, last, before, filter, order_by)
-    )
-
-
-def _search(
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-    filter: JobFilter | None,
-    order_by: JobOrder | None,
 ) -> tuple[PageRequest, dict[str, Any] | None, JobOrderField | None, bool]:
-    """The arguments of `jobs` as the resolver takes them."""
+    """The arguments of `jobs` as the resolvers (`queries.search_listing`, `search_query`)
+    take them."""
     return (
         page_request(first, after, last, before),
         vars(filter) if filter else None,
