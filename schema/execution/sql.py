@@ -127,10 +127,18 @@ def compile_subtree(sql_type: SqlType, plan: ObjectPlan) -> Subtree:
     return Subtree(sql_type, statement)
 
 
-# ------------------------------------------------------------------ a connection's first page
+# ------------------------------------------------------------------ a connection's page
 
-NODE, TYPENAME, HAS_NEXT, HAS_PREVIOUS = "node", "typename", "has-next", "has-previous"
-EDGES, PAGE_INFO, CURSOR, START, END = "edges", "page-info", "cursor", "start", "end"
+# What each key of a connection's layout holds: the shown rows' nodes (NODES) or edges (EDGES,
+# whose layout holds a NODE and a CURSOR of the row), pageInfo's parts, a __typename.
+NODES, NODE, CURSOR, EDGES, PAGE_INFO = "nodes", "node", "cursor", "edges", "page-info"
+TYPENAME, HAS_NEXT, HAS_PREVIOUS, START, END = (
+    "typename",
+    "has-next",
+    "has-previous",
+    "start",
+    "end",
+)
 
 
 @dataclass(slots=True)
@@ -195,10 +203,14 @@ class PageSelection:
             pairs.append(literal(key))
             if kind == TYPENAME:
                 pairs.append(literal(detail))
-            elif kind == NODE:
+            elif kind == NODES:
                 pairs.append(self._rows(self.bodies[detail], parts.order))
             elif kind == EDGES:
-                pairs.append(self._rows(self._edge(detail, parts), parts.order))
+                pairs.append(self._rows(self._object(detail, parts), parts.order))
+            elif kind == NODE:  # an edge's, on the shown row t1
+                pairs.append(self.bodies[detail])
+            elif kind == CURSOR:
+                pairs.append(parts.cursor())
             elif kind == HAS_NEXT:
                 pairs.append(f"((SELECT count(*) FROM page) > {parts.size})")
             elif kind == HAS_PREVIOUS:
@@ -208,18 +220,6 @@ class PageSelection:
                 pairs.append(f"(SELECT {parts.cursor()} FROM shown t1 ORDER BY {order} LIMIT 1)")
             else:  # PAGE_INFO
                 pairs.append(self._object(detail, parts))
-        return f"json_build_object({', '.join(pairs)})"
-
-    def _edge(self, layout: tuple[tuple[str, Any], ...], parts: _PageParts) -> str:
-        pairs: list[str] = []
-        for key, (kind, detail) in layout:
-            pairs.append(literal(key))
-            if kind == TYPENAME:
-                pairs.append(literal(detail))
-            elif kind == CURSOR:
-                pairs.append(parts.cursor())
-            else:
-                pairs.append(self.bodies[detail])
         return f"json_build_object({', '.join(pairs)})"
 
     def _rows(self, body: str, order: str) -> str:
@@ -249,7 +249,7 @@ def compile_page(types: dict[str, SqlType], field: FieldPlan) -> PageSelection:
         if part.typename is not None:
             layout.append((part.key, (TYPENAME, part.typename)))
         elif name == "nodes":
-            layout.append((part.key, (NODE, node(part.completion, listed=True))))
+            layout.append((part.key, (NODES, node(part.completion, listed=True))))
         elif name == "edges":
             edge: list[tuple[str, Any]] = []
             for inner in object_of(part.completion, listed=True).fields:
