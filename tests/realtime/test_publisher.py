@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis import asyncio as aioredis
@@ -15,18 +17,28 @@ from tests.realtime.test_broadcast import bounded
 from tests.services import require_redis
 
 
-def publisher_for(url: str) -> RedisPublisher:
+@contextlib.contextmanager
+def publisher_for(url: str) -> Iterator[RedisPublisher]:
     publisher = lean_publisher(aioredis.Redis.from_url(url))
     assert publisher is not None
-    return publisher
+    try:
+        yield publisher
+    finally:
+        publisher.close()
 
 
-async def listening(url: str, channel: str) -> tuple[aioredis.Redis, object]:
+@contextlib.asynccontextmanager
+async def listening(url: str, channel: str) -> AsyncIterator[object]:
+    """A subscriber of `channel` on a connection of its own, closed afterwards."""
     client = aioredis.Redis.from_url(url)
     pubsub = client.pubsub()
-    await pubsub.subscribe(channel)
-    await pubsub.get_message(timeout=1)  # the subscribe's acknowledgement
-    return client, pubsub
+    try:
+        await pubsub.subscribe(channel)
+        await pubsub.get_message(timeout=1)  # the subscribe's acknowledgement
+        yield pubsub
+    finally:
+        await pubsub.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
 
 
 async def received(pubsub: object, count: int) -> list[bytes]:
@@ -50,19 +62,14 @@ def test_commands_are_packed_in_resp() -> None:
 async def test_concurrent_publishes_each_get_their_own_count_and_arrive_in_order() -> None:
     url = require_redis()
     channel = f"test-publisher-{uuid.uuid4().hex}"
-    client, pubsub = await listening(url, channel)
-    publisher = publisher_for(url)
-    try:
-        counts = await asyncio.gather(
-            *(publisher.publish(channel, f"m{index}") for index in range(50)),
-            publisher.publish(f"{channel}-nobody", "unheard"),
-        )
-        assert counts == [1] * 50 + [0]
-        assert await received(pubsub, 50) == [f"m{index}".encode() for index in range(50)]
-    finally:
-        publisher.close()
-        await pubsub.aclose()  # type: ignore[attr-defined]
-        await client.aclose()
+    async with listening(url, channel) as pubsub:
+        with publisher_for(url) as publisher:
+            counts = await asyncio.gather(
+                *(publisher.publish(channel, f"m{index}") for index in range(50)),
+                publisher.publish(f"{channel}-nobody", "unheard"),
+            )
+            assert counts == [1] * 50 + [0]
+            assert await received(pubsub, 50) == [f"m{index}".encode() for index in range(50)]
 
 
 @pytest.mark.redis
@@ -70,35 +77,27 @@ async def test_concurrent_publishes_each_get_their_own_count_and_arrive_in_order
 async def test_a_lost_connection_is_made_again_by_the_next_publish() -> None:
     url = require_redis()
     channel = f"test-publisher-{uuid.uuid4().hex}"
-    client, pubsub = await listening(url, channel)
-    publisher = publisher_for(url)
-    try:
-        assert await publisher.publish(channel, "before") == 1
-        replies = publisher._replies
-        assert replies is not None and replies.transport is not None
-        replies.transport.abort()
-        await asyncio.sleep(0.05)
-        assert await publisher.publish(channel, "after") == 1
-        assert await received(pubsub, 2) == [b"before", b"after"]
-    finally:
-        publisher.close()
-        await pubsub.aclose()  # type: ignore[attr-defined]
-        await client.aclose()
+    async with listening(url, channel) as pubsub:
+        with publisher_for(url) as publisher:
+            assert await publisher.publish(channel, "before") == 1
+            replies = publisher._replies
+            assert replies is not None and replies.transport is not None
+            replies.transport.abort()
+            await asyncio.sleep(0.05)
+            assert await publisher.publish(channel, "after") == 1
+            assert await received(pubsub, 2) == [b"before", b"after"]
 
 
 @pytest.mark.redis
 @bounded
 async def test_an_error_reply_is_raised_and_the_connection_goes_on() -> None:
     url = require_redis()
-    publisher = publisher_for(url)
-    try:
+    with publisher_for(url) as publisher:
         replies = await publisher._connect()
         with pytest.raises(ResponseError):
             await replies.send(pack("PUBLISH", "only-a-channel"))
         assert await publisher.publish(f"test-publisher-{uuid.uuid4().hex}", "x") == 0
         assert publisher._replies is replies
-    finally:
-        publisher.close()
 
 
 @pytest.mark.redis
