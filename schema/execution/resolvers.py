@@ -18,16 +18,16 @@ from models.contracts import orm as contracts_orm
 from models.contracts.orm import ContractEvent as ContractEventRow
 from models.money import from_cents
 from resolvers.context import Context
-from resolvers.contracts.queries import EVENT_KEYS, contracts_of_viewer_query
-from resolvers.jobs.queries import search_query
+from resolvers.contracts.queries import EVENT_KEYS, contracts_of_viewer, contracts_of_viewer_query
+from resolvers.jobs.queries import search_listing, search_query
 from resolvers.pages import page_request_of
 from resolvers.prefetch import ready_many, then
 from schema.contract_events import ContractEvent
 from schema.contracts import Contract
-from schema.core import Connection, nested_connections
+from schema.core import Connection, connection_of, nested_connections
 from schema.execution.batch import batches, page_statements
-from schema.fields.contracts import contracts_page, viewer_contracts
-from schema.fields.jobs import jobs, search_arguments, search_connection
+from schema.fields.contracts import viewer_contracts
+from schema.fields.jobs import jobs, search_arguments
 from schema.fields.users import viewer
 from schema.jobs import Job
 from schema.milestones import Milestone
@@ -54,18 +54,26 @@ async def _each(parents: Parents, make: Any) -> list[Any]:
 def viewer_contract_pages(
     parents: Parents, arguments: dict[str, Any], context: Context
 ) -> Awaitable[list[Connection[Contract]]]:
-    return _each(parents, lambda: contracts_page(context, **arguments))
+    """`viewer.contracts` without the prefetch: this executor loads each level itself."""
+
+    async def page() -> Connection[Contract]:
+        found = await contracts_of_viewer(
+            context, page_request_of(arguments), arguments.get("status")
+        )
+        return connection_of(found, Contract.from_row)
+
+    return _each(parents, page)
 
 
 @page_statements(viewer_contracts)
 async def viewer_contracts_statement(arguments: dict[str, Any], context: Context) -> Any:
-    """The statement of `contracts_page`'s page, when it is one (see sql.py)."""
+    """The statement of that page, when it is one (see sql.py)."""
     return contracts_of_viewer_query(context, page_request_of(arguments), arguments.get("status"))
 
 
 @page_statements(jobs)
 async def job_search_statement(arguments: dict[str, Any], context: Context) -> Any:
-    """The statement of `search_connection`'s page, when it is one (see sql.py)."""
+    """The statement of the `jobs` page below, when it is one (see sql.py)."""
     return await search_query(context, *search_arguments(**arguments))
 
 
@@ -73,7 +81,13 @@ async def job_search_statement(arguments: dict[str, Any], context: Context) -> A
 def job_pages(
     parents: Parents, arguments: dict[str, Any], context: Context
 ) -> Awaitable[list[Connection[Job]]]:
-    return _each(parents, lambda: search_connection(context, **arguments))
+    """`jobs` without loading its jobs' relations: this executor loads them per level."""
+
+    async def page() -> Connection[Job]:
+        found = await search_listing(context, *search_arguments(**arguments))
+        return connection_of(found, Job.from_row)
+
+    return _each(parents, page)
 
 
 @batches(User.email)

@@ -10,7 +10,7 @@ import strawberry
 
 from models.contracts import orm
 from models.contracts.actions import MilestoneDraft
-from resolvers.context import Context, Info
+from resolvers.context import Info
 from resolvers.contracts import mutations, queries
 from resolvers.errors import Outcome
 from resolvers.pages import page_request
@@ -184,21 +184,6 @@ async def viewer_contracts(
     status: ContractStatus | None = None,
 ) -> Connection[Contract]:
     found = await queries.viewer_contracts(info, page_request(first, after, last, before), status)
-    return connection_of(found, Contract.from_row)
-
-
-async def contracts_page(
-    context: Context,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    status: ContractStatus | None = None,
-) -> Connection[Contract]:
-    """`viewer_contracts` without the prefetch: the batch executor loads each level itself."""
-    found = await queries.contracts_of_viewer(
-        context, page_request(first, after, last, before), status
-    )
     return connection_of(found, Contract.from_row)
 
 

@@ -12,7 +12,7 @@ from models.jobs.orm import Invitation as InvitationRow
 from models.jobs.orm import Job as JobRow
 from models.jobs.search import JobOrderField
 from models.pagination import PageRequest
-from resolvers.context import Context, Info
+from resolvers.context import Info
 from resolvers.jobs import mutations, queries
 from resolvers.pages import page_request
 from schema.core import Connection, SortDirection, connection_of, provided_fields, user_errors
@@ -89,22 +89,6 @@ async def jobs(
 ) -> Connection[Job]:
     found = await queries.jobs(
         info, *search_arguments(first, after, last, before, filter, order_by)
-    )
-    return connection_of(found, Job.from_row)
-
-
-async def search_connection(
-    context: Context,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    filter: JobFilter | None = None,
-    order_by: JobOrder | None = None,
-) -> Connection[Job]:
-    """`jobs` without loading its jobs' relations (the batch executor loads them per level)."""
-    found = await queries.search_listing(
-        context, *search_arguments(first, after, last, before, filter, order_by)
     )
     return connection_of(found, Job.from_row)
 
