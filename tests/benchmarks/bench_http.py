@@ -32,7 +32,10 @@ a rotating order, so that the load of this shared machine hits them alike; req/s
 over the rounds, and `noise` the spread of the rounds ((max - min) / median). p50/p99 are the
 median round's latencies. SQL statements per request are counted in-process with each tree's
 own code (a Tortoise `db_client` log handler around one request through the app, after a warm-up
-one), and for `raw` by the endpoint itself.
+one), and for `raw` by the endpoint itself. `req/cpu-s` is requests per CPU-second of the
+server's processes; `srv ms` and `PG ms` are the CPU time per request of the server and of
+PostgreSQL (all its processes, read from /proc), medians over the rounds: on this shared machine
+they say what a request costs where req/s says what share of the machine a server got.
 """
 
 from __future__ import annotations
@@ -626,6 +629,9 @@ class Round:
     # Requests per CPU-second of the server's processes: on a shared, busy machine req/s
     # follows the CPU share the server got; this follows what a request costs.
     per_cpu_second: float = 0.0
+    # PostgreSQL's CPU (every backend) per request, in ms: the part of a request's cost that
+    # the server's own CPU does not show, and that SQL written by PostgreSQL moves there.
+    database_ms: float = 0.0
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -641,6 +647,16 @@ def tree_cpu_seconds(pid: int) -> float:
         except (FileNotFoundError, ProcessLookupError):
             continue
     return total
+
+
+def postmaster_pid() -> int | None:
+    """The local PostgreSQL server's main process, whose children are its backends."""
+    for pid_file in Path("/var/run/postgresql").glob("*.pid"):
+        try:
+            return int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
 
 
 def pinned_core() -> list[str]:
@@ -750,13 +766,18 @@ def run_python_client(target: Target, duration: float, connections: int) -> Roun
 
 
 def load(target: Target, duration: float, connections: int, work_dir: Path) -> Round:
+    database = postmaster_pid()
     cpu_before = tree_cpu_seconds(target.pid)
+    database_before = tree_cpu_seconds(database) if database else 0.0
     if shutil.which("wrk"):
         result = run_wrk(target, duration, connections, work_dir)
     else:
         result = run_python_client(target, duration, connections)
     cpu = tree_cpu_seconds(target.pid) - cpu_before
-    result.per_cpu_second = result.requests_per_second * duration / cpu if cpu > 0 else 0.0
+    requests = result.requests_per_second * duration
+    result.per_cpu_second = requests / cpu if cpu > 0 else 0.0
+    if database and requests:
+        result.database_ms = (tree_cpu_seconds(database) - database_before) / requests * 1000
     return result
 
 
@@ -775,6 +796,10 @@ class Measured:
     @property
     def per_cpu_second(self) -> float:
         return statistics.median(r.per_cpu_second for r in self.rounds)
+
+    @property
+    def database_ms(self) -> float:
+        return statistics.median(r.database_ms for r in self.rounds)
 
     @property
     def noise(self) -> float:
@@ -835,7 +860,7 @@ def report(results: list[Measured], workers: list[Measured], args: argparse.Name
     print(
         f"\n{'document':10}{'size':5}{'server':11}{'req/s':>8}{'noise':>7}{'p50 ms':>8}"
         f"{'p99 ms':>8}{'SQL/req':>8}{'/raw':>7}{'/base':>7}{'req/cpu-s':>10}{'/raw':>7}"
-        f"{'/base':>7}"
+        f"{'/base':>7}{'srv ms':>7}{'PG ms':>7}"
     )
     for m in results:
         raw = by_key[(m.document, m.size, "raw")]
@@ -854,7 +879,8 @@ def report(results: list[Measured], workers: list[Measured], args: argparse.Name
         print(
             f"{m.document:10}{m.size:5}{m.target:11}{m.rps:8.0f}{m.noise:7.0%}{r.p50_ms:8.1f}"
             f"{r.p99_ms:8.1f}{m.statements:8d}{ratio}{over_base}{m.per_cpu_second:10.0f}"
-            f"{cpu_ratio}{cpu_over_base}"
+            f"{cpu_ratio}{cpu_over_base}{1000 / m.per_cpu_second if m.per_cpu_second else 0:7.3f}"
+            f"{m.database_ms:7.3f}"
         )
     print("\ngoals (GraphQL/raw req/s of this tree):")
     for (document, size), goal in GOALS.items():

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 
 from schema import MarketplaceSchema
+from schema.extension_hooks import ExtensionsRunner
 
 calls: list[str] = []
 
@@ -78,3 +79,120 @@ async def test_an_extension_still_refuses_before_execution() -> None:
     result = await schema.execute("{ refused }")
     assert result.data is None and [e.message for e in result.errors or []] == ["no"]
     assert "execute start" not in calls and calls[-1] == "operation end"
+
+
+# ------------------------------------------------------------------ exceptions through a stage
+
+
+class Boom(Exception):
+    pass
+
+
+def _runner(*extensions: SchemaExtension) -> ExtensionsRunner:
+    return ExtensionsRunner(execution_context=None, extensions=list(extensions))  # type: ignore[arg-type]
+
+
+class Recorder(SchemaExtension):
+    def __init__(self, name: str, *, suppress: bool = False, replace: bool = False) -> None:
+        self.name, self.suppress, self.replace = name, suppress, replace
+
+    def on_operation(self) -> Iterator[None]:
+        calls.append(f"{self.name} start")
+        try:
+            yield
+        except Boom as error:
+            calls.append(f"{self.name} saw {error}")
+            if self.replace:
+                raise ValueError(f"replaced by {self.name}") from error
+            if not self.suppress:
+                raise
+        finally:
+            calls.append(f"{self.name} end")
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        calls.append(f"{self.name} execute start")
+        try:
+            yield
+        except Boom:
+            calls.append(f"{self.name} execute saw it")
+            if not self.suppress:
+                raise
+
+
+class FailsToStart(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        raise Boom("at start")
+        yield  # pragma: no cover - a generator that never gets here
+
+
+async def test_an_exception_goes_through_the_hooks_last_first_and_is_raised() -> None:
+    calls.clear()
+    try:
+        async with _runner(Recorder("a"), Recorder("b")).operation():
+            raise Boom("x")
+    except Boom as error:
+        assert str(error) == "x"
+    else:
+        raise AssertionError("the exception was lost")
+    assert calls == ["a start", "b start", "b saw x", "b end", "a saw x", "a end"]
+
+
+async def test_a_hook_that_swallows_it_hides_it_from_the_hooks_before_it_only() -> None:
+    # As Strawberry's stages: the exception still goes on past the stage.
+    for enter in ("async", "sync"):
+        calls.clear()
+        stage = _runner(Recorder("a"), Recorder("b", suppress=True)).operation()
+        try:
+            if enter == "async":
+                async with stage:
+                    raise Boom("x")
+            else:
+                with stage:
+                    raise Boom("x")
+        except Boom:
+            pass
+        else:
+            raise AssertionError("the stage swallowed the exception")
+        assert calls == ["a start", "b start", "b saw x", "b end", "a end"]
+
+
+async def test_a_hook_that_raises_another_exception_passes_that_one_on() -> None:
+    calls.clear()
+    try:
+        async with _runner(Recorder("a", suppress=True), Recorder("b", replace=True)).operation():
+            raise Boom("x")
+    except ValueError as error:
+        # `a` suppresses only a Boom: the ValueError b raised instead goes on.
+        assert str(error) == "replaced by b" and isinstance(error.__cause__, Boom)
+    else:
+        raise AssertionError("the replacing exception was lost")
+    assert calls == ["a start", "b start", "b saw x", "b end", "a end"]
+
+
+async def test_async_hooks_see_the_exception_too_and_sync_stages_refuse_them() -> None:
+    calls.clear()
+    try:
+        async with _runner(Recorder("a")).executing():
+            raise Boom("x")
+    except Boom:
+        pass
+    assert calls == ["a execute start", "a execute saw it"]
+    calls.clear()
+    try:
+        with _runner(Recorder("a")).executing():
+            calls.append("body")
+    except RuntimeError as error:
+        assert "synchronously" in str(error)
+    assert "body" not in calls
+
+
+async def test_a_hook_that_fails_to_start_lets_the_started_ones_finish() -> None:
+    calls.clear()
+    try:
+        async with _runner(Recorder("a"), FailsToStart(), Recorder("c")).operation():
+            calls.append("body")
+    except Boom as error:
+        assert str(error) == "at start"
+    else:
+        raise AssertionError("the failure to start was lost")
+    assert calls == ["a start", "a saw at start", "a end"]
