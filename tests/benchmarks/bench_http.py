@@ -635,13 +635,16 @@ class Round:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its descendants (uvicorn's workers)."""
+    """User + system CPU of a process and its descendants (uvicorn's workers, PostgreSQL's
+    backends), those that ended included."""
     total, pending = 0.0, [pid]
     while pending:
         current = pending.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+            # utime + stime, and cutime + cstime: what its children that ended had used (a
+            # PostgreSQL backend that closes mid-round is still counted).
+            total += sum(int(value) for value in fields[11:15]) / CLK_TCK
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
