@@ -192,13 +192,19 @@ class _Run:
         if field.static_arguments is not None:
             return dict(field.static_arguments)
         executor = self.executor
-        raw = get_argument_values(
-            field.field_def,
-            field.details[0].node,
-            executor.variable_values,
-            None,
-            executor.hide_suggestions,
+        raw = (
+            None
+            if field.argument_values is None
+            else field.argument_values(executor.variable_values)
         )
+        if raw is None:
+            raw = get_argument_values(
+                field.field_def,
+                field.details[0].node,
+                executor.variable_values,
+                None,
+                executor.hide_suggestions,
+            )
         if field.convert is not None:
             return field.convert(raw)
         assert field.strawberry_field is not None

@@ -46,6 +46,7 @@ from graphql.language import OperationType
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from schema.execution.argument_values import ArgumentValues, compile_argument_values
 from schema.execution.arguments import Unsupported as ArgumentsUnsupported
 from schema.execution.arguments import compile_arguments
 from schema.execution.batch import BatchResolver, PageStatement, batch_for, page_statement_for
@@ -100,6 +101,8 @@ class FieldPlan:
     sql_page: Any = None
     # The arguments' conversion compiled for this field (arguments.py), where it can be.
     convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Arguments holding variables, their literals coerced once (argument_values.py).
+    argument_values: ArgumentValues | None = None
 
 
 @dataclass(slots=True)
@@ -282,6 +285,13 @@ class Compiler:
             plan.static_arguments = self.static_arguments(plan)
             if plan.static_arguments is None:
                 plan.convert = self.converter(strawberry_field)
+            if plan.static_arguments is None and plan.convert is not None:
+                # Only with the compiled conversion, which copies the literals it is given
+                # into the resolver's own objects: the coerced ones are shared by requests.
+                executor = self.executor
+                plan.argument_values = compile_argument_values(
+                    field_def, details[0].node, executor.variable_values, executor.hide_suggestions
+                )
         resolver = strawberry_field.base_resolver
         if resolver is None:
             if strawberry_field.default_resolver is not getattr:
