@@ -150,8 +150,8 @@ class _Stage:
         # hook that swallows the exception hides it from the hooks before it, no further.
         self._leave(error)
 
-    def _leave(self, error: BaseException | None) -> bool:
-        """Finishes the started hooks, last first; True when `error` was suppressed."""
+    def _leave(self, error: BaseException | None) -> None:
+        """Finishes the started hooks, last first; raises what a hook raised instead."""
         pending = error
         while self.started:
             kind, hook = self.started.pop()
@@ -162,7 +162,6 @@ class _Stage:
                 pending = raised
         if pending is not None and pending is not error:
             raise pending
-        return error is not None and pending is None
 
     async def __aenter__(self) -> None:
         for kind, hook in self._hooks():
@@ -186,7 +185,7 @@ class _Stage:
     ) -> None:
         await self._leave_async(error)
 
-    async def _leave_async(self, error: BaseException | None) -> bool:
+    async def _leave_async(self, error: BaseException | None) -> None:
         pending = error
         while self.started:
             kind, hook = self.started.pop()
@@ -209,7 +208,6 @@ class _Stage:
                 pending = raised
         if pending is not None and pending is not error:
             raise pending
-        return error is not None and pending is None
 
 
 class _Operation(_Stage):
