@@ -133,3 +133,27 @@ async def test_job_search_costs_the_same_statements_for_3_and_30_matches(gql, db
     # on PostgreSQL one statement for the page with its jobs' clients and skills as JSON;
     # elsewhere the page, the clients, the skills
     assert counts == ([1, 1] if db.backend == "postgres" else [3, 3])
+
+
+async def test_a_search_with_new_words_is_the_same_statement_with_other_parameters(gql, db):
+    # given: jobs with two different words
+    client, _ = await make_client()
+    await make_job(client, title="kestrel survey")
+    await make_job(client, title="condor survey")
+    statements = []
+    for word in ("kestrel", "condor"):
+        # when: each is searched
+        with count_statements() as counter:
+            data = await gql.execute(SEARCH, {"query": word})
+        # then: each finds its job
+        assert [edge["node"]["title"] for edge in data["jobs"]["edges"]] == [f"{word} survey"]
+        statements.append([message.rpartition(": [") for message in counter.statements])
+    if db.backend == "postgres":
+        # the words are a parameter of one statement text: a search never asked before is not
+        # a new statement for the driver to prepare and the database to parse
+        (kestrel_text, _, kestrel_values), (condor_text, _, condor_values) = (
+            found for (found,) in statements
+        )
+        assert kestrel_text == condor_text
+        assert "kestrel" not in kestrel_text and "'kestrel:*'" in kestrel_values
+        assert "'condor:*'" in condor_values
