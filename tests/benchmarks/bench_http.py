@@ -25,7 +25,9 @@ their own. Beside them run, all at once and each loaded in turn:
 The documents are the dashboard (`viewer.contracts`: the nearest real path to the issue's
 `viewer.clientProfile.contracts`, which the schema does not have) signed in as the data set's
 client, and the job search page (`jobs(first: 20, filter: {query:})` with client and skills)
-anonymous. Load: wrk (`apt-get install wrk`) pinned to the last core with taskset, --connections
+anonymous: `search` asks the data set's word again and again, `search-new` asks it with one more
+word on every request, never asked before and found in no job (`kestrel zq123...`: an empty
+page), as most real searches are new text. Load: wrk (`apt-get install wrk`) pinned to the last core with taskset, --connections
 keep-alive connections, or when wrk is absent a Python client process pinned the same way.
 Each (document, size) runs --rounds rounds of --duration seconds per server, the servers in
 a rotating order, so that the load of this shared machine hits them alike; req/s is the median
@@ -43,6 +45,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -87,12 +90,15 @@ SEARCH = (
 )
 SIZES = {"S": 10, "M": 100, "L": 1000}
 TERMS = {"S": "kestrel", "M": "osprey", "L": "condor"}
+# In a `search-new` request, where each request puts a number of its own (a word never asked).
+NEW = "@N@"
 FREELANCERS = 50
 MILESTONES_PER_CONTRACT = 3
 EVENTS_PER_CONTRACT = 5
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 READY_TIMEOUT = 60.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+DOCUMENTS = ("dashboard", "search", "search-new")
 GOALS = {("dashboard", "M"): 0.65, ("dashboard", "L"): 0.45, ("search", "S"): 0.7}
 GOALS.update({("search", "M"): 0.7, ("search", "L"): 0.7})
 WORKERS_GOAL = 1.6
@@ -512,6 +518,18 @@ class Target:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.path}"
 
+    @property
+    def varies(self) -> bool:
+        return NEW in self.path or NEW.encode() in self.body
+
+    def nth(self, number: int) -> Target:
+        """The request as sent the `number`th time (the same, unless it varies)."""
+        return dataclasses.replace(
+            self,
+            path=self.path.replace(NEW, str(number)),
+            body=self.body.replace(NEW.encode(), str(number).encode()),
+        )
+
 
 def graphql_target(label: str, server: Process, document: str, size: str) -> Target:
     headers = {"content-type": "application/json", "accept": "application/json"}
@@ -520,7 +538,8 @@ def graphql_target(label: str, server: Process, document: str, size: str) -> Tar
         headers["authorization"] = f"Bearer {token_for(size)}"
         query = DASHBOARD
     else:
-        query, variables = SEARCH, {"query": TERMS[size]}
+        words = TERMS[size] if document == "search" else f"{TERMS[size]} zq{NEW}"
+        query, variables = SEARCH, {"query": words}
     body = orjson.dumps({"query": query, "variables": variables})
     return Target(label, server.port, server.pid, "POST", "/graphql", headers, body)
 
@@ -529,7 +548,8 @@ def raw_target(server: Process, document: str, size: str) -> Target:
     if document == "dashboard":
         headers = {"authorization": f"Bearer {token_for(size)}"}
         return Target("raw", server.port, server.pid, "GET", "/api/dashboard", headers, b"")
-    path = f"/api/jobs?query={TERMS[size]}"
+    words = TERMS[size] if document == "search" else f"{TERMS[size]}+zq{NEW}"
+    path = f"/api/jobs?query={words}"
     return Target("raw", server.port, server.pid, "GET", path, {}, b"")
 
 
@@ -604,7 +624,7 @@ asyncio.run(main())
 
 def statements_of(checkout: Checkout, database_url: str, targets: list[Target]) -> list[int]:
     """Statements per request of each target's document, run in-process by that tree's code."""
-    requests = [{"body": t.body.decode(), "headers": t.headers} for t in targets]
+    requests = [{"body": t.nth(0).body.decode(), "headers": t.headers} for t in targets]
     done = subprocess.run(
         [str(checkout.python), "-c", COUNT_SCRIPT, json.dumps(requests)],
         cwd=checkout.root,
@@ -683,6 +703,20 @@ def run_wrk(target: Target, duration: float, connections: int, work_dir: Path) -
     if target.body:
         lines.append(f"wrk.body = {_lua(target.body.decode())}")
     lines.extend(f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in target.headers.items())
+    if target.varies:
+        # A number of its own per request, from a start of its own per round (wrk's -t1 is
+        # one Lua state), so no round repeats the words of another.
+        lines += [
+            f"local path, body = {_lua(target.path)}, {_lua(target.body.decode())}",
+            f"local counter = {random.randrange(10**12)}",
+            "request = function()",
+            "  counter = counter + 1",
+            "  local n = tostring(counter)",
+            "  local this_body = nil",
+            f'  if body ~= "" then this_body = (string.gsub(body, {_lua(NEW)}, n)) end',
+            f"  return wrk.format(nil, (string.gsub(path, {_lua(NEW)}, n)), nil, this_body)",
+            "end",
+        ]
     script.write_text("\n".join(lines) + "\n")
     done = subprocess.run(
         [
@@ -714,10 +748,15 @@ def run_wrk(target: Target, duration: float, connections: int, work_dir: Path) -
 
 async def _python_client(target: Target, duration: float, connections: int) -> Round:
     """HTTP/1.1 keep-alive requests over plain sockets: cheap enough not to need a library."""
-    head = [f"{target.method} {target.path} HTTP/1.1", "host: 127.0.0.1"]
-    head += [f"{k}: {v}" for k, v in target.headers.items()]
-    head.append(f"content-length: {len(target.body)}")
-    request = ("\r\n".join(head) + "\r\n\r\n").encode() + target.body
+
+    def request_of(sent: Target) -> bytes:
+        head = [f"{sent.method} {sent.path} HTTP/1.1", "host: 127.0.0.1"]
+        head += [f"{k}: {v}" for k, v in sent.headers.items()]
+        head.append(f"content-length: {len(sent.body)}")
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + sent.body
+
+    request = request_of(target)
+    numbers = iter(range(random.randrange(10**12), 10**13))
     latencies: list[float] = []
     deadline = time.monotonic() + duration
 
@@ -726,7 +765,7 @@ async def _python_client(target: Target, duration: float, connections: int) -> R
         try:
             while time.monotonic() < deadline:
                 began = time.monotonic()
-                writer.write(request)
+                writer.write(request_of(target.nth(next(numbers))) if target.varies else request)
                 status = await reader.readline()
                 length = 0
                 while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -841,10 +880,10 @@ async def measure(
 
 
 async def check_same_answers(graphql: list[Target], raw: Target) -> None:
-    status, _headers, expected = await fetch(raw)
+    status, _headers, expected = await fetch(raw.nth(0))
     assert status == 200, expected
     for target in graphql:
-        status, _, body = await fetch(target)
+        status, _, body = await fetch(target.nth(0))
         if status != 200 or data_of(body) != expected:
             raise RuntimeError(
                 f"{target.label} and raw differ for {raw.path}:\n{body[:600]!r}\n{expected[:600]!r}"
@@ -896,7 +935,7 @@ def report(results: list[Measured], workers: list[Measured], args: argparse.Name
                 f"  {document} {size}: {share:.2f} (goal >= {goal}) {_verdict(share >= goal)}; "
                 f"per CPU-second {per_cpu:.2f}"
             )
-    for document in ("dashboard", "search"):
+    for document in DOCUMENTS:
         counts = {
             m.size: m.statements
             for m in results
@@ -955,7 +994,7 @@ async def run(args: argparse.Namespace) -> None:
                 theirs = await stack.enter_async_context(
                     marketplace("base", base, database_url, log_dir)
                 )
-            for document in ("dashboard", "search"):
+            for document in DOCUMENTS:
                 for size in args.sizes:
                     graphql = [graphql_target("graphql", ours, document, size)]
                     if theirs is not None:
@@ -965,7 +1004,7 @@ async def run(args: argparse.Namespace) -> None:
                     statements = {"graphql": statements_of(current, database_url, graphql[:1])[0]}
                     if base is not None:
                         statements["base"] = statements_of(base, database_url, graphql[1:])[0]
-                    statements["raw"] = int((await fetch(raw_one))[1]["x-statements"])
+                    statements["raw"] = int((await fetch(raw_one.nth(0)))[1]["x-statements"])
                     print(f"{document} {size}: same answers; statements {statements}", flush=True)
                     results += await measure(
                         document, size, [*graphql, raw_one], statements, args, log_dir
