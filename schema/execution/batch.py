@@ -12,7 +12,7 @@ which reports the failure as usual.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 BatchResult: TypeAlias = "list[Any] | Awaitable[list[Any]]"
 BatchResolver: TypeAlias = Callable[[Sequence[Any], dict[str, Any], Any], BatchResult]
@@ -24,16 +24,24 @@ _registry: dict[Callable[..., Any], BatchResolver] = {}
 _page_statements: dict[Callable[..., Any], PageStatement] = {}
 
 
+_Registered = TypeVar("_Registered", BatchResolver, PageStatement)
+
+
+def _registering(
+    registry: dict[Callable[..., Any], _Registered], resolvers: Sequence[Callable[..., Any]]
+) -> Callable[[_Registered], _Registered]:
+    def register(function: _Registered) -> _Registered:
+        for resolver in resolvers:
+            registry[resolver] = function
+        return function
+
+    return register
+
+
 def batches(*resolvers: Callable[..., Any]) -> Callable[[BatchResolver], BatchResolver]:
     """Registers the decorated function as the batch form of each of these field resolvers
     (a `@strawberry.field` method, or the function given as `resolver=`)."""
-
-    def register(batch: BatchResolver) -> BatchResolver:
-        for resolver in resolvers:
-            _registry[resolver] = batch
-        return batch
-
-    return register
+    return _registering(_registry, resolvers)
 
 
 def batch_for(resolver: Callable[..., Any]) -> BatchResolver | None:
@@ -43,13 +51,7 @@ def batch_for(resolver: Callable[..., Any]) -> BatchResolver | None:
 def page_statements(*resolvers: Callable[..., Any]) -> Callable[[PageStatement], PageStatement]:
     """Registers the decorated function as the page statement of these connection resolvers:
     where the page's nodes are all read in SQL, sql.py answers the field in one statement."""
-
-    def register(statement: PageStatement) -> PageStatement:
-        for resolver in resolvers:
-            _page_statements[resolver] = statement
-        return statement
-
-    return register
+    return _registering(_page_statements, resolvers)
 
 
 def page_statement_for(resolver: Callable[..., Any]) -> PageStatement | None:
