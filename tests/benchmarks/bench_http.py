@@ -756,6 +756,7 @@ async def _python_client(target: Target, duration: float, connections: int) -> R
         return ("\r\n".join(head) + "\r\n\r\n").encode() + sent.body
 
     request = request_of(target)
+    varies = target.varies
     numbers = iter(range(random.randrange(10**12), 10**13))
     latencies: list[float] = []
     deadline = time.monotonic() + duration
@@ -765,7 +766,7 @@ async def _python_client(target: Target, duration: float, connections: int) -> R
         try:
             while time.monotonic() < deadline:
                 began = time.monotonic()
-                writer.write(request_of(target.nth(next(numbers))) if target.varies else request)
+                writer.write(request_of(target.nth(next(numbers))) if varies else request)
                 status = await reader.readline()
                 length = 0
                 while (line := await reader.readline()) not in (b"\r\n", b""):
