@@ -145,6 +145,12 @@ def _terms(search: JobSearch) -> list[str]:
     return search_index.search_terms(search.query)
 
 
+def _newest_first(order: JobOrderField | None, terms: list[str]) -> bool:
+    """Whether a search lists its jobs newest first: unless ordered by budget, or by relevance
+    to words it has (relevance without words is newest first)."""
+    return not (order == JobOrderField.BUDGET or (order == JobOrderField.RELEVANCE and terms))
+
+
 def search_statement(
     actor: Actor | None, search: JobSearch, order: JobOrderField | None, descending: bool = True
 ) -> tuple[tuple[str, ...], bool, SqlFilter] | None:
@@ -152,7 +158,7 @@ def search_statement(
     queryset, when its filter is one in SQL; None when it is not. Raises as `search_jobs`."""
     status = search.status or JobStatus.OPEN
     terms = _terms(search)
-    if order == JobOrderField.BUDGET or (order == JobOrderField.RELEVANCE and terms):
+    if not _newest_first(order, terms):
         return None
     sql_filter = _sql_filter(actor, search, status, terms)
     return None if sql_filter is None else (NEWEST_FIRST_KEYS, descending, sql_filter)
@@ -191,11 +197,11 @@ def search_jobs(
         queryset = queryset.filter(experience_level=search.experience_level)
     if search.client_id is not None:
         queryset = queryset.filter(client_id=search.client_id)
+    if _newest_first(order, terms):
+        return JobListing(
+            queryset, NEWEST_FIRST_KEYS, descending, _sql_filter(actor, search, status, terms)
+        )
     if order == JobOrderField.BUDGET:
         return JobListing(queryset, ("budget_sort_cents", "created_at", "id"), descending)
-    if order == JobOrderField.RELEVANCE and terms:
-        ranked = queryset.annotate(relevance=RawSQL(search_index.rank_sql(terms)))
-        return JobListing(ranked, ("relevance", "created_at", "id"), descending)
-    return JobListing(
-        queryset, NEWEST_FIRST_KEYS, descending, _sql_filter(actor, search, status, terms)
-    )
+    ranked = queryset.annotate(relevance=RawSQL(search_index.rank_sql(terms)))
+    return JobListing(ranked, ("relevance", "created_at", "id"), descending)
