@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 from uuid import UUID
 
 from tortoise.expressions import Q
@@ -11,7 +11,6 @@ from models.jobs.orm import Invitation as InvitationRow
 from models.jobs.orm import InvitationStatus, JobStatus
 from models.jobs.orm import Job as JobRow
 from models.jobs.search import (
-    JobListing,
     JobOrderField,
     JobSearch,
     search_jobs,
@@ -56,7 +55,7 @@ async def search_listing(
 ) -> Listing[JobRow]:
     """The page of `jobs` alone; its jobs' relations are loaded by whoever reads them.
     `filters`: JobFilter's fields (those of JobSearch), its clientId a global ID."""
-    found = await _searched(context, filters, order, descending)
+    found = await _searched(context, filters, order, descending, search_jobs)
     return await listing(
         found.queryset,
         request,
@@ -74,15 +73,14 @@ async def search_query(
     descending: bool,
 ) -> FirstPageQuery[JobRow] | None:
     """`search_listing`'s statement, for whoever answers its page in one (see page_query)."""
-    search = _job_search(filters)
-    try:
-        found = search_statement(await actor_of(context), search, order, descending=descending)
-    except DomainError as error:
-        raise bad_argument(error) from error
+    found = await _searched(context, filters, order, descending, search_statement)
     if found is None:
         return None
     keys, descending, sql_filter = found
     return page_query(JobRow, request, keys=keys, descending=descending, sql_filter=sql_filter)
+
+
+_Searched = TypeVar("_Searched")
 
 
 async def _searched(
@@ -90,10 +88,12 @@ async def _searched(
     filters: Mapping[str, Any] | None,
     order: JobOrderField | None,
     descending: bool,
-) -> JobListing:
+    how: Callable[..., _Searched],
+) -> _Searched:
+    """`how` (search_jobs, or search_statement) for the viewer, its refusals as bad input."""
     search = _job_search(filters)
     try:
-        return search_jobs(await actor_of(context), search, order, descending=descending)
+        return how(await actor_of(context), search, order, descending=descending)
     except DomainError as error:
         raise bad_argument(error) from error
 
