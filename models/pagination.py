@@ -144,14 +144,16 @@ def _fits(column: Any, value: Any) -> bool:
     return True
 
 
-def _check_cursor_values(
-    model: type[Model], keys: Sequence[str], values: Sequence[Any], *, field: str
-) -> None:
-    """A cursor comes from the client: a value that does not fit its column is refused here,
-    not by the database (a UUID column given "x", a 64-bit one given 2**70)."""
+def _cursor_values(
+    model: type[Model], keys: Sequence[str], cursor: str, *, field: str
+) -> list[Any]:
+    """A cursor's values. It comes from the client: a value that does not fit its column is
+    refused here, not by the database (a UUID column given "x", a 64-bit one given 2**70)."""
+    values = decode_cursor(cursor, keys, field=field)
     for key, value in zip(keys, values, strict=True):
         if not _fits(model._meta.fields_map.get(key), value):
             raise InvalidPageRequest("Invalid cursor", field=[field])
+    return values
 
 
 def _beyond(keys: Sequence[str], values: Sequence[Any], *, greater: bool) -> Q:
@@ -203,12 +205,10 @@ async def paginate(
     forward = request.first is not None
     # In a descending list "after" means smaller keys.
     if request.after is not None:
-        after = decode_cursor(request.after, keys, field="after")
-        _check_cursor_values(queryset.model, keys, after, field="after")
+        after = _cursor_values(queryset.model, keys, request.after, field="after")
         queryset = queryset.filter(_beyond(keys, after, greater=not descending))
     if request.before is not None:
-        before = decode_cursor(request.before, keys, field="before")
-        _check_cursor_values(queryset.model, keys, before, field="before")
+        before = _cursor_values(queryset.model, keys, request.before, field="before")
         queryset = queryset.filter(_beyond(keys, before, greater=descending))
     ascending_in_query = forward != descending
     size = request.first if forward else request.last
@@ -303,9 +303,7 @@ def first_page_query(
     if request.after is not None:
         if not forward:
             return None
-        values = decode_cursor(request.after, keys, field="after")
-        _check_cursor_values(model, keys, values, field="after")
-        after = tuple(values)
+        after = tuple(_cursor_values(model, keys, request.after, field="after"))
     return FirstPageQuery(model, sql_filter, size, tuple(keys), descending, forward, after)
 
 
