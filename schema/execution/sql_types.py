@@ -188,16 +188,25 @@ class Children:
     order_by: Sequence[str]
 
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
-        target = TYPES[self.type_name]
-        inner = builder.alias()
-        body = builder.object(target, object_of(field.completion, listed=True), inner)
-        meta = target.model._meta
+        meta, inner, body = _listed_objects(builder, self.type_name, field)
         order = ", ".join(_column(inner, column) for column in self.order_by)
         source = (
             f'"{meta.db_table}" {inner} '
             f"WHERE {_column(inner, self.foreign_key)} = {_column(alias, 'id')}"
         )
         return json_list(body, order, source)
+
+
+def _listed_objects(builder: Builder, type_name: str, field: FieldPlan) -> tuple[Any, str, str]:
+    """A list field's objects: their table's meta, the alias they are read under, and the
+    JSON object of each (the list's selection) on that alias."""
+    target = TYPES[type_name]
+    inner = builder.alias()
+    return (
+        target.model._meta,
+        inner,
+        builder.object(target, object_of(field.completion, listed=True), inner),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,10 +220,8 @@ class Linked:
     order_by: Sequence[str]
 
     def sql(self, builder: Builder, field: FieldPlan, alias: str, arguments: dict[str, Any]) -> str:
-        target = TYPES[self.type_name]
-        link, inner = builder.alias(), builder.alias()
-        body = builder.object(target, object_of(field.completion, listed=True), inner)
-        meta = target.model._meta
+        link = builder.alias()
+        meta, inner, body = _listed_objects(builder, self.type_name, field)
         order = ", ".join(_column(link, column) for column in self.order_by)
         # Each target by its key (an index lookup per link), not a join the planner may hash.
         target_row = (
