@@ -88,6 +88,10 @@ class JobSkill(Model):
     class Meta:
         table = "job_skills"
         unique_together = (("job", "skill"),)
+        # A job's skills in order, from the index alone: the job search page reads them for
+        # every job it lists (skills_by_job, sql_types.Linked), and the unique (job, skill)
+        # index lacks the position, so PostgreSQL read the table's rows instead.
+        indexes = (("job_id", "position", "skill_id"),)
 
 
 class Invitation(Entity):
