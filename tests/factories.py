@@ -6,6 +6,7 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+from models.jobs.orm import BudgetType, ExperienceLevel, JobStatus
 from models.profiles import actions as profiles
 from models.profiles.orm import ClientProfile, FreelancerProfile
 from models.users import actions as users
@@ -55,3 +56,20 @@ async def make_client(*, company_name: str = "Acme") -> tuple[Session, ClientPro
         session.user, {"company_name": company_name, "description": "We hire."}
     )
     return session, profile
+
+
+def job_fields(client_id: object, title: str, **fields: Any) -> dict[str, Any]:
+    """The columns of an open fixed-price job, for rows made without the posting rules (many at
+    once, or in states posting never makes); `fields` override them."""
+    return {
+        "client_id": client_id,
+        "title": title,
+        "description": "d",
+        "budget_type": BudgetType.FIXED,
+        "budget_cents": 10_000,
+        "budget_sort_cents": 10_000,
+        "experience_level": ExperienceLevel.ENTRY,
+        "status": JobStatus.OPEN,
+        "connects_required": 2,
+        **fields,
+    }

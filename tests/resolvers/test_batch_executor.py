@@ -30,12 +30,12 @@ from models.contracts.orm import (
     MilestoneStatus,
 )
 from models.jobs import search_index
-from models.jobs.orm import BudgetType, ExperienceLevel, Job, JobStatus
+from models.jobs.orm import Job
 from models.profiles.orm import ClientProfile, FreelancerProfile
 from models.users.actions import Session
 from schema.execution import outcomes
 from tests.conftest import Database, empty_tables
-from tests.factories import make_client, make_freelancer
+from tests.factories import job_fields, make_client, make_freelancer
 from tests.resolvers.marketplace_support import make_job
 
 DASHBOARD = """
@@ -195,17 +195,7 @@ async def seed() -> dict[str, Session]:
             ]
         )
     # A job with no skills: its `skills` is an empty list.
-    bare = await Job.create(
-        client_id=profile.id,
-        title="kestrel bare",
-        description="d",
-        budget_type=BudgetType.FIXED,
-        budget_cents=10_000,
-        budget_sort_cents=10_000,
-        experience_level=ExperienceLevel.ENTRY,
-        status=JobStatus.OPEN,
-        connects_required=2,
-    )
+    bare = await Job.create(**job_fields(profile.id, "kestrel bare"))
     await search_index.reindex(bare.id)
     return {"client": client, "freelancer": freelancers[0][0], "nameless": nameless}
 

@@ -10,10 +10,10 @@ from tortoise import connections
 
 from models.base import utc_now
 from models.jobs import search_index
-from models.jobs.orm import BudgetType, ExperienceLevel, Job, JobSkill, JobStatus
+from models.jobs.orm import Job, JobSkill
 from models.profiles.orm import Skill
 from tests.conftest import count_statements
-from tests.factories import make_client
+from tests.factories import job_fields, make_client
 from tests.resolvers.test_read_statements import SEARCH
 
 JOBS = 150
@@ -23,16 +23,11 @@ async def jobs_with_skills(client_profile_id: object) -> None:
     now = utc_now()
     jobs = [
         Job(
-            client_id=client_profile_id,
-            created_at=now - timedelta(minutes=index),
-            title=f"{'kestrel' if index % 10 == 0 else 'osprey'} survey {index}",
-            description="d",
-            budget_type=BudgetType.FIXED,
-            budget_cents=10_000,
-            budget_sort_cents=10_000,
-            experience_level=ExperienceLevel.ENTRY,
-            status=JobStatus.OPEN,
-            connects_required=2,
+            **job_fields(
+                client_profile_id,
+                f"{'kestrel' if index % 10 == 0 else 'osprey'} survey {index}",
+                created_at=now - timedelta(minutes=index),
+            )
         )
         for index in range(JOBS)
     ]

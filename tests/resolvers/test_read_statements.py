@@ -16,11 +16,11 @@ from models.contracts.orm import (
     Milestone,
     MilestoneStatus,
 )
-from models.jobs.orm import BudgetType, ExperienceLevel, Job, JobStatus
+from models.jobs.orm import Job, JobStatus
 from models.profiles.orm import ClientProfile
 from models.users.actions import Session
 from tests.conftest import count_statements
-from tests.factories import make_client, make_freelancer
+from tests.factories import job_fields, make_client, make_freelancer
 from tests.resolvers.marketplace_support import make_job
 
 DASHBOARD = """
@@ -41,17 +41,7 @@ async def contracts_of(client: Session, profile: ClientProfile, count: int) -> N
     now = utc_now()
     for index in range(count):
         freelancer, freelancer_profile = await make_freelancer()
-        job = await Job.create(
-            client_id=profile.id,
-            title=f"Job {index}",
-            description="d",
-            budget_type=BudgetType.FIXED,
-            budget_cents=10_000,
-            budget_sort_cents=10_000,
-            experience_level=ExperienceLevel.ENTRY,
-            status=JobStatus.FILLED,
-            connects_required=2,
-        )
+        job = await Job.create(**job_fields(profile.id, f"Job {index}", status=JobStatus.FILLED))
         contract = await Contract.create(
             created_at=now - timedelta(minutes=index),
             job_id=job.id,
