@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
@@ -127,13 +128,9 @@ class FailsToStart(SchemaExtension):
 
 async def test_an_exception_goes_through_the_hooks_last_first_and_is_raised() -> None:
     calls.clear()
-    try:
+    with pytest.raises(Boom, match="^x$"):
         async with _runner(Recorder("a"), Recorder("b")).operation():
             raise Boom("x")
-    except Boom as error:
-        assert str(error) == "x"
-    else:
-        raise AssertionError("the exception was lost")
     assert calls == ["a start", "b start", "b saw x", "b end", "a saw x", "a end"]
 
 
@@ -142,57 +139,41 @@ async def test_a_hook_that_swallows_it_hides_it_from_the_hooks_before_it_only() 
     for enter in ("async", "sync"):
         calls.clear()
         stage = _runner(Recorder("a"), Recorder("b", suppress=True)).operation()
-        try:
+        with pytest.raises(Boom):
             if enter == "async":
                 async with stage:
                     raise Boom("x")
             else:
                 with stage:
                     raise Boom("x")
-        except Boom:
-            pass
-        else:
-            raise AssertionError("the stage swallowed the exception")
         assert calls == ["a start", "b start", "b saw x", "b end", "a end"]
 
 
 async def test_a_hook_that_raises_another_exception_passes_that_one_on() -> None:
     calls.clear()
-    try:
+    # `a` suppresses only a Boom: the ValueError b raised instead goes on.
+    with pytest.raises(ValueError, match="^replaced by b$") as raised:
         async with _runner(Recorder("a", suppress=True), Recorder("b", replace=True)).operation():
             raise Boom("x")
-    except ValueError as error:
-        # `a` suppresses only a Boom: the ValueError b raised instead goes on.
-        assert str(error) == "replaced by b" and isinstance(error.__cause__, Boom)
-    else:
-        raise AssertionError("the replacing exception was lost")
+    assert isinstance(raised.value.__cause__, Boom)
     assert calls == ["a start", "b start", "b saw x", "b end", "a end"]
 
 
 async def test_async_hooks_see_the_exception_too_and_sync_stages_refuse_them() -> None:
     calls.clear()
-    try:
+    with pytest.raises(Boom):
         async with _runner(Recorder("a")).executing():
             raise Boom("x")
-    except Boom:
-        pass
     assert calls == ["a execute start", "a execute saw it"]
     calls.clear()
-    try:
-        with _runner(Recorder("a")).executing():
-            calls.append("body")
-    except RuntimeError as error:
-        assert "synchronously" in str(error)
+    with pytest.raises(RuntimeError, match="synchronously"), _runner(Recorder("a")).executing():
+        calls.append("body")
     assert "body" not in calls
 
 
 async def test_a_hook_that_fails_to_start_lets_the_started_ones_finish() -> None:
     calls.clear()
-    try:
+    with pytest.raises(Boom, match="^at start$"):
         async with _runner(Recorder("a"), FailsToStart(), Recorder("c")).operation():
             calls.append("body")
-    except Boom as error:
-        assert str(error) == "at start"
-    else:
-        raise AssertionError("the failure to start was lost")
     assert calls == ["a start", "a saw at start", "a end"]
