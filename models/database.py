@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 from functools import lru_cache
@@ -27,7 +28,8 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
 
 
 class LeanPool(asyncpg.Pool):  # type: ignore[misc]
-    """A pool that takes back an idle connection without a task.
+    """A pool that takes back an idle connection without a task, and watches idle connections
+    with one timer each, not one per release.
 
     asyncpg's release shields the holder's release in a new task, which enters a timeout
     context around a reset, even when there is nothing to reset: about a tenth of a
@@ -35,7 +37,23 @@ class LeanPool(asyncpg.Pool):  # type: ignore[misc]
     with no listener and not being cancelled, has nothing to reset and nothing to wait for, so
     it goes back to the queue at once, as asyncpg would put it there. Anything else takes
     asyncpg's own way.
+
+    asyncpg also arms a timer for `max_inactive_connection_lifetime` at every release and
+    cancels it at every acquire, so the event loop's heap takes a timer and a cancelled one
+    per request: 3.5 % of the search page's server CPU (py-spy). Here a connection's timer is
+    armed when it goes idle with none pending, and when it fires it closes the connection only
+    if it has been idle that long since its last release, else waits out the rest. The same
+    connections close, at the same time, as asyncpg's would, down to `min_size` as asyncpg's.
     """
+
+    def __init__(
+        self, *connect_args: Any, max_inactive_connection_lifetime: float, **options: Any
+    ) -> None:
+        # asyncpg's holders arm no timer of their own with a lifetime of 0.
+        super().__init__(*connect_args, max_inactive_connection_lifetime=0, **options)
+        self._idle_lifetime = max_inactive_connection_lifetime
+        self._idle_since: dict[Any, float] = {}
+        self._idle_checks: dict[Any, asyncio.TimerHandle] = {}
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:
         holder = getattr(connection, "_holder", None)
@@ -61,9 +79,46 @@ class LeanPool(asyncpg.Pool):  # type: ignore[misc]
             con._on_release()
             holder._timeout = None
             holder._release()
-            holder._setup_inactive_callback()
+            self._went_idle(holder)
             return
         await super().release(connection, timeout=timeout)
+        if holder is not None and holder._pool is self and holder._in_use is None:
+            self._went_idle(holder)
+
+    def _went_idle(self, holder: Any) -> None:
+        if not self._idle_lifetime or self._closed:
+            return
+        self._idle_since[holder] = self._loop.time()
+        if holder not in self._idle_checks:
+            self._idle_checks[holder] = self._loop.call_later(
+                self._idle_lifetime, self._check_idle, holder
+            )
+
+    def _check_idle(self, holder: Any) -> None:
+        del self._idle_checks[holder]
+        if holder._in_use is not None or holder._con is None:
+            return  # its next release watches it again
+        idle_for = self._loop.time() - self._idle_since[holder]
+        if idle_for < self._idle_lifetime:
+            self._idle_checks[holder] = self._loop.call_later(
+                self._idle_lifetime - idle_for, self._check_idle, holder
+            )
+            return
+        # asyncpg's own: keeps a connection the pool's minimum needs, terminates any other.
+        holder._deactivate_inactive_connection()
+
+    def _stop_idle_checks(self) -> None:
+        for check in self._idle_checks.values():
+            check.cancel()
+        self._idle_checks.clear()
+
+    async def close(self) -> None:
+        self._stop_idle_checks()
+        await super().close()
+
+    def terminate(self) -> None:
+        self._stop_idle_checks()
+        super().terminate()
 
 
 # asyncpg.create_pool's keyword arguments and their defaults: it passes them all to its Pool.
