@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+from types import NoneType
 from typing import Any, cast
 
 import orjson
@@ -82,6 +83,10 @@ def _accepts(accept_header: str) -> str | None:
         if media_type in (LEGACY_JSON, "application/*", "*/*"):
             return LEGACY_JSON
     return None
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def is_request_error(result: ExecutionResult) -> bool:
@@ -166,7 +171,7 @@ class GraphQLView(GraphQL[Context, None]):
         request = Request(scope, receive)
         try:
             try:
-                response = await self.run(request)
+                response = await self._answer(request)
             except MutationOverGet:
                 response = PlainTextResponse(
                     "Mutations must be sent with POST", status_code=405, headers={"Allow": "POST"}
@@ -190,6 +195,55 @@ class GraphQLView(GraphQL[Context, None]):
             await response(scope, receive, send)
         finally:
             await discard_uploads(request)
+
+    async def _answer(self, request: Request) -> Response:
+        operation = await self._plain_json_operation(request)
+        if operation is None:
+            return await self.run(request)
+        # Strawberry's run, less what cannot apply to one operation POSTed as JSON: the IDE,
+        # batches, multipart, and the checks for streamed results, one of which is isinstance
+        # against a runtime-checkable Protocol (inspect.getattr_static on every request), and
+        # its content-type parsing by the email package. Callgrind: -8 % of the instructions
+        # of a search request. tests/schema/test_http_lane.py compares the two, answer for
+        # answer. The root value is None, as this view's type says (GraphQL[Context, None]).
+        request_adapter = self.request_adapter_class(request)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        result = await self.execute_operation(
+            request, request_adapter, operation, context, None, sub_response
+        )
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data, sub_response)
+
+    async def _plain_json_operation(self, request: Request) -> GraphQLRequestData | None:
+        """The operation of a POST of one operation as JSON, well formed; None for anything
+        else, which Strawberry's run answers or refuses in its own order and words."""
+        if (
+            request.method != "POST"
+            or _media_type(request.headers.get("content-type", "")) != LEGACY_JSON
+            or self._stream_transport_map
+            or self.schema.config.enable_experimental_incremental_execution
+        ):
+            return None
+        try:
+            data = self.decode_json(await request.body())
+        except ValueError:
+            return None
+        if not (
+            isinstance(data, dict)
+            and isinstance(query := data.get("query"), (str, NoneType))
+            and isinstance(variables := data.get("variables"), (dict, NoneType))
+            and isinstance(extensions := data.get("extensions"), (dict, NoneType))
+        ):
+            return None
+        return GraphQLRequestData(
+            query=query,
+            variables=variables,
+            operation_name=data.get("operationName"),
+            extensions=extensions,
+        )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET by persisted-query hash has no `query` either, and Apollo clients accept */*.
