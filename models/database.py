@@ -86,7 +86,7 @@ class LeanPool(asyncpg.Pool):  # type: ignore[misc]
             self._went_idle(holder)
 
     def _went_idle(self, holder: Any) -> None:
-        if not self._idle_lifetime or self._closed:
+        if not self._idle_lifetime or self.is_closing():
             return
         self._idle_since[holder] = self._loop.time()
         if holder not in self._idle_checks:
