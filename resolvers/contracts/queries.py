@@ -5,7 +5,6 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.queryset import QuerySet
 
 from models.contracts.events import contract_channel, event_envelope
 from models.contracts.orm import Contract as ContractRow
@@ -48,31 +47,36 @@ async def contracts_of_viewer(
     context: Context, request: PageRequest, status: ContractStatus | None = None
 ) -> Listing[ContractRow]:
     """The page alone; its contracts' relations are loaded by whoever reads them."""
-    queryset, sql_filter = _viewer_contracts(context, status)
-    return await listing(queryset, request, descending=True, sql_filter=sql_filter)
+    user = context.user
+    assert user is not None
+    queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
+    if status is not None:
+        queryset = queryset.filter(status=ContractStatus(status))
+    return await listing(
+        queryset, request, descending=True, sql_filter=_viewer_filter(context, status)
+    )
 
 
 def contracts_of_viewer_query(
     context: Context, request: PageRequest, status: ContractStatus | None = None
 ) -> FirstPageQuery[ContractRow] | None:
-    """`contracts_of_viewer`'s statement, for whoever answers its page in one (see page_query)."""
-    _, sql_filter = _viewer_contracts(context, status)
-    return page_query(ContractRow, request, descending=True, sql_filter=sql_filter)
+    """`contracts_of_viewer`'s statement, for whoever answers its page in one (see page_query).
+    Its filter alone: a QuerySet made only to be dropped was 3 % of the dashboard's CPU."""
+    return page_query(
+        ContractRow, request, descending=True, sql_filter=_viewer_filter(context, status)
+    )
 
 
-def _viewer_contracts(
-    context: Context, status: ContractStatus | None
-) -> tuple[QuerySet[ContractRow], SqlFilter]:
+def _viewer_filter(context: Context, status: ContractStatus | None) -> SqlFilter:
+    """The viewer's contracts in SQL: the same rows as contracts_of_viewer's queryset."""
     user = context.user
     assert user is not None
-    queryset = ContractRow.filter(Q(client_user_id=user.id) | Q(freelancer_user_id=user.id))
-    sql_filter = SqlFilter('("client_user_id" = {0} OR "freelancer_user_id" = {0})', (user.id,))
-    if status is not None:
-        queryset = queryset.filter(status=ContractStatus(status))
-        sql_filter = SqlFilter(
-            f'{sql_filter.sql} AND "status" = {{1}}', (user.id, ContractStatus(status).value)
-        )
-    return queryset, sql_filter
+    if status is None:
+        return SqlFilter('("client_user_id" = {0} OR "freelancer_user_id" = {0})', (user.id,))
+    return SqlFilter(
+        '("client_user_id" = {0} OR "freelancer_user_id" = {0}) AND "status" = {1}',
+        (user.id, ContractStatus(status).value),
+    )
 
 
 async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:
