@@ -29,8 +29,8 @@ mutation($email: String!, $password: String!) {
 UNKNOWN_TEXT = "{ skills(first: 1) { slug } }"
 
 
-def persisted(text: str, *, digest: str | None = None) -> dict[str, Any]:
-    sha256 = digest or hashlib.sha256(text.encode()).hexdigest()
+def persisted(text: str) -> dict[str, Any]:
+    sha256 = hashlib.sha256(text.encode()).hexdigest()
     return {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
 
 
