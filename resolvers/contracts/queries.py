@@ -71,12 +71,10 @@ def _viewer_filter(context: Context, status: ContractStatus | None) -> SqlFilter
     """The viewer's contracts in SQL: the same rows as contracts_of_viewer's queryset."""
     user = context.user
     assert user is not None
+    parties = '("client_user_id" = {0} OR "freelancer_user_id" = {0})'
     if status is None:
-        return SqlFilter('("client_user_id" = {0} OR "freelancer_user_id" = {0})', (user.id,))
-    return SqlFilter(
-        '("client_user_id" = {0} OR "freelancer_user_id" = {0}) AND "status" = {1}',
-        (user.id, ContractStatus(status).value),
-    )
+        return SqlFilter(parties, (user.id,))
+    return SqlFilter(f'{parties} AND "status" = {{1}}', (user.id, ContractStatus(status).value))
 
 
 async def prefetch_contracts(info: Info, rows: list[ContractRow]) -> None:
